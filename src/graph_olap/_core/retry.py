@@ -1,0 +1,107 @@
+"""The one retry policy of the SDK, shared by the sync and async transports.
+
+What is retried: connection errors and timeouts, and answers 408, 429, 502, 503 and 504.
+Never 409 (locks, dependencies, limits) or other 4xx. A server ``x-should-retry`` header
+wins over the status. ``Retry-After`` is honoured up to :data:`MAX_RETRY_AFTER` seconds; a
+longer hint is not waited out but reported in a :class:`~graph_olap.RateLimitError`.
+Backoff is capped exponential with jitter. Mutating calls carry one ``Idempotency-Key``
+for all their attempts, so the platform recognises a repeat and never creates twice.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import random
+import time
+from collections.abc import Callable
+
+import httpx
+
+__all__ = [
+    "MAX_RETRY_AFTER",
+    "RETRYABLE_STATUS",
+    "RetryableOutcome",
+    "backoff_delay",
+    "parse_retry_after",
+    "should_retry_response",
+]
+
+RETRYABLE_STATUS = frozenset({408, 429, 502, 503, 504})
+MAX_RETRY_AFTER = 30.0
+INITIAL_BACKOFF = 0.5
+MAX_BACKOFF = 8.0
+
+
+class RetryableOutcome(Exception):  # noqa: N818  (internal signal, never reaches users)
+    """An attempt that failed in a way worth retrying: carries the answer or the error."""
+
+    def __init__(
+        self, *, response: httpx.Response | None = None, error: Exception | None = None
+    ) -> None:
+        super().__init__(repr(response or error))
+        self.response = response
+        self.error = error
+
+    def describe(self) -> str:
+        if self.response is not None:
+            return f"HTTP {self.response.status_code} {self.response.reason_phrase}".rstrip()
+        err = self.error
+        text = str(err) or type(err).__name__
+        return f"{type(err).__name__}: {text}"
+
+
+def parse_retry_after(response: httpx.Response, *, now: Callable[[], float] = time.time) -> float | None:
+    """Seconds the server asks us to wait, from ``Retry-After`` (seconds or HTTP date)."""
+    value = response.headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - now())
+
+
+def should_retry_response(response: httpx.Response) -> bool:
+    """Whether an answer is worth another attempt."""
+    hint = response.headers.get("x-should-retry")
+    if hint == "true":
+        return True
+    if hint == "false":
+        return False
+    if response.status_code not in RETRYABLE_STATUS:
+        return False
+    retry_after = parse_retry_after(response)
+    return retry_after is None or retry_after <= MAX_RETRY_AFTER
+
+
+def should_retry_error(error: Exception) -> bool:
+    """Connection failures and timeouts are retried; everything else is a bug to surface."""
+    return isinstance(error, httpx.TransportError)
+
+
+def backoff_delay(
+    attempt: int,
+    outcome: RetryableOutcome | None,
+    *,
+    rng: Callable[[], float] = random.random,
+) -> float:
+    """Seconds to wait before attempt ``attempt + 1``: the server's hint, else backoff.
+
+    Example:
+        >>> backoff_delay(1, None, rng=lambda: 1.0)
+        0.5
+        >>> backoff_delay(10, None, rng=lambda: 1.0)
+        8.0
+    """
+    if outcome is not None and outcome.response is not None:
+        hint = parse_retry_after(outcome.response)
+        if hint is not None:
+            return min(hint, MAX_RETRY_AFTER)
+    base = min(MAX_BACKOFF, INITIAL_BACKOFF * 2 ** (attempt - 1))
+    # "equal jitter": never less than half the backoff, never more than all of it
+    return float(base / 2 + base / 2 * rng())

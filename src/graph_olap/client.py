@@ -1,0 +1,241 @@
+"""The clients: :class:`GraphOLAPClient` (blocking) and :class:`AsyncGraphOLAPClient`.
+
+Both expose the same resources with the same methods; the async client's methods are
+awaited. They share every resource class (see :mod:`graph_olap._core.resource`).
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Any, Generic
+
+import httpx
+
+from graph_olap._core.resource import Async, M, Sync
+from graph_olap.config import DEFAULT_API_URL, Config
+from graph_olap.http import AsyncHTTPClient, HTTPClient
+from graph_olap.resources import (
+    AdminResource,
+    FavoriteResource,
+    HealthResource,
+    InstanceResource,
+    MappingResource,
+    OpsResource,
+    SchemaResource,
+    SnapshotResource,
+)
+
+__all__ = ["AsyncGraphOLAPClient", "GraphOLAPClient"]
+
+
+class _Resources(Generic[M]):
+    """The resource attributes, typed by mode, attached once for either client."""
+
+    mappings: MappingResource[M]
+    snapshots: SnapshotResource[M]
+    instances: InstanceResource[M]
+    favorites: FavoriteResource[M]
+    schema: SchemaResource[M]
+    ops: OpsResource[M]
+    admin: AdminResource[M]
+    health: HealthResource[M]
+    _config: Config
+
+    def _attach(self, runner: HTTPClient | AsyncHTTPClient) -> None:
+        self._config = runner.config
+        self.mappings = MappingResource(runner)
+        self.snapshots = SnapshotResource(runner)
+        self.instances = InstanceResource(runner)
+        self.favorites = FavoriteResource(runner)
+        self.schema = SchemaResource(runner)
+        self.ops = OpsResource(runner)
+        self.admin = AdminResource(runner)
+        self.health = HealthResource(runner)
+
+    @property
+    def config(self) -> Config:
+        """The client's settings (secrets masked in its ``repr``)."""
+        return self._config
+
+    def __repr__(self) -> str:
+        who = self._config.username or ("api key" if self._config.api_key else "anonymous")
+        return f"<{type(self).__name__} {self._config.api_url} as {who}>"
+
+
+def _config(
+    config: Config | None,
+    api_url: str | None,
+    api_key: str | None,
+    internal_api_key: str | None,
+    username: str | None,
+    timeout: float,
+    max_retries: int,
+) -> Config:
+    if config is not None:
+        return config
+    return Config(
+        api_url=api_url or DEFAULT_API_URL,
+        api_key=api_key,
+        internal_api_key=internal_api_key,
+        username=username,
+        timeout=timeout,
+        max_retries=max_retries,
+    )
+
+
+class GraphOLAPClient(_Resources[Sync]):
+    """Main client for the Graph OLAP Platform.
+
+    Authentication, in priority order: ``internal_api_key`` (``X-Internal-Api-Key``),
+    ``api_key`` (``Authorization: Bearer``), ``username`` (``X-Username``, development and
+    the local platform).
+
+    Args:
+        api_url: Base URL of the Control Plane API (default ``http://localhost:8000``).
+        api_key: API key for production.
+        internal_api_key: Internal service key.
+        username: Username for development and testing.
+        timeout: Request timeout in seconds.
+        max_retries: Retries of transient failures (connection errors, 429, 502-504).
+        config: A ready :class:`~graph_olap.config.Config` instead of the arguments above.
+        http_client: An ``httpx.Client`` to use (its base URL and headers are set).
+        transport: An httpx transport for the client the SDK creates.
+
+    Example:
+        >>> from graph_olap import GraphOLAPClient
+        >>> with GraphOLAPClient("http://localhost:8000", username="alice") as client:
+        ...     print(client.health.check().status)
+        ...     mappings = client.mappings.list()
+        healthy
+    """
+
+    def __init__(
+        self,
+        api_url: str | None = None,
+        api_key: str | None = None,
+        internal_api_key: str | None = None,
+        username: str | None = None,
+        *,
+        timeout: float = 30.0,
+        max_retries: int = 3,
+        config: Config | None = None,
+        http_client: httpx.Client | None = None,
+        transport: httpx.BaseTransport | None = None,
+        **http_options: Any,
+    ) -> None:
+        cfg = _config(config, api_url, api_key, internal_api_key, username, timeout, max_retries)
+        self._http = HTTPClient(cfg, http_client=http_client, transport=transport, **http_options)
+        self._attach(self._http)
+
+    @classmethod
+    def from_env(
+        cls,
+        api_url: str | None = None,
+        api_key: str | None = None,
+        internal_api_key: str | None = None,
+        username: str | None = None,
+        **kwargs: Any,
+    ) -> GraphOLAPClient:
+        """Create a client from ``GRAPH_OLAP_*`` environment variables; arguments win.
+
+        With nothing set it talks to the local platform at ``http://localhost:8000``;
+        with ``GRAPH_OLAP_IN_CLUSTER_MODE=true`` to the in-cluster service.
+
+        Example:
+            >>> import os
+            >>> os.environ["GRAPH_OLAP_USERNAME"] = "alice"
+            >>> GraphOLAPClient.from_env().config.username
+            'alice'
+        """
+        settings = {k: kwargs.pop(k) for k in ("timeout", "max_retries") if k in kwargs}
+        config = Config.from_env(
+            api_url=api_url,
+            api_key=api_key,
+            internal_api_key=internal_api_key,
+            username=username,
+            **settings,
+        )
+        return cls(config=config, **kwargs)
+
+    def close(self) -> None:
+        """Close the HTTP connections. The client cannot be used afterwards."""
+        self._http.close()
+
+    def __enter__(self) -> GraphOLAPClient:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class AsyncGraphOLAPClient(_Resources[Async]):
+    """Async twin of :class:`GraphOLAPClient`: the same resources, awaited.
+
+    Example:
+        >>> async with AsyncGraphOLAPClient(username="alice") as client:
+        ...     page = await client.mappings.list()
+        ...     async for m in page.aiter_all():
+        ...         print(m.name)
+    """
+
+    def __init__(
+        self,
+        api_url: str | None = None,
+        api_key: str | None = None,
+        internal_api_key: str | None = None,
+        username: str | None = None,
+        *,
+        timeout: float = 30.0,
+        max_retries: int = 3,
+        config: Config | None = None,
+        http_client: httpx.AsyncClient | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        **http_options: Any,
+    ) -> None:
+        cfg = _config(config, api_url, api_key, internal_api_key, username, timeout, max_retries)
+        self._http = AsyncHTTPClient(
+            cfg, http_client=http_client, transport=transport, **http_options
+        )
+        self._attach(self._http)
+
+    @classmethod
+    def from_env(
+        cls,
+        api_url: str | None = None,
+        api_key: str | None = None,
+        internal_api_key: str | None = None,
+        username: str | None = None,
+        **kwargs: Any,
+    ) -> AsyncGraphOLAPClient:
+        """Create an async client from ``GRAPH_OLAP_*`` environment variables."""
+        settings = {k: kwargs.pop(k) for k in ("timeout", "max_retries") if k in kwargs}
+        config = Config.from_env(
+            api_url=api_url,
+            api_key=api_key,
+            internal_api_key=internal_api_key,
+            username=username,
+            **settings,
+        )
+        return cls(config=config, **kwargs)
+
+    async def aclose(self) -> None:
+        """Close the HTTP connections."""
+        await self._http.aclose()
+
+    close = aclose
+
+    async def __aenter__(self) -> AsyncGraphOLAPClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()

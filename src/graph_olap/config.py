@@ -1,0 +1,119 @@
+"""Client configuration: explicit argument, then environment variable, then local default.
+
+Environment variables (seed "Configuration"):
+
+=============================  ==========================================================
+``GRAPH_OLAP_API_URL``         Control Plane base URL (default ``http://localhost:8000``)
+``GRAPH_OLAP_API_KEY``         API key, sent as ``Authorization: Bearer <key>``
+``GRAPH_OLAP_INTERNAL_API_KEY`` internal service key, sent as ``X-Internal-Api-Key``
+``GRAPH_OLAP_USERNAME``        username for development and tests (``X-Username``)
+``GRAPH_OLAP_IN_CLUSTER_MODE`` ``true`` inside the cluster: use service DNS
+``GRAPH_OLAP_NAMESPACE``       Kubernetes namespace for service DNS (``graph-olap-local``)
+``GRAPH_OLAP_TIMEOUT``         request timeout in seconds (30)
+``GRAPH_OLAP_MAX_RETRIES``     retries of transient failures (3)
+=============================  ==========================================================
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = ["DEFAULT_API_URL", "Config"]
+
+DEFAULT_API_URL = "http://localhost:8000"
+_TRUE = {"1", "true", "yes", "on"}
+
+
+def _mask(secret: str | None) -> str | None:
+    return None if secret is None else "***"
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """Settings of one client. Secrets are masked in ``repr``.
+
+    Example:
+        >>> Config(api_url="http://localhost:8000", api_key="sk-secret")
+        Config(api_url='http://localhost:8000', api_key='***', internal_api_key=None, ...)
+    """
+
+    api_url: str = DEFAULT_API_URL
+    api_key: str | None = dataclasses.field(default=None, repr=False)
+    internal_api_key: str | None = dataclasses.field(default=None, repr=False)
+    username: str | None = None
+    timeout: float = 30.0
+    max_retries: int = 3
+    in_cluster_mode: bool = False
+    namespace: str = "graph-olap-local"
+
+    def __post_init__(self) -> None:
+        if not self.api_url or not self.api_url.startswith(("http://", "https://")):
+            raise ValueError(
+                f"api_url must be an http:// or https:// URL, got {self.api_url!r}. "
+                "Set GRAPH_OLAP_API_URL or pass api_url=..."
+            )
+        object.__setattr__(self, "api_url", self.api_url.rstrip("/"))
+        if self.timeout <= 0:
+            raise ValueError(f"timeout must be a positive number of seconds, got {self.timeout}")
+        if self.max_retries < 0:
+            raise ValueError(f"max_retries must be 0 or more, got {self.max_retries}")
+
+    def __repr__(self) -> str:
+        return (
+            f"Config(api_url={self.api_url!r}, api_key={_mask(self.api_key)!r}, "
+            f"internal_api_key={_mask(self.internal_api_key)!r}, username={self.username!r}, "
+            f"timeout={self.timeout!r}, max_retries={self.max_retries!r}, "
+            f"in_cluster_mode={self.in_cluster_mode!r}, namespace={self.namespace!r})"
+        )
+
+    __str__ = __repr__
+
+    @classmethod
+    def from_env(
+        cls,
+        *,
+        environ: Mapping[str, str] | None = None,
+        **overrides: Any,
+    ) -> Config:
+        """Build a config from ``GRAPH_OLAP_*`` variables; explicit overrides win.
+
+        ``None`` overrides are ignored, so ``Config.from_env(api_url=None)`` reads the
+        environment.
+
+        Example:
+            >>> Config.from_env(environ={"GRAPH_OLAP_USERNAME": "alice"}).username
+            'alice'
+        """
+        env = os.environ if environ is None else environ
+        in_cluster = env.get("GRAPH_OLAP_IN_CLUSTER_MODE", "false").strip().lower() in _TRUE
+        namespace = env.get("GRAPH_OLAP_NAMESPACE") or "graph-olap-local"
+        values: dict[str, Any] = {
+            "api_url": env.get("GRAPH_OLAP_API_URL")
+            or (_in_cluster_url(namespace) if in_cluster else DEFAULT_API_URL),
+            "api_key": env.get("GRAPH_OLAP_API_KEY") or None,
+            "internal_api_key": env.get("GRAPH_OLAP_INTERNAL_API_KEY") or None,
+            "username": env.get("GRAPH_OLAP_USERNAME") or None,
+            "in_cluster_mode": in_cluster,
+            "namespace": namespace,
+        }
+        if "GRAPH_OLAP_TIMEOUT" in env:
+            values["timeout"] = _number(env, "GRAPH_OLAP_TIMEOUT", float)
+        if "GRAPH_OLAP_MAX_RETRIES" in env:
+            values["max_retries"] = _number(env, "GRAPH_OLAP_MAX_RETRIES", int)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+
+def _in_cluster_url(namespace: str) -> str:
+    return f"http://control-plane.{namespace}.svc:8000"
+
+
+def _number(env: Mapping[str, str], name: str, kind: type[float] | type[int]) -> Any:
+    raw = env[name]
+    try:
+        return kind(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a number, got {raw!r}") from None

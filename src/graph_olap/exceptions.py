@@ -1,0 +1,252 @@
+"""Exceptions raised by the graph_olap SDK.
+
+Every error the SDK raises is a :class:`GraphOLAPError`. Errors that come from the
+platform carry the HTTP ``status_code``, the platform's stable ``code``
+(``UPPER_SNAKE``), a ``message`` that says what to do next, structured ``details`` and
+the ``request_id`` to quote when asking for help.
+
+The tree::
+
+    GraphOLAPError
+    ├── AuthenticationError          401  no or bad credentials
+    ├── PermissionDeniedError        403  the role may not do this
+    │   └── ForbiddenError           403  (the name the ops/admin docs use)
+    ├── NotFoundError                404
+    ├── ValidationError              400 / 422  bad input; nothing was changed
+    ├── ConflictError                409
+    │   ├── ResourceLockedError          RESOURCE_LOCKED
+    │   ├── ConcurrencyLimitError        CONCURRENCY_LIMIT_EXCEEDED
+    │   ├── DependencyError              RESOURCE_HAS_DEPENDENCIES
+    │   ├── InvalidStateError            INVALID_STATE
+    │   └── AlreadyExistsError           ALREADY_EXISTS
+    ├── TimeoutError                 408, or a wait that ran past its deadline
+    ├── RateLimitError               429  RATE_LIMITED (``retry_after`` seconds)
+    ├── ServerError                  5xx, or an answer the SDK cannot read
+    │   └── MaintenanceError         503  MAINTENANCE_MODE
+    ├── ConnectionError              the platform could not be reached
+    ├── SnapshotFailedError          a snapshot ended in ``failed``
+    └── InstanceFailedError          an instance ended in ``failed``
+
+``TimeoutError`` and ``ConnectionError`` also derive from the built-in exceptions of the
+same name, so ``except TimeoutError`` works with either.
+"""
+
+from __future__ import annotations
+
+import builtins
+from typing import Any
+
+__all__ = [
+    "AlreadyExistsError",
+    "AuthenticationError",
+    "ConcurrencyLimitError",
+    "ConflictError",
+    "ConnectionError",
+    "DependencyError",
+    "ForbiddenError",
+    "GraphOLAPError",
+    "InstanceFailedError",
+    "InvalidStateError",
+    "MaintenanceError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "ResourceLockedError",
+    "ServerError",
+    "SnapshotFailedError",
+    "TimeoutError",
+    "ValidationError",
+    "error_for_status",
+]
+
+
+class GraphOLAPError(Exception):
+    """Base class of every error the SDK raises.
+
+    Attributes:
+        message: What went wrong and what to do next.
+        status_code: HTTP status of the platform's answer, if there was one.
+        code: The platform's stable error code (e.g. ``"VALIDATION_ERROR"``).
+        details: Structured details from the platform (field names, ids, limits).
+        request_id: The platform's id for the request; quote it when reporting a problem.
+
+    Example:
+        >>> try:
+        ...     client.mappings.get(999_999)
+        ... except GraphOLAPError as err:
+        ...     print(err.code, err.status_code, err.message)
+        NOT_FOUND 404 Mapping 999999 does not exist. ...
+    """
+
+    default_code = "GRAPH_OLAP_ERROR"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int | None = None,
+        code: str | None = None,
+        details: dict[str, Any] | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status_code = status_code
+        self.code = code or self.default_code
+        self.details: dict[str, Any] = dict(details or {})
+        self.request_id = request_id
+
+    def __str__(self) -> str:
+        text = self.message
+        if self.request_id:
+            text += f" (request id: {self.request_id})"
+        return text
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(code={self.code!r}, status_code={self.status_code!r}, "
+            f"message={self.message!r})"
+        )
+
+
+class AuthenticationError(GraphOLAPError):
+    """The platform did not accept the credentials (HTTP 401)."""
+
+    default_code = "UNAUTHORIZED"
+
+
+class PermissionDeniedError(GraphOLAPError):
+    """The caller's role may not perform this operation (HTTP 403)."""
+
+    default_code = "FORBIDDEN"
+
+
+class ForbiddenError(PermissionDeniedError):
+    """HTTP 403: the name used for ops and admin endpoints. Catch either class."""
+
+
+class NotFoundError(GraphOLAPError):
+    """The resource does not exist, or is not visible to the caller (HTTP 404)."""
+
+    default_code = "NOT_FOUND"
+
+
+class ValidationError(GraphOLAPError):
+    """The request was invalid (HTTP 400/422). Nothing was changed on the platform."""
+
+    default_code = "VALIDATION_ERROR"
+
+
+class ConflictError(GraphOLAPError):
+    """The request conflicts with the resource's current state (HTTP 409)."""
+
+    default_code = "CONFLICT"
+
+
+class ResourceLockedError(ConflictError):
+    """The instance is locked by a running algorithm (409 ``RESOURCE_LOCKED``)."""
+
+    default_code = "RESOURCE_LOCKED"
+
+
+class ConcurrencyLimitError(ConflictError):
+    """Too many instances are running (409 ``CONCURRENCY_LIMIT_EXCEEDED``)."""
+
+    default_code = "CONCURRENCY_LIMIT_EXCEEDED"
+
+
+class DependencyError(ConflictError):
+    """Other resources depend on this one (409 ``RESOURCE_HAS_DEPENDENCIES``)."""
+
+    default_code = "RESOURCE_HAS_DEPENDENCIES"
+
+
+class InvalidStateError(ConflictError):
+    """The resource is not in a state that allows the operation (409 ``INVALID_STATE``)."""
+
+    default_code = "INVALID_STATE"
+
+
+class AlreadyExistsError(ConflictError):
+    """The resource already exists (409 ``ALREADY_EXISTS``)."""
+
+    default_code = "ALREADY_EXISTS"
+
+
+class TimeoutError(GraphOLAPError, builtins.TimeoutError):  # noqa: A001
+    """A request or a wait ran past its deadline (HTTP 408 or a client-side deadline)."""
+
+    default_code = "TIMEOUT"
+
+
+class RateLimitError(GraphOLAPError):
+    """Too many requests (HTTP 429). ``retry_after`` says how many seconds to wait."""
+
+    default_code = "RATE_LIMITED"
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
+
+
+class ServerError(GraphOLAPError):
+    """The platform failed (HTTP 5xx) or sent an answer the SDK could not read."""
+
+    default_code = "SERVER_ERROR"
+
+
+class MaintenanceError(ServerError):
+    """The platform is in maintenance mode (503 ``MAINTENANCE_MODE``)."""
+
+    default_code = "MAINTENANCE_MODE"
+
+
+class ConnectionError(GraphOLAPError, builtins.ConnectionError):  # noqa: A001
+    """The platform could not be reached (after the configured retries)."""
+
+    default_code = "CONNECTION_ERROR"
+
+
+class SnapshotFailedError(GraphOLAPError):
+    """A snapshot's export ended in status ``failed``."""
+
+    default_code = "SNAPSHOT_FAILED"
+
+
+class InstanceFailedError(GraphOLAPError):
+    """An instance ended in status ``failed``."""
+
+    default_code = "INSTANCE_FAILED"
+
+
+_BY_CODE: dict[str, type[GraphOLAPError]] = {
+    "RESOURCE_LOCKED": ResourceLockedError,
+    "CONCURRENCY_LIMIT_EXCEEDED": ConcurrencyLimitError,
+    "RESOURCE_HAS_DEPENDENCIES": DependencyError,
+    "INVALID_STATE": InvalidStateError,
+    "ALREADY_EXISTS": AlreadyExistsError,
+    "MAINTENANCE_MODE": MaintenanceError,
+    "RATE_LIMITED": RateLimitError,
+}
+
+_BY_STATUS: dict[int, type[GraphOLAPError]] = {
+    400: ValidationError,
+    401: AuthenticationError,
+    403: ForbiddenError,
+    404: NotFoundError,
+    408: TimeoutError,
+    409: ConflictError,
+    422: ValidationError,
+    429: RateLimitError,
+}
+
+
+def error_for_status(status_code: int, code: str | None) -> type[GraphOLAPError]:
+    """Pick the exception class for an error answer: a domain ``code`` beats the status."""
+    if code and code in _BY_CODE:
+        return _BY_CODE[code]
+    if status_code in _BY_STATUS:
+        return _BY_STATUS[status_code]
+    if status_code >= 500:
+        return ServerError
+    return GraphOLAPError

@@ -1,0 +1,259 @@
+"""The transports: run an SDK method's operations with blocking or async I/O.
+
+:class:`HTTPClient` and :class:`AsyncHTTPClient` differ only in how they wait: requests
+are built, retried and read by the shared code in :mod:`graph_olap._core`. Both accept an
+``httpx`` client or transport (an in-process ASGI app, a ``MockTransport`` in tests) and an
+injectable ``sleep``/``clock`` so that tests never really wait.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import httpx
+import tenacity
+
+from graph_olap import exceptions as exc
+from graph_olap._core.ops import Call, Now, Op, Operation, Sleep
+from graph_olap._core.retry import (
+    RetryableOutcome,
+    backoff_delay,
+    should_retry_error,
+    should_retry_response,
+)
+from graph_olap._core.wire import (
+    base_headers,
+    build_request,
+    exhausted_error,
+    new_idempotency_key,
+    parse_response,
+)
+from graph_olap.config import Config
+
+__all__ = ["AsyncHTTPClient", "HTTPClient"]
+
+T = TypeVar("T")
+
+
+def _retry_policy(config: Config, rng: Callable[[], float]) -> dict[str, Any]:
+    """Tenacity settings shared by both transports: one policy, two I/O loops."""
+
+    def wait(state: tenacity.RetryCallState) -> float:
+        outcome = state.outcome.exception() if state.outcome else None
+        return backoff_delay(
+            state.attempt_number,
+            outcome if isinstance(outcome, RetryableOutcome) else None,
+            rng=rng,
+        )
+
+    return {
+        "stop": tenacity.stop_after_attempt(config.max_retries + 1),
+        "retry": tenacity.retry_if_exception_type(RetryableOutcome),
+        "wait": wait,
+        "reraise": True,
+    }
+
+
+def _classify(response: httpx.Response) -> httpx.Response:
+    if not response.is_success and should_retry_response(response):
+        raise RetryableOutcome(response=response)
+    return response
+
+
+def _transport_failure(error: httpx.HTTPError, call: Call) -> Exception:
+    if should_retry_error(error):
+        return RetryableOutcome(error=error)
+    return exc.GraphOLAPError(
+        f"{call.method} {call.path} failed before an answer arrived: {error}",
+        code="TRANSPORT_ERROR",
+    )
+
+
+class _Driver:
+    """What the two transports share: configuration and stepping an operation."""
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        clock: Callable[[], float],
+        rng: Callable[[], float],
+    ) -> None:
+        self.config = config
+        self._clock = clock
+        self._policy = _retry_policy(config, rng)
+        self._headers = base_headers(config)
+
+    def _client_kwargs(self) -> dict[str, Any]:
+        return {
+            "base_url": self.config.api_url,
+            "timeout": self.config.timeout,
+            "headers": self._headers,
+        }
+
+    @staticmethod
+    def _step(op: Op[T], value: Any, error: BaseException | None) -> tuple[bool, Any]:
+        """Advance ``op`` by one operation: ``(True, result)`` when it has finished."""
+        try:
+            step = op.throw(error) if error is not None else op.send(value)
+        except StopIteration as stop:
+            return True, stop.value
+        return False, step
+
+    def _failed(self, outcome: RetryableOutcome, call: Call) -> exc.GraphOLAPError:
+        return exhausted_error(
+            outcome,
+            call,
+            attempts=self.config.max_retries + 1,
+            base_url=self.config.api_url,
+        )
+
+
+class HTTPClient(_Driver):
+    """Blocking transport used by :class:`~graph_olap.GraphOLAPClient`.
+
+    Example:
+        >>> http = HTTPClient(Config(username="alice"))
+        >>> http.request(Call("GET", "/health"))
+        {'status': 'healthy', ...}
+    """
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        http_client: httpx.Client | None = None,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        rng: Callable[[], float] = random.random,
+    ) -> None:
+        super().__init__(config, clock=clock, rng=rng)
+        self._sleep = sleep
+        self._owns_client = http_client is None
+        self._client = http_client or httpx.Client(transport=transport, **self._client_kwargs())
+        if http_client is not None:
+            self._client.base_url = httpx.URL(config.api_url)
+            self._client.headers.update(self._headers)
+
+    def close(self) -> None:
+        """Close the connection pool (if this transport created it)."""
+        if self._owns_client:
+            self._client.close()
+
+    def run(self, op: Op[T]) -> T:
+        """Perform ``op``'s operations one by one and return its result."""
+        value: Any = None
+        error: BaseException | None = None
+        while True:
+            done, step = self._step(op, value, error)
+            if done:
+                return step  # type: ignore[no-any-return]
+            value, error = None, None
+            try:
+                value = self._perform(step)
+            except BaseException as err:  # noqa: BLE001 - handed to the operation
+                error = err
+
+    def _perform(self, step: Operation) -> Any:
+        if isinstance(step, Call):
+            return self.request(step)
+        if isinstance(step, Sleep):
+            self._sleep(step.seconds)
+            return None
+        if isinstance(step, Now):
+            return self._clock()
+        raise TypeError(f"unknown operation {step!r}")
+
+    def request(self, call: Call) -> Any:
+        """Send ``call`` with the retry policy; return the answer's JSON (or text)."""
+        key = new_idempotency_key(call)
+
+        def attempt() -> httpx.Response:
+            request = build_request(self._client, call, idempotency_key=key)
+            try:
+                response = self._client.send(request)
+            except httpx.HTTPError as err:
+                raise _transport_failure(err, call) from err
+            return _classify(response)
+
+        try:
+            response = tenacity.Retrying(sleep=self._sleep, **self._policy)(attempt)
+        except RetryableOutcome as outcome:
+            raise self._failed(outcome, call) from outcome.error
+        return parse_response(response, call)
+
+
+class AsyncHTTPClient(_Driver):
+    """Async transport used by :class:`~graph_olap.AsyncGraphOLAPClient`."""
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        http_client: httpx.AsyncClient | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        rng: Callable[[], float] = random.random,
+    ) -> None:
+        super().__init__(config, clock=clock, rng=rng)
+        self._sleep = sleep
+        self._owns_client = http_client is None
+        self._client = http_client or httpx.AsyncClient(
+            transport=transport, **self._client_kwargs()
+        )
+        if http_client is not None:
+            self._client.base_url = httpx.URL(config.api_url)
+            self._client.headers.update(self._headers)
+
+    async def aclose(self) -> None:
+        """Close the connection pool (if this transport created it)."""
+        if self._owns_client:
+            await self._client.aclose()
+
+    async def run(self, op: Op[T]) -> T:
+        """Perform ``op``'s operations one by one and return its result."""
+        value: Any = None
+        error: BaseException | None = None
+        while True:
+            done, step = self._step(op, value, error)
+            if done:
+                return step  # type: ignore[no-any-return]
+            value, error = None, None
+            try:
+                value = await self._perform(step)
+            except BaseException as err:  # noqa: BLE001 - handed to the operation
+                error = err
+
+    async def _perform(self, step: Operation) -> Any:
+        if isinstance(step, Call):
+            return await self.request(step)
+        if isinstance(step, Sleep):
+            await self._sleep(step.seconds)
+            return None
+        if isinstance(step, Now):
+            return self._clock()
+        raise TypeError(f"unknown operation {step!r}")
+
+    async def request(self, call: Call) -> Any:
+        """Send ``call`` with the retry policy; return the answer's JSON (or text)."""
+        key = new_idempotency_key(call)
+
+        async def attempt() -> httpx.Response:
+            request = build_request(self._client, call, idempotency_key=key)
+            try:
+                response = await self._client.send(request)
+            except httpx.HTTPError as err:
+                raise _transport_failure(err, call) from err
+            return _classify(response)
+
+        try:
+            response: httpx.Response = await tenacity.AsyncRetrying(sleep=self._sleep, **self._policy)(attempt)
+        except RetryableOutcome as outcome:
+            raise self._failed(outcome, call) from outcome.error
+        return parse_response(response, call)

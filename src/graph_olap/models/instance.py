@@ -1,0 +1,48 @@
+"""Instances: running graph databases loaded from a snapshot."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from graph_olap.models.common import APIModel
+from graph_olap.models.snapshot import _Progress
+
+__all__ = ["Instance", "InstanceProgress", "LockStatus"]
+
+
+class Instance(APIModel):
+    """A graph instance: ``waiting_for_snapshot -> starting -> running -> stopping ->
+    terminated``, or ``failed`` with ``error_message``."""
+
+    id: int
+    snapshot_id: int | None = None
+    mapping_id: int | None = None
+    mapping_version: int | None = None
+    name: str
+    description: str | None = None
+    owner_username: str
+    status: str
+    instance_url: str | None = None
+    cpu_cores: int | None = None
+    error_message: str | None = None
+    ttl: str | None = None
+    expires_at: datetime | None = None
+    inactivity_timeout: str | None = None
+    last_activity_at: datetime | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+class InstanceProgress(_Progress):
+    """Startup progress of an instance (phases: pod_scheduled, downloading,
+    loading_schema, loading_data, ready, failed)."""
+
+
+class LockStatus(APIModel):
+    """Instance lock status for algorithm execution."""
+
+    locked: bool
+    holder_id: str | None = None
+    holder_name: str | None = None
+    algorithm: str | None = None
+    locked_at: datetime | None = None

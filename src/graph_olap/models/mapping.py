@@ -1,0 +1,170 @@
+"""Mappings: a graph described as SQL over the warehouse, in immutable versions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import Field
+
+from graph_olap.models.common import APIModel, RequestModel
+
+__all__ = [
+    "DefinitionChange",
+    "EdgeDefinition",
+    "Mapping",
+    "MappingDiff",
+    "MappingDiffSummary",
+    "MappingTree",
+    "MappingVersion",
+    "NodeDefinition",
+    "PrimaryKey",
+    "PropertyDefinition",
+]
+
+
+class PropertyDefinition(RequestModel):
+    """A property of a node or edge: a column of the definition's SQL and its graph type.
+
+    Types are the graph engine's: ``STRING``, ``INT64``, ``INT32``, ``DOUBLE``, ``FLOAT``,
+    ``BOOL``, ``DATE``, ``TIMESTAMP``, ``DECIMAL(p,s)``...
+    """
+
+    name: str = Field(min_length=1)
+    type: str = Field(default="STRING", min_length=1)
+
+
+class PrimaryKey(RequestModel):
+    """The column that identifies a node."""
+
+    name: str = Field(min_length=1)
+    type: str = Field(default="STRING", min_length=1)
+
+
+class NodeDefinition(RequestModel):
+    """A node label and the SQL that produces its rows.
+
+    Example:
+        >>> NodeDefinition(
+        ...     label="Customer",
+        ...     sql="SELECT customer_id, name, city FROM sample.bank.customers",
+        ...     primary_key={"name": "customer_id", "type": "INT64"},
+        ...     properties=[{"name": "name", "type": "STRING"}, {"name": "city"}],
+        ... )
+    """
+
+    label: str = Field(min_length=1)
+    sql: str = Field(min_length=1)
+    primary_key: PrimaryKey
+    properties: list[PropertyDefinition] = Field(default_factory=list)
+
+
+class EdgeDefinition(RequestModel):
+    """A relationship type between two node labels and the SQL that produces its rows.
+
+    ``from_key`` and ``to_key`` are columns of the SQL holding the primary keys of the
+    source and target nodes.
+
+    Example:
+        >>> EdgeDefinition(
+        ...     type="OWNS", from_node="Customer", to_node="Account",
+        ...     sql="SELECT customer_id, account_id FROM sample.bank.accounts",
+        ...     from_key="customer_id", to_key="account_id",
+        ... )
+    """
+
+    type: str = Field(min_length=1)
+    from_node: str = Field(min_length=1)
+    to_node: str = Field(min_length=1)
+    sql: str = Field(min_length=1)
+    from_key: str = Field(min_length=1)
+    to_key: str = Field(min_length=1)
+    properties: list[PropertyDefinition] = Field(default_factory=list)
+
+
+class _Definitions(APIModel):
+    node_definitions: list[NodeDefinition] = Field(default_factory=list)
+    edge_definitions: list[EdgeDefinition] = Field(default_factory=list)
+
+
+class MappingVersion(_Definitions):
+    """One immutable version of a mapping."""
+
+    mapping_id: int
+    version: int
+    change_description: str | None = None
+    created_at: datetime | None = None
+    created_by: str | None = None
+
+
+class Mapping(_Definitions):
+    """A mapping, with the definitions of its current version."""
+
+    id: int
+    name: str
+    description: str | None = None
+    owner_username: str
+    current_version: int
+    change_description: str | None = None
+    ttl: str | None = None
+    inactivity_timeout: str | None = None
+    snapshot_count: int = 0
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+    @property
+    def owner(self) -> str:
+        """Alias of ``owner_username``."""
+        return self.owner_username
+
+
+class DefinitionChange(APIModel):
+    """How one node label or edge type differs between two versions."""
+
+    key: str
+    change: str  # added | removed | modified
+    fields_changed: list[str] = Field(default_factory=list)
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
+
+
+class MappingDiffSummary(APIModel):
+    nodes_added: int = 0
+    nodes_removed: int = 0
+    nodes_modified: int = 0
+    edges_added: int = 0
+    edges_removed: int = 0
+    edges_modified: int = 0
+
+
+class MappingDiff(APIModel):
+    """The difference between two versions of a mapping.
+
+    Example:
+        >>> diff = client.mappings.diff_versions(1, from_version=1, to_version=2)
+        >>> diff.summary.nodes_added
+        1
+        >>> [c.key for c in diff.nodes if c.change == "modified"]
+        ['Customer']
+    """
+
+    mapping_id: int
+    from_version: int
+    to_version: int
+    summary: MappingDiffSummary
+    nodes: list[DefinitionChange] = Field(default_factory=list)
+    edges: list[DefinitionChange] = Field(default_factory=list)
+
+    @property
+    def is_empty(self) -> bool:
+        """True when the two versions define the same graph."""
+        return not self.nodes and not self.edges
+
+
+class MappingTree(APIModel):
+    """A mapping's versions, each with its snapshots and their instances."""
+
+    mapping_id: int
+    name: str
+    current_version: int
+    versions: list[dict[str, Any]] = Field(default_factory=list)

@@ -1,0 +1,163 @@
+"""Operations models: configuration, cluster state, jobs, health and admin results."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import Field
+
+from graph_olap.models.common import APIModel
+
+__all__ = [
+    "BulkDeleteResult",
+    "ClusterHealth",
+    "ClusterInstances",
+    "ComponentHealth",
+    "ConcurrencyConfig",
+    "ExportConfig",
+    "ExportJob",
+    "HealthStatus",
+    "InstanceLimits",
+    "JobStatus",
+    "JobTriggerResult",
+    "JobsStatus",
+    "LifecycleConfig",
+    "MaintenanceMode",
+    "ResourceLifecycleConfig",
+    "SystemState",
+]
+
+
+class ResourceLifecycleConfig(APIModel):
+    """Lifecycle defaults for one resource type (ISO 8601 durations, e.g. ``"PT24H"``)."""
+
+    default_ttl: str | None = None
+    default_inactivity: str | None = None
+    max_ttl: str | None = None
+
+
+class LifecycleConfig(APIModel):
+    mapping: ResourceLifecycleConfig = Field(default_factory=ResourceLifecycleConfig)
+    snapshot: ResourceLifecycleConfig = Field(default_factory=ResourceLifecycleConfig)
+    instance: ResourceLifecycleConfig = Field(default_factory=ResourceLifecycleConfig)
+
+
+class ConcurrencyConfig(APIModel):
+    per_analyst: int
+    cluster_total: int
+    updated_at: datetime | None = None
+    updated_by: str | None = None
+
+
+class MaintenanceMode(APIModel):
+    enabled: bool
+    message: str = ""
+    updated_at: datetime | None = None
+    updated_by: str | None = None
+
+
+class ExportConfig(APIModel):
+    max_duration_seconds: int
+    updated_at: datetime | None = None
+    updated_by: str | None = None
+
+
+class ComponentHealth(APIModel):
+    status: str
+    latency_ms: float | None = None
+    message: str | None = None
+
+
+class ClusterHealth(APIModel):
+    status: str  # healthy | degraded | unhealthy
+    components: dict[str, ComponentHealth] = Field(default_factory=dict)
+    checked_at: datetime | None = None
+
+
+class InstanceLimits(APIModel):
+    per_analyst: int
+    cluster_total: int
+    cluster_used: int
+    cluster_available: int
+
+
+class ClusterInstances(APIModel):
+    total: int
+    by_status: dict[str, int] = Field(default_factory=dict)
+    by_owner: list[dict[str, Any]] = Field(default_factory=list)
+    limits: InstanceLimits
+
+
+class HealthStatus(APIModel):
+    status: str
+    version: str | None = None
+    database: str | None = None
+    warehouse: str | None = None
+    checked_at: datetime | None = None
+
+
+class JobStatus(APIModel):
+    name: str
+    schedule: str
+    interval_seconds: float | None = None
+    last_run_at: datetime | None = None
+    last_success_at: datetime | None = None
+    last_failure_at: datetime | None = None
+    last_error: str | None = None
+    last_result: dict[str, Any] | None = None
+    consecutive_failures: int = 0
+    run_count: int = 0
+    health_status: str = "unknown"  # healthy | unhealthy | unknown
+    next_run_at: datetime | None = None
+
+
+class JobsStatus(APIModel):
+    jobs: list[JobStatus] = Field(default_factory=list)
+
+    def job(self, name: str) -> JobStatus:
+        """The status of one job by name."""
+        for job in self.jobs:
+            if job.name == name:
+                return job
+        raise KeyError(f"no job named {name!r}; jobs: {[j.name for j in self.jobs]}")
+
+
+class JobTriggerResult(APIModel):
+    job_name: str
+    status: str
+    triggered_at: datetime | None = None
+    triggered_by: str | None = None
+    reason: str | None = None
+    result: dict[str, Any] | None = None
+
+
+class SystemState(APIModel):
+    instances: dict[str, Any] = Field(default_factory=dict)
+    snapshots: dict[str, Any] = Field(default_factory=dict)
+    export_jobs: dict[str, Any] = Field(default_factory=dict)
+    mappings: dict[str, Any] = Field(default_factory=dict)
+
+
+class ExportJob(APIModel):
+    id: int
+    snapshot_id: int
+    entity_type: str
+    entity_name: str
+    status: str
+    attempts: int = 0
+    row_count: int | None = None
+    error_message: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+class BulkDeleteResult(APIModel):
+    dry_run: bool
+    resource_type: str
+    matched_count: int
+    matched_ids: list[int] = Field(default_factory=list)
+    deleted_count: int = 0
+    deleted_ids: list[int] = Field(default_factory=list)
+    failed_ids: list[int] = Field(default_factory=list)
+    errors: list[dict[str, Any]] = Field(default_factory=list)

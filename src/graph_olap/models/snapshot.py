@@ -1,0 +1,59 @@
+"""Snapshots: the exported data of one mapping version."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import Field
+
+from graph_olap.models.common import APIModel
+
+__all__ = ["Snapshot", "SnapshotProgress"]
+
+
+class Snapshot(APIModel):
+    """A snapshot: ``pending -> creating -> ready | failed``."""
+
+    id: int
+    mapping_id: int
+    mapping_version: int
+    name: str
+    description: str | None = None
+    owner_username: str
+    status: str
+    error_message: str | None = None
+    size_bytes: int | None = None
+    node_counts: dict[str, int] = Field(default_factory=dict)
+    edge_counts: dict[str, int] = Field(default_factory=dict)
+    ttl: str | None = None
+    inactivity_timeout: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+class _Progress(APIModel):
+    id: int
+    status: str
+    phase: str
+    started_at: datetime | None = None
+    steps: list[dict[str, Any]] = Field(default_factory=list)
+    current_step: str | None = None
+    progress_percent: int = 0
+    estimated_remaining_seconds: int | None = None
+    error_message: str | None = None
+
+    @property
+    def completed_steps(self) -> int:
+        """Number of completed steps."""
+        return sum(1 for s in self.steps if s.get("status") == "completed")
+
+    @property
+    def total_steps(self) -> int:
+        """Total number of steps."""
+        return len(self.steps)
+
+
+class SnapshotProgress(_Progress):
+    """Progress of a snapshot export (phases: queued, exporting, uploading, importing,
+    ready, failed)."""
