@@ -1,0 +1,167 @@
+"""Request dependencies: the platform, a database session, and who is calling."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import hmac
+import re
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from graph_olap_server import db
+from graph_olap_server.context import Platform
+from graph_olap_server.errors import APIError, forbidden
+
+__all__ = [
+    "AdminUser",
+    "CurrentUser",
+    "DbSession",
+    "OpsUser",
+    "PlatformDep",
+    "User",
+    "hash_api_key",
+]
+
+_USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$")
+
+
+@dataclasses.dataclass(frozen=True)
+class User:
+    """The authenticated caller."""
+
+    username: str
+    role: str  # analyst | ops | admin
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    @property
+    def is_ops(self) -> bool:
+        return self.role in ("ops", "admin")
+
+    def require_owner(self, owner: str, what: str) -> None:
+        """Analysts (and ops) change only what they own; admins change anything."""
+        if not self.is_admin and self.username != owner:
+            raise forbidden(
+                f"{what} belongs to {owner!r}; only its owner or an admin can change it. "
+                "Copy it (e.g. client.mappings.copy) to get one you own.",
+                owner=owner,
+            )
+
+
+def hash_api_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def get_platform(request: Request) -> Platform:
+    platform: Platform = request.app.state.platform
+    return platform
+
+
+PlatformDep = Annotated[Platform, Depends(get_platform)]
+
+
+def get_session(platform: PlatformDep) -> Iterator[Session]:
+    with platform.db.session() as session:
+        yield session
+
+
+DbSession = Annotated[Session, Depends(get_session)]
+
+
+def _unauthorized(message: str) -> APIError:
+    return APIError(401, "UNAUTHORIZED", message, headers={"WWW-Authenticate": "Bearer"})
+
+
+def authenticate(request: Request, platform: Platform) -> User:
+    """Credentials in priority order: internal key, Bearer API key, X-Username (dev)."""
+    settings = platform.settings
+    headers = request.headers
+    internal = headers.get("x-internal-api-key")
+    if internal is not None:
+        expected = settings.internal_api_key
+        if not expected or not hmac.compare_digest(internal.encode(), expected.encode()):
+            raise _unauthorized("The X-Internal-Api-Key is not valid for this platform.")
+        return User(_username(headers.get("x-username") or "internal-service"), "admin")
+    auth = headers.get("authorization")
+    if auth is not None:
+        scheme, _, token = auth.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise _unauthorized("Authorization must be 'Bearer <api key>'.")
+        with platform.db.session() as session:
+            row = session.scalars(
+                select(db.ApiKey).where(
+                    db.ApiKey.key_hash == hash_api_key(token.strip()),
+                    db.ApiKey.revoked_at.is_(None),
+                )
+            ).first()
+        if row is None:
+            raise _unauthorized(
+                "The API key is not valid or has been revoked. Ask an admin for a new key "
+                "(graph-olap create-api-key)."
+            )
+        return User(row.username, row.role)
+    username = headers.get("x-username")
+    if username is not None:
+        if not settings.dev_mode:
+            raise _unauthorized(
+                "This platform does not accept X-Username (dev mode is off); use an API key."
+            )
+        name = _username(username)
+        return User(name, settings.role_of(name))
+    raise _unauthorized(
+        "Authentication required. On the local platform pass username='you' to the client "
+        "(or set GRAPH_OLAP_USERNAME); elsewhere pass api_key=... (GRAPH_OLAP_API_KEY)."
+    )
+
+
+def _username(raw: str) -> str:
+    name = raw.strip()
+    if not _USERNAME.match(name):
+        raise _unauthorized(
+            f"Username {raw[:40]!r} is not valid: use 1-128 letters, digits and . _ @ + -"
+        )
+    return name
+
+
+def current_user(request: Request, platform: PlatformDep) -> User:
+    user = authenticate(request, platform)
+    request.state.username = user.username
+    return user
+
+
+CurrentUser = Annotated[User, Depends(current_user)]
+
+
+def ops_user(user: CurrentUser) -> User:
+    if not user.is_ops:
+        raise forbidden(
+            f"This needs the ops or admin role; {user.username!r} is an {user.role}. "
+            "Ask your platform team for access.",
+            required_role="ops",
+        )
+    return user
+
+
+def admin_user(user: CurrentUser) -> User:
+    if not user.is_admin:
+        raise forbidden(
+            f"This needs the admin role; {user.username!r} is {_article(user.role)} "
+            f"{user.role}. Ask an admin to do it.",
+            required_role="admin",
+        )
+    return user
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1] in "aeiou" else "a"
+
+
+OpsUser = Annotated[User, Depends(ops_user)]
+AdminUser = Annotated[User, Depends(admin_user)]

@@ -1,0 +1,32 @@
+"""Success envelopes: ``{"data": ...}`` and ``{"data": [...], "meta": {...}}``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graph_olap_server.errors import bad_request
+
+__all__ = ["MAX_LIMIT", "check_page", "ok", "page"]
+
+MAX_LIMIT = 100
+
+
+def ok(data: Any) -> dict[str, Any]:
+    return {"data": data}
+
+
+def page(items: list[Any], *, total: int, offset: int, limit: int) -> dict[str, Any]:
+    return {"data": items, "meta": {"total": total, "offset": offset, "limit": limit}}
+
+
+def check_page(offset: int, limit: int, *, max_limit: int = MAX_LIMIT) -> None:
+    """Reject paging outside the documented range with a message that says what to do."""
+    if limit < 1 or limit > max_limit:
+        raise bad_request(
+            f"limit must be between 1 and {max_limit}, got {limit}. "
+            "Ask for pages of at most 100 and use offset (or the SDK's iter_all()) "
+            "to walk the rest.",
+            field="limit",
+        )
+    if offset < 0:
+        raise bad_request(f"offset must be 0 or more, got {offset}.", field="offset")

@@ -1,0 +1,5 @@
+"""Routes: cluster (placeholder)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,5 @@
+"""Routes: config (placeholder)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,54 @@
+"""Routes: liveness and readiness (no credentials needed)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from graph_olap_server.api.deps import PlatformDep
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/health", summary="Liveness")
+def health(platform: PlatformDep) -> dict[str, Any]:
+    return {
+        "status": "healthy",
+        "version": platform.settings.version,
+        "checked_at": dt.datetime.now(dt.timezone.utc).isoformat(),
+    }
+
+
+@router.get("/ready", summary="Readiness: database and warehouse answer")
+def ready(platform: PlatformDep) -> JSONResponse:
+    problems = []
+    database = warehouse = "ok"
+    try:
+        with platform.db.session() as session:
+            session.execute(text("SELECT 1"))
+    except Exception as err:  # noqa: BLE001 - reported, not raised
+        database = "unavailable"
+        problems.append(f"metadata database: {err}")
+    try:
+        platform.warehouse.ping()
+    except Exception as err:  # noqa: BLE001
+        warehouse = "unavailable"
+        problems.append(f"warehouse: {err}")
+    body = {
+        "status": "ready" if not problems else "not_ready",
+        "version": platform.settings.version,
+        "database": database,
+        "warehouse": warehouse,
+        "checked_at": dt.datetime.now(dt.timezone.utc).isoformat(),
+    }
+    if problems:
+        body["error"] = {
+            "code": "NOT_READY",
+            "message": "The platform is not ready: " + "; ".join(problems),
+            "details": {},
+        }
+    return JSONResponse(body, status_code=200 if not problems else 503)

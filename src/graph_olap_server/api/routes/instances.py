@@ -1,0 +1,5 @@
+"""Routes: instances (placeholder)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

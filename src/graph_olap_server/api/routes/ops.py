@@ -1,0 +1,5 @@
+"""Routes: ops (placeholder)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

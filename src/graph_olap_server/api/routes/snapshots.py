@@ -1,0 +1,5 @@
+"""Routes: snapshots (placeholder)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,113 @@
+"""``create_app(settings)``: the control-plane FastAPI app (no module-level state)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, Response
+
+from graph_olap_server.api.routes import (
+    admin,
+    cluster,
+    config,
+    favorites,
+    health,
+    instances,
+    mappings,
+    ops,
+    schema,
+    snapshots,
+)
+from graph_olap_server.context import Platform
+from graph_olap_server.db import Database
+from graph_olap_server.errors import install_error_handlers
+from graph_olap_server.jobs.scheduler import JobScheduler
+from graph_olap_server.metrics import Metrics
+from graph_olap_server.middleware import IdempotencyMiddleware, RequestContextMiddleware
+from graph_olap_server.settings import Settings
+from graph_olap_server.warehouse import SchemaCache, Warehouse, generate_sample_warehouse
+
+__all__ = ["create_app", "open_platform"]
+
+log = logging.getLogger("graph_olap_server")
+
+
+def open_platform(settings: Settings) -> Platform:
+    """Open the database, warehouse, schema cache, metrics and job scheduler."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    database = Database(settings.database_url)
+    sources = list(settings.warehouse_sources)
+    if settings.sample_warehouse:
+        if not settings.sample_warehouse_path.exists():
+            generate_sample_warehouse(settings.sample_warehouse_path)
+        sources.insert(0, settings.sample_warehouse_path)
+    warehouse = Warehouse(sources)
+    cache = SchemaCache(warehouse)
+    cache.refresh()
+    metrics = Metrics()
+    platform = Platform(
+        settings=settings,
+        db=database,
+        warehouse=warehouse,
+        schema_cache=cache,
+        metrics=metrics,
+        scheduler=None,  # type: ignore[arg-type]  # set just below: it needs the platform
+    )
+    platform.scheduler = JobScheduler(platform)
+    metrics.bind(platform)
+    return platform
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """Build the control-plane app for ``settings``; resources open in the lifespan.
+
+    Example:
+        >>> app = create_app(Settings(data_dir=Path("/tmp/graph-olap")))
+        >>> # uvicorn.run(app, port=8000)
+    """
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        platform = open_platform(settings)
+        app.state.platform = platform
+        if settings.run_scheduler:
+            platform.scheduler.start()
+        try:
+            yield
+        finally:
+            platform.scheduler.stop()
+            platform.warehouse.close()
+            platform.db.dispose()
+
+    app = FastAPI(
+        title="Graph OLAP Control Plane (local platform)",
+        version=settings.version,
+        description="Control Plane API of the Graph OLAP platform, served on one machine.",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    for module in (mappings, snapshots, instances, favorites, schema, config, cluster, ops, admin):
+        app.include_router(module.router, prefix="/api")
+    app.include_router(health.router)
+
+    @app.middleware("http")
+    async def observe(request: Request, call_next):  # type: ignore[no-untyped-def]
+        started = time.perf_counter()
+        response: Response = await call_next(request)
+        route = request.scope.get("route")
+        platform: Platform | None = getattr(request.app.state, "platform", None)
+        if platform is not None:
+            platform.metrics.observe_request(
+                request.method,
+                getattr(route, "path", "unmatched"),
+                response.status_code,
+                time.perf_counter() - started,
+            )
+        return response
+
+    app.add_middleware(IdempotencyMiddleware, database=lambda: app.state.platform.db)
+    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
+    return app

@@ -1,0 +1,95 @@
+"""``graph-olap``: start the local platform, manage API keys."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+__all__ = ["main"]
+
+
+def _settings(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from graph_olap_server.settings import Settings
+
+    overrides: dict[str, object] = {}
+    if args.data_dir:
+        overrides["data_dir"] = Path(args.data_dir).expanduser()
+    if args.database_url:
+        overrides["database_url"] = args.database_url
+    if getattr(args, "warehouse", None):
+        overrides["warehouse_sources"] = tuple(Path(p).expanduser() for p in args.warehouse)
+    if getattr(args, "no_sample", False):
+        overrides["sample_warehouse"] = False
+    return Settings.from_env(**overrides)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from graph_olap_server.app import create_app
+
+    settings = _settings(args)
+    print(f"Graph OLAP local platform on http://{args.host}:{args.port}")
+    print(f"  data folder: {settings.data_dir}")
+    print(f"  API docs:    http://{args.host}:{args.port}/docs")
+    print('  connect:     GraphOLAPClient(username="alice")  (or notebook.connect())')
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level=args.log_level)
+    return 0
+
+
+def _create_key(args: argparse.Namespace) -> int:
+    from graph_olap_server.apikeys import create_api_key
+    from graph_olap_server.db import Database
+
+    settings = _settings(args)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    database = Database(settings.database_url)
+    try:
+        with database.transaction() as session:
+            row, key = create_api_key(session, username=args.username, role=args.role, created_by="cli")
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    finally:
+        database.dispose()
+    print(f"API key {row.id} for {args.username} ({args.role}); it is shown only once:")
+    print(key)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="graph-olap", description="The Graph OLAP local platform.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--data-dir", help="folder for all platform data (GRAPH_OLAP_DATA_DIR)")
+        p.add_argument("--database-url", help="SQLAlchemy URL of the metadata DB (GRAPH_OLAP_DATABASE_URL)")
+
+    serve = sub.add_parser("server", help="start the local platform")
+    common(serve)
+    serve.add_argument("--host", default=os.environ.get("GRAPH_OLAP_HOST", "127.0.0.1"))
+    serve.add_argument("--port", type=int, default=int(os.environ.get("GRAPH_OLAP_PORT", "8000")))
+    serve.add_argument(
+        "--warehouse",
+        action="append",
+        metavar="PATH",
+        help="your own DuckDB file or folder of Parquet/CSV files (repeatable; GRAPH_OLAP_WAREHOUSE)",
+    )
+    serve.add_argument("--no-sample", action="store_true", help="do not attach the sample warehouse")
+    serve.add_argument("--log-level", default="info")
+    serve.set_defaults(func=_serve)
+
+    key = sub.add_parser("create-api-key", help="create an API key (printed once)")
+    common(key)
+    key.add_argument("--username", required=True)
+    key.add_argument("--role", default="analyst", choices=["analyst", "ops", "admin"])
+    key.set_defaults(func=_create_key)
+
+    args = parser.parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,221 @@
+"""ASGI middleware: request ids and body limits, and idempotent replays of mutations.
+
+Idempotency: a mutating request (POST, PUT, PATCH, DELETE) with an ``Idempotency-Key``
+header is recorded. A repeat of the same key by the same caller on the same path gets the
+first answer again (with ``Idempotent-Replayed: true``) instead of being executed twice;
+the same key with a different body is refused (422); a repeat that arrives while the
+first is still running answers 409 with ``x-should-retry: true`` so the SDK tries again.
+Answers 5xx are not recorded, so a retry after a server failure runs again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+import anyio.to_thread
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+
+from graph_olap_server import db
+from graph_olap_server.db import Database
+
+__all__ = ["IdempotencyMiddleware", "RequestContextMiddleware"]
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+def _json_error(status: int, code: str, message: str, headers: list[tuple[bytes, bytes]] | None = None) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    body = json.dumps({"error": {"code": code, "message": message, "details": {}}}).encode()
+    return status, [(b"content-type", b"application/json"), *(headers or [])], body
+
+
+async def _send_whole(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+    headers = [*headers, (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+class RequestContextMiddleware:
+    """Give every request an id (``x-request-id``) and refuse oversized bodies (413)."""
+
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = _header(scope, b"x-request-id") or uuid.uuid4().hex[:16]
+        scope.setdefault("state", {})["request_id"] = request_id
+        length = _header(scope, b"content-length")
+        if length is not None and length.isdigit() and int(length) > self.max_body_bytes:
+            await _send_whole(send, *_too_large(self.max_body_bytes, request_id))
+            return
+
+        seen = 0
+
+        async def limited_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.max_body_bytes:
+                raise _BodyTooLarge
+            return message
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, send_with_id)
+        except _BodyTooLarge:
+            await _send_whole(send, *_too_large(self.max_body_bytes, request_id))
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+def _too_large(limit: int, request_id: str) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    status, headers, body = _json_error(
+        413,
+        "PAYLOAD_TOO_LARGE",
+        f"The request body is larger than {limit} bytes. Send less at once.",
+    )
+    return status, [*headers, (b"x-request-id", request_id.encode())], body
+
+
+class IdempotencyMiddleware:
+    """Replay the recorded answer of a repeated mutating request (see module docstring)."""
+
+    def __init__(self, app: ASGIApp, *, database: Callable[[], Database]) -> None:
+        self.app = app
+        self.database = database
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        key = _header(scope, b"idempotency-key") if scope["type"] == "http" else None
+        if key is None or scope["method"] not in MUTATING:
+            await self.app(scope, receive, send)
+            return
+        if not 1 <= len(key) <= 255:
+            await _send_whole(send, *_json_error(400, "VALIDATION_ERROR", "Idempotency-Key must be 1-255 characters."))
+            return
+        body = await _read_body(receive)
+        caller = "|".join(
+            _header(scope, h) or "" for h in (b"x-internal-api-key", b"authorization", b"x-username")
+        )
+        scope_hash = _sha(f"{caller}\n{scope['method']}\n{scope['path']}\n{key}".encode())
+        request_hash = _sha(scope.get("query_string", b"") + b"\n" + body)
+        database = self.database()
+
+        claimed = await anyio.to_thread.run_sync(_claim, database, scope_hash, request_hash)
+        if claimed is not None:
+            await _send_whole(send, *claimed)
+            return
+
+        captured: dict[str, Any] = {"status": 500, "headers": [], "body": b""}
+
+        async def capture(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                captured["status"] = message["status"]
+                captured["headers"] = list(message.get("headers", []))
+            elif message["type"] == "http.response.body":
+                captured["body"] += message.get("body", b"")
+            await send(message)
+
+        replayed = False
+
+        async def replay_receive() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        try:
+            await self.app(scope, replay_receive, capture)
+        finally:
+            await anyio.to_thread.run_sync(_finish, database, scope_hash, captured)
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body"):
+            return b"".join(chunks)
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _claim(database: Database, scope_hash: str, request_hash: str) -> tuple[int, list[tuple[bytes, bytes]], bytes] | None:
+    """Record a new key (``None``: go ahead) or return the answer to send instead."""
+    try:
+        with database.transaction() as session:
+            session.add(db.IdempotencyRecord(scope_hash=scope_hash, request_hash=request_hash))
+        return None
+    except IntegrityError:
+        pass
+    with database.session() as session:
+        record = session.scalars(
+            select(db.IdempotencyRecord).where(db.IdempotencyRecord.scope_hash == scope_hash)
+        ).one()
+    if record.request_hash != request_hash:
+        return _json_error(
+            422,
+            "IDEMPOTENCY_KEY_REUSED",
+            "This Idempotency-Key was already used with a different request body. "
+            "Use a new key for a new request.",
+        )
+    if record.state != "done":
+        return _json_error(
+            409,
+            "REQUEST_IN_PROGRESS",
+            "The same request is still being processed; retry in a moment.",
+            [(b"x-should-retry", b"true"), (b"retry-after", b"1")],
+        )
+    headers = [
+        (b"content-type", (record.content_type or "application/json").encode()),
+        (b"idempotent-replayed", b"true"),
+    ]
+    return int(record.response_status or 200), headers, record.response_body or b""
+
+
+def _finish(database: Database, scope_hash: str, captured: dict[str, Any]) -> None:
+    status = int(captured["status"])
+    with database.transaction() as session:
+        if status >= 500:
+            session.execute(delete(db.IdempotencyRecord).where(db.IdempotencyRecord.scope_hash == scope_hash))
+            return
+        record = session.scalars(
+            select(db.IdempotencyRecord).where(db.IdempotencyRecord.scope_hash == scope_hash)
+        ).one()
+        content_type = next(
+            (v.decode("latin-1") for k, v in captured["headers"] if k == b"content-type"), None
+        )
+        record.state = "done"
+        record.response_status = status
+        record.response_body = captured["body"]
+        record.content_type = content_type

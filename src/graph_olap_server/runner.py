@@ -1,0 +1,70 @@
+"""Run the control plane: in a background thread (tests, demos) or in the foreground."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from types import TracebackType
+
+import uvicorn
+
+from graph_olap_server.app import create_app
+from graph_olap_server.settings import Settings
+
+__all__ = ["ServerThread", "free_port"]
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+class ServerThread:
+    """The control plane served by uvicorn in a daemon thread.
+
+    Example:
+        >>> with ServerThread(Settings(data_dir=tmp)) as server:
+        ...     client = GraphOLAPClient(server.url, username="alice")
+    """
+
+    def __init__(self, settings: Settings, *, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.settings = settings
+        self.host = host
+        self.port = port or free_port(host)
+        config = uvicorn.Config(
+            create_app(settings), host=host, port=self.port, log_level="warning", lifespan="on"
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, name="graph-olap-server", daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self, timeout: float = 60.0) -> ServerThread:
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self._server.started:
+            if not self._thread.is_alive():
+                raise RuntimeError(f"the local platform failed to start on {self.url}; see the log above")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the local platform did not start on {self.url} within {timeout}s")
+            self._thread.join(0.02)
+        return self
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(30)
+
+    def __enter__(self) -> ServerThread:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()

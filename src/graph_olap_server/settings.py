@@ -1,0 +1,110 @@
+"""Settings of the local platform: one frozen object, from arguments, environment, defaults.
+
+Environment variables:
+
+==================================  ======================================================
+``GRAPH_OLAP_DATA_DIR``             folder holding all the platform's data
+``GRAPH_OLAP_DATABASE_URL``         SQLAlchemy URL of the metadata DB (SQLite file default)
+``GRAPH_OLAP_WAREHOUSE``            extra warehouse sources: DuckDB files or folders of
+                                    Parquet/CSV files, separated by ``os.pathsep``
+``GRAPH_OLAP_NO_SAMPLE``            ``true``: do not attach the sample warehouse
+``GRAPH_OLAP_INTERNAL_API_KEY``     key accepted in ``X-Internal-Api-Key``
+``GRAPH_OLAP_DEV_MODE``             ``false`` refuses ``X-Username`` (API keys only)
+``GRAPH_OLAP_ADMINS`` / ``_OPS``    comma-separated usernames with those roles in dev mode
+==================================  ======================================================
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+__all__ = ["Settings", "default_data_dir"]
+
+_TRUE = {"1", "true", "yes", "on"}
+
+
+def default_data_dir() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("graph-olap", appauthor=False))
+
+
+def _names(raw: str | None, default: tuple[str, ...]) -> frozenset[str]:
+    if raw is None:
+        return frozenset(default)
+    return frozenset(n.strip() for n in raw.split(",") if n.strip())
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """Everything the control plane needs to start.
+
+    Example:
+        >>> Settings(data_dir=Path("/tmp/go")).database_url
+        'sqlite:////tmp/go/metadata.db'
+    """
+
+    data_dir: Path
+    database_url: str = ""
+    warehouse_sources: tuple[Path, ...] = ()
+    sample_warehouse: bool = True
+    dev_mode: bool = True
+    internal_api_key: str | None = dataclasses.field(default=None, repr=False)
+    admins: frozenset[str] = frozenset({"admin"})
+    ops_users: frozenset[str] = frozenset({"ops"})
+    # background jobs: seconds between scheduled runs; 0 disables the scheduler
+    run_scheduler: bool = True
+    job_intervals: tuple[tuple[str, float], ...] = (
+        ("reconciliation", 60.0),
+        ("lifecycle", 300.0),
+        ("export_reconciliation", 120.0),
+        ("schema_cache", 24 * 3600.0),
+    )
+    job_trigger_min_interval: float = 60.0
+    allow_explicit_snapshots: bool = True
+    max_body_bytes: int = 1_000_000
+    version: str = "0.1.0"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "data_dir", Path(self.data_dir))
+        if not self.database_url:
+            db = (self.data_dir / "metadata.db").as_posix()
+            object.__setattr__(self, "database_url", f"sqlite:///{db}")
+
+    @property
+    def sample_warehouse_path(self) -> Path:
+        return self.data_dir / "warehouse" / "sample.duckdb"
+
+    @property
+    def snapshot_dir(self) -> Path:
+        return self.data_dir / "snapshots"
+
+    def role_of(self, username: str) -> str:
+        """Role of a username in dev mode: admin, ops, else analyst."""
+        if username in self.admins:
+            return "admin"
+        if username in self.ops_users:
+            return "ops"
+        return "analyst"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+        """Settings from ``GRAPH_OLAP_*`` variables; non-None overrides win."""
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {
+            "data_dir": Path(env.get("GRAPH_OLAP_DATA_DIR") or default_data_dir()),
+            "database_url": env.get("GRAPH_OLAP_DATABASE_URL", ""),
+            "warehouse_sources": tuple(
+                Path(p) for p in env.get("GRAPH_OLAP_WAREHOUSE", "").split(os.pathsep) if p
+            ),
+            "sample_warehouse": env.get("GRAPH_OLAP_NO_SAMPLE", "").lower() not in _TRUE,
+            "dev_mode": env.get("GRAPH_OLAP_DEV_MODE", "true").lower() in _TRUE,
+            "internal_api_key": env.get("GRAPH_OLAP_INTERNAL_API_KEY") or None,
+            "admins": _names(env.get("GRAPH_OLAP_ADMINS"), ("admin",)),
+            "ops_users": _names(env.get("GRAPH_OLAP_OPS"), ("ops",)),
+        }
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)  # type: ignore[arg-type]

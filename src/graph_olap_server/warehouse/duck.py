@@ -1,0 +1,335 @@
+"""The warehouse: read-only sources behind one in-memory DuckDB connection.
+
+Each source becomes a *catalog*, so queries name tables ``catalog.schema.table`` as in Trino:
+
+* a ``.duckdb``/``.db`` file is attached ``READ_ONLY`` under its sanitised file stem;
+* a folder becomes an in-memory catalog named after the folder, in which every Parquet, CSV,
+  TSV or JSON file is a view in schema ``main`` and every immediate subfolder is a schema.
+
+Queries arrive in a sqlglot dialect (Trino by default), must be one read-only ``SELECT``/``WITH``
+query, and are transpiled to DuckDB. Every public method uses its own cursor, so one object can
+be shared by the threads of the API server.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+import re
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import sqlglot
+from sqlglot import exp
+
+__all__ = [
+    "ColumnInfo",
+    "ColumnMeta",
+    "SqlValidationError",
+    "TableMeta",
+    "Warehouse",
+    "WarehouseError",
+]
+
+
+class WarehouseError(Exception):
+    """A warehouse source cannot be used, or a warehouse operation failed."""
+
+
+class SqlValidationError(WarehouseError):
+    """The SQL is not one valid read-only query over the warehouse; the message says why."""
+
+
+@dataclasses.dataclass(frozen=True)
+class ColumnInfo:
+    """One result column of a query: its name and DuckDB type (``"DECIMAL(12,2)"``)."""
+
+    name: str
+    data_type: str
+
+
+@dataclasses.dataclass(frozen=True)
+class ColumnMeta:
+    """One column of a warehouse table or view; ``ordinal_position`` starts at 1."""
+
+    column_name: str
+    data_type: str
+    ordinal_position: int
+    is_nullable: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class TableMeta:
+    """One table (``"BASE TABLE"``) or view (``"VIEW"``) with its columns in order."""
+
+    catalog_name: str
+    schema_name: str
+    table_name: str
+    table_type: str
+    columns: tuple[ColumnMeta, ...]
+
+
+_ONLY_SELECT = "only a single SELECT query is allowed"
+# nodes that write or run arbitrary statements, wherever they appear in the tree
+_FORBIDDEN = (exp.DML, exp.Create, exp.Drop, exp.Alter, exp.Command, exp.Into)
+_SQL_ERRORS = (duckdb.ParserException, duckdb.BinderException, duckdb.CatalogException)
+_RESERVED = frozenset({"memory", "system", "temp", "main", "information_schema", "pg_catalog"})
+_READERS = {
+    ".parquet": "read_parquet({})",
+    ".csv": "read_csv_auto({})",
+    ".tsv": "read_csv_auto({}, delim='\\t')",
+    ".json": "read_json_auto({})",
+    ".ndjson": "read_json_auto({})",
+}
+_TOKEN = re.compile(r"<Token token_type: [^,]+, text: (.*?), line: .*?>")
+
+_TABLES_SQL = """
+SELECT database_name, schema_name, table_name, 'BASE TABLE'
+FROM duckdb_tables() WHERE NOT internal AND NOT temporary
+UNION ALL
+SELECT database_name, schema_name, view_name, 'VIEW'
+FROM duckdb_views() WHERE NOT internal AND NOT temporary
+"""
+_COLUMNS_SQL = """
+SELECT database_name, schema_name, table_name, column_name, data_type, column_index, is_nullable
+FROM duckdb_columns() WHERE NOT internal ORDER BY ALL
+"""
+
+
+def sql_identifier(name: str) -> str:
+    """``name`` as a lowercase unquoted SQL identifier: ``"My Data-2024"`` -> ``my_data_2024``."""
+    ident = re.sub(r"[^0-9a-z_]+", "_", name.lower()).strip("_") or "source"
+    return f"_{ident}" if ident[0].isdigit() else ident
+
+
+def _quote(ident: str) -> str:
+    return '"' + ident.replace('"', '""') + '"'
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def clean_duckdb_error(exc: BaseException) -> str:
+    """DuckDB's message on one line, without the ``Binder Error:`` prefix or the SQL excerpt."""
+    lines: list[str] = []
+    for line in str(exc).splitlines():
+        if line.startswith("LINE "):
+            break  # the rest quotes our rewritten SQL with a caret: misleading for the user
+        if line.strip():
+            lines.append(line.strip())
+    text = " ".join(lines) or type(exc).__name__
+    return re.sub(r"^[A-Za-z ]*Error: ", "", text)
+
+
+def _clean_parse_error(exc: sqlglot.errors.SqlglotError) -> str:
+    errors = getattr(exc, "errors", None)
+    if not errors:
+        return "SQL syntax error: " + " ".join(str(exc).split())
+    err = errors[0]
+    desc = _TOKEN.sub(lambda m: repr(m.group(1)), str(err.get("description", "")))
+    near = " ".join(f"{err.get('start_context', '')}{err.get('highlight', '')}".split())
+    where = f"line {err.get('line')}, column {err.get('col')}"
+    return f"SQL syntax error at {where}: {desc} (near '{near[-40:]}')"
+
+
+def transpile_select(sql: str, dialect: str) -> str:
+    """``sql`` (in sqlglot ``dialect``) as DuckDB SQL, after checking it is one SELECT query."""
+    try:
+        statements = [s for s in sqlglot.parse(sql, read=dialect) if s is not None]
+    except sqlglot.errors.SqlglotError as exc:
+        raise SqlValidationError(_clean_parse_error(exc)) from None
+    except ValueError as exc:  # unknown dialect
+        raise SqlValidationError(f"unknown SQL dialect {dialect!r}: {exc}") from None
+    if not statements:
+        raise SqlValidationError(f"the SQL is empty: {_ONLY_SELECT}")
+    if len(statements) > 1:
+        raise SqlValidationError(f"found {len(statements)} statements: {_ONLY_SELECT}")
+    tree = statements[0]
+    bad = tree.find(*_FORBIDDEN)
+    if not isinstance(tree, exp.Query) or bad is not None:
+        kind = type(bad if bad is not None else tree).__name__.upper()
+        raise SqlValidationError(f"found a {kind} statement: {_ONLY_SELECT}")
+    try:
+        return tree.sql(dialect="duckdb")
+    except sqlglot.errors.SqlglotError as exc:
+        raise SqlValidationError(f"cannot translate the query to DuckDB: {exc}") from None
+
+
+def _file_views(con: duckdb.DuckDBPyConnection, folder: Path, schema: str) -> None:
+    """One view per readable file directly inside ``folder``, in ``schema`` (quoted)."""
+    seen: dict[str, Path] = {}
+    for file in sorted(folder.iterdir()):
+        reader = _READERS.get(file.suffix.lower())
+        if reader is None or not file.is_file() or file.name.startswith((".", "_")):
+            continue
+        view = sql_identifier(file.stem)
+        if view in seen:
+            raise WarehouseError(
+                f"{seen[view]} and {file} would both be view {view!r}: rename one of them"
+            )
+        seen[view] = file
+        source = reader.format(_literal(str(file)))
+        try:
+            con.execute(f"CREATE VIEW {schema}.{_quote(view)} AS SELECT * FROM {source}")
+        except duckdb.Error as exc:
+            raise WarehouseError(
+                f"cannot read warehouse file {file}: {clean_duckdb_error(exc)}. "
+                "Fix or remove the file."
+            ) from None
+
+
+def _attach(con: duckdb.DuckDBPyConnection, source: Path, taken: set[str]) -> str:
+    """Attach one source as a catalog; returns the catalog name."""
+    path = source.expanduser().resolve()
+    if not path.exists():
+        raise WarehouseError(
+            f"warehouse source {path} does not exist: create it, or remove it from the "
+            "warehouse sources (GRAPH_OLAP_WAREHOUSE)"
+        )
+    is_db = path.is_file() and path.suffix.lower() in (".duckdb", ".db")
+    if not is_db and not path.is_dir():
+        raise WarehouseError(
+            f"warehouse source {path} is neither a .duckdb/.db file nor a folder of "
+            "Parquet/CSV/JSON files: use one of those"
+        )
+    name = sql_identifier(path.stem if is_db else path.name)
+    if name in taken or name in _RESERVED:
+        why = "is already used by another source" if name in taken else "is reserved"
+        raise WarehouseError(
+            f"warehouse source {path} would be catalog {name!r}, which {why}: rename it"
+        )
+    catalog = _quote(name)
+    try:
+        if is_db:
+            con.execute(f"ATTACH {_literal(str(path))} AS {catalog} (READ_ONLY)")
+            return name
+        con.execute(f"ATTACH ':memory:' AS {catalog}")
+        _file_views(con, path, f"{catalog}.main")
+        for sub in sorted(p for p in path.iterdir() if p.is_dir()):
+            if not sub.name.startswith((".", "_")):
+                schema = f"{catalog}.{_quote(sql_identifier(sub.name))}"
+                con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+                _file_views(con, sub, schema)
+    except duckdb.Error as exc:
+        raise WarehouseError(
+            f"cannot open warehouse source {path}: {clean_duckdb_error(exc)}. Check that it is "
+            f"a DuckDB database (DuckDB {duckdb.__version__} or older) or a readable folder"
+        ) from None
+    return name
+
+
+class Warehouse:
+    """Read-only SQL over a list of sources, safe to share between threads.
+
+    Example:
+        >>> wh = Warehouse([Path("sample.duckdb")])  # doctest: +SKIP
+        >>> wh.describe("SELECT customer_id FROM sample.bank.customers")  # doctest: +SKIP
+        [ColumnInfo(name='customer_id', data_type='BIGINT')]
+    """
+
+    def __init__(self, sources: list[Path]) -> None:
+        self._lock = threading.Lock()
+        self._closed = False
+        self._con = duckdb.connect(":memory:")
+        self._catalogs: list[str] = []
+        try:
+            for source in sources:
+                self._catalogs.append(_attach(self._con, Path(source), set(self._catalogs)))
+        except BaseException:
+            self._con.close()
+            raise
+
+    @contextlib.contextmanager
+    def _cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        with self._lock:
+            if self._closed:
+                raise WarehouseError("the warehouse is closed: restart the platform")
+            cur = self._con.cursor()
+        try:
+            yield cur
+        finally:
+            cur.close()
+
+    def catalogs(self) -> list[str]:
+        """Names of the attached catalogs, sorted."""
+        return sorted(self._catalogs)
+
+    def to_duckdb_sql(self, sql: str, *, dialect: str = "trino") -> str:
+        """``sql`` transpiled to DuckDB; SqlValidationError unless it is one SELECT query."""
+        return transpile_select(sql, dialect)
+
+    def describe(self, sql: str, *, dialect: str = "trino") -> list[ColumnInfo]:
+        """Result columns of ``sql`` in order, found by binding the query without running it."""
+        duck_sql = transpile_select(sql, dialect)
+        with self._cursor() as cur:
+            try:
+                rows = cur.execute(f"DESCRIBE {duck_sql}").fetchall()
+            except duckdb.Error as exc:
+                raise SqlValidationError(clean_duckdb_error(exc)) from None
+        return [ColumnInfo(name=str(r[0]), data_type=str(r[1])) for r in rows]
+
+    def export_parquet(self, sql: str, path: Path, *, dialect: str = "trino") -> int:
+        """Write the result of ``sql`` to the Parquet file ``path``; returns the row count.
+
+        The file is written under a temporary name next to ``path`` and renamed into place,
+        so readers never see half a file.
+        """
+        duck_sql = transpile_select(sql, dialect)
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
+        copy = f"COPY ({duck_sql}) TO {_literal(str(tmp))} (FORMAT PARQUET)"
+        try:
+            with self._cursor() as cur:
+                row = cur.execute(copy).fetchone()
+            os.replace(tmp, path)
+        except _SQL_ERRORS as exc:
+            raise SqlValidationError(clean_duckdb_error(exc)) from None
+        except duckdb.Error as exc:
+            raise WarehouseError(f"export to {path} failed: {clean_duckdb_error(exc)}") from None
+        finally:
+            tmp.unlink(missing_ok=True)
+        return int(row[0]) if row else 0
+
+    def metadata(self) -> list[TableMeta]:
+        """Every table and view of the attached catalogs, sorted by catalog, schema, name."""
+        wanted = set(self._catalogs)
+        with self._cursor() as cur:
+            tables = cur.execute(_TABLES_SQL).fetchall()
+            columns = cur.execute(_COLUMNS_SQL).fetchall()
+        by_table: dict[tuple[str, str, str], list[ColumnMeta]] = {}
+        for db, schema, table, col, dtype, index, nullable in columns:
+            meta = ColumnMeta(str(col), str(dtype), int(index), bool(nullable))
+            by_table.setdefault((db, schema, table), []).append(meta)
+        out = [
+            TableMeta(db, schema, table, kind, tuple(by_table.get((db, schema, table), ())))
+            for db, schema, table, kind in tables
+            if db in wanted and schema not in ("information_schema", "pg_catalog")
+        ]
+        return sorted(out, key=lambda t: (t.catalog_name, t.schema_name, t.table_name))
+
+    def ping(self) -> float:
+        """Seconds taken to run ``SELECT 1``."""
+        start = time.perf_counter()
+        with self._cursor() as cur:
+            cur.execute("SELECT 1").fetchall()
+        return time.perf_counter() - start
+
+    def close(self) -> None:
+        """Close the connection; later calls raise WarehouseError. Safe to call twice."""
+        with self._lock:
+            if not self._closed:
+                self._closed = True
+                self._con.close()
+
+    def __enter__(self) -> Warehouse:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
