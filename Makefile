@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 demo: $(STAMP)  ## run the demo workflow against a fresh local platform
-	$(BIN)/python -m graph_olap_server.demo
+	$(BIN)/python examples/demo_workflow.py
 
 test: $(STAMP)  ## run lint, type checks and the whole test suite
 	$(BIN)/ruff check src tests bench

@@ -135,9 +135,7 @@ async def test_transport_failure_then_success_is_retried(make, failure, failures
     ],
 )
 async def test_backoff_grows_exponentially_and_is_capped(make, jitter, expected):
-    harness = make(
-        [httpx.ConnectError("reset")] * 7 + [ok()], max_retries=7, rng=lambda: jitter
-    )
+    harness = make([httpx.ConnectError("reset")] * 7 + [ok()], max_retries=7, rng=lambda: jitter)
 
     await harness.call(get_mapping)
 
@@ -339,9 +337,7 @@ async def test_long_retry_after_raises_rate_limit_at_once(make, retry_after):
 
 
 async def test_retry_after_as_http_date_is_waited(make):
-    harness = make(
-        [error(429, "RATE_LIMITED", headers={"retry-after": http_date(10)}), ok()]
-    )
+    harness = make([error(429, "RATE_LIMITED", headers={"retry-after": http_date(10)}), ok()])
 
     await harness.call(get_mapping)
 
@@ -645,9 +641,7 @@ async def test_max_retries_zero_makes_exactly_one_attempt(make, failure, error_t
     ids=["truncated-json", "login-page"],
 )
 async def test_malformed_json_in_success_raises_invalid_response(make, body, preview):
-    harness = make(
-        [httpx.Response(200, text=body, headers={"x-request-id": REQUEST_ID}), ok()]
-    )
+    harness = make([httpx.Response(200, text=body, headers={"x-request-id": REQUEST_ID}), ok()])
 
     err = await expect(harness, get_mapping, ServerError)
 

@@ -23,6 +23,7 @@ import uuid
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -82,7 +83,7 @@ COMMENT ON TABLE bank.card_payments IS 'Card payments from an account to a merch
 COMMENT ON COLUMN bank.transactions.is_flagged IS 'Marked suspicious by the fraud team';
 """
 
-_Row = tuple[object, ...]
+_Row = tuple[Any, ...]
 
 
 def _money(rng: random.Random, median: float, sigma: float, cap: float = 250_000.0) -> Decimal:
@@ -116,8 +117,8 @@ def _accounts(rng: random.Random, customers: list[_Row]) -> list[_Row]:
             kind = rng.choice(kinds)
             median = {"checking": 2_500, "savings": 15_000, "credit": 1_200}.get(kind, 60_000)
             balance = _money(rng, median, 0.9)
-            opened = signup + timedelta(days=rng.randint(0, 365))  # type: ignore[operator]
-            currency = _CITIES[str(city)][0]
+            opened = signup + timedelta(days=rng.randint(0, 365))
+            currency = _CITIES[city][0]
             aid = 100_001 + len(rows)
             rows.append((aid, cid, kind, opened, -balance if kind == "credit" else balance,
                          currency))
@@ -134,27 +135,133 @@ def _merchants(rng: random.Random) -> list[_Row]:
     return rows
 
 
-def _transfers(rng: random.Random, accounts: list[_Row]) -> list[_Row]:
-    """Transfers as (from, to, amount, ts, channel, is_flagged), sorted by time."""
-    checking = [a for a in accounts if a[2] == "checking"]
-    special = rng.sample(checking, _RING_SIZE + 3)
-    ring, pair, payroll = special[:_RING_SIZE], special[_RING_SIZE:-1], special[-1]
-    pair_ids = {pair[0][0], pair[1][0]}
-    pool = [a for a in accounts if a[0] not in pair_ids]
-    city_of = {a[0]: _CITIES and next(c for c in (a[5],)) for a in accounts}
-    by_currency: dict[object, list[_Row]] = {}
-    for a in pool:
-        by_currency.setdefault(city_of[a[0]], []).append(a)
+def _transfers(
+    rng: random.Random, accounts: list[_Row], city: dict[int, str]
+) -> tuple[list[_Row], set[int]]:
+    """Transfers (txn_id, from, to, amount, ts, channel, is_flagged) by time; the isolated pair."""
+    checking = [a[0] for a in accounts if a[2] == "checking"]
+    special = rng.sample(checking, _RING_SIZE + 2)
+    ring, pair = special[:_RING_SIZE], special[_RING_SIZE:]
+    payroll = rng.choice([a[0] for a in accounts if a[2] == "business"])
+    special.append(payroll)
+    pool = [a[0] for a in accounts if a[0] not in pair]
+    local: dict[str, list[int]] = {}
+    for aid in pool:
+        local.setdefault(city[aid], []).append(aid)
     out: list[_Row] = []
     for rnd in range(_RING_ROUNDS):  # the fraud ring: just under 10 000, passed on within hours
-        ts = datetime(BASE_DATE.year, 3 + 2 * rnd, 7, 22, 15) - timedelta(days=365 - 240)
-        for i, acc in enumerate(ring):
-            nxt = ring[(i + 1) % _RING_SIZE]
+        start = _START + timedelta(days=60 + 80 * rnd, hours=22)
+        for i, src in enumerate(ring):
             amount = Decimal(rng.randint(940_000, 995_000)).scaleb(-2)
-            out.append((acc[0], nxt[0], amount, ts + timedelta(hours=3 * i, minutes=rng.randint(0, 59)),
-                        "online", rnd > 0))
-    for month in range(12):  # payroll hub: 40 salaries on the 25th of every month
-        payday = datetime(_START.year + (_START.month + month) // 13, (_START.month + month - 1) % 12 + 1, 25, 9)
-        for emp in range(_EMPLOYEES):
-            pass
-    return out
+            ts = start + timedelta(hours=3 * i, minutes=rng.randint(0, 59))
+            out.append((src, ring[(i + 1) % _RING_SIZE], amount, ts, "online", rnd > 0))
+    staff = rng.sample([a for a in pool if a not in special], _EMPLOYEES)
+    salaries = {emp: rng.randint(250_000, 700_000) for emp in staff}
+    for month in range(12):  # the payroll hub: salaries on the 25th of every month
+        year, mon = divmod(_START.month - 1 + month, 12)
+        payday = datetime(_START.year + year, mon + 1, 25, 9)
+        for emp in staff:
+            amount = Decimal(salaries[emp] + rng.randint(0, 5_000)).scaleb(-2)
+            out.append((payroll, emp, amount, payday, "online", False))
+    for i in range(12):  # an isolated pair: two accounts that only deal with each other
+        amount = _money(rng, 300, 0.5)
+        out.append((pair[i % 2], pair[1 - i % 2], amount, _moment(rng), "mobile", False))
+    while len(out) < _TRANSFERS:  # everyday transfers, three in four within the sender's city
+        src = rng.choice(pool)
+        dst = rng.choice(local[city[src]] if rng.random() < 0.75 else pool)
+        if dst == src:
+            continue
+        amount = _money(rng, 120, 1.2, cap=50_000)
+        channel = rng.choices(("online", "mobile", "branch", "atm"), (45, 35, 10, 10))[0]
+        flagged = rng.random() < (0.10 if amount > 9_000 else 0.015)
+        out.append((src, dst, amount, _moment(rng), channel, flagged))
+    out.sort(key=lambda r: (r[3], r[0], r[1], r[2]))
+    return [(n, *r) for n, r in enumerate(out, start=1)], set(pair)
+
+
+def _payments(
+    rng: random.Random, accounts: list[_Row], merchants: list[_Row], city: dict[int, str],
+    pair: set[int],
+) -> list[_Row]:
+    """Card payments as (payment_id, account, merchant, amount, ts), sorted by time."""
+    cards = [a[0] for a in accounts if a[2] in ("checking", "credit") and a[0] not in pair]
+    local: dict[str, list[_Row]] = {}
+    for m in merchants:
+        local.setdefault(m[3], []).append(m)
+    medians = {"travel": 400, "electronics": 250, "utilities": 90, "grocery": 45, "fuel": 55}
+    out: list[_Row] = []
+    for _ in range(_PAYMENTS):
+        acc, pick = rng.choice(cards), rng.random()
+        if pick < 0.15:
+            merchant = merchants[0]  # the hub
+        elif pick < 0.80 and city[acc] in local:
+            merchant = rng.choice(local[city[acc]])
+        else:
+            merchant = rng.choice(merchants)
+        amount = _money(rng, medians.get(merchant[2], 35), 0.8, cap=20_000)
+        out.append((acc, merchant[0], amount, _moment(rng)))
+    out.sort(key=lambda r: (r[3], r[0], r[1], r[2]))
+    return [(n, *r) for n, r in enumerate(out, start=1)]
+
+
+_DEC = pa.decimal128(12, 2)
+_TYPES: dict[str, tuple[pa.DataType, ...]] = {
+    "customers": (pa.int64(), pa.string(), pa.string(), pa.string(), pa.string(), pa.date32(),
+                  pa.decimal128(5, 2)),
+    "accounts": (pa.int64(), pa.int64(), pa.string(), pa.date32(), _DEC, pa.string()),
+    "merchants": (pa.int64(), pa.string(), pa.string(), pa.string()),
+    "transactions": (pa.int64(), pa.int64(), pa.int64(), _DEC, pa.timestamp("us"), pa.string(),
+                     pa.bool_()),
+    "card_payments": (pa.int64(), pa.int64(), pa.int64(), _DEC, pa.timestamp("us")),
+}
+
+
+def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[_Row]) -> None:
+    types = _TYPES[table]
+    arrays = [pa.array(list(col), type=t) for col, t in zip(zip(*rows), types, strict=True)]
+    batch = pa.table(arrays, names=[f"c{i}" for i in range(len(types))])
+    con.register("_sample_rows", batch)
+    try:
+        con.execute(f"INSERT INTO bank.{table} SELECT * FROM _sample_rows")
+    finally:
+        con.unregister("_sample_rows")
+
+
+def _build(con: duckdb.DuckDBPyConnection) -> None:
+    rng = random.Random(SEED)
+    customers = _customers(rng)
+    accounts = _accounts(rng, customers)
+    merchants = _merchants(rng)
+    home = {c[0]: c[3] for c in customers}
+    city: dict[int, str] = {a[0]: home[a[1]] for a in accounts}
+    transfers, pair = _transfers(rng, accounts, city)
+    payments = _payments(rng, accounts, merchants, city, pair)
+    con.execute(_DDL)
+    for table, rows in (("customers", customers), ("accounts", accounts),
+                        ("merchants", merchants), ("transactions", transfers),
+                        ("card_payments", payments)):
+        _insert(con, table, rows)
+
+
+def generate_sample_warehouse(path: Path) -> None:
+    """Write the sample bank to the DuckDB file ``path``, replacing it atomically.
+
+    The database is built under a temporary name in the same folder and renamed into place,
+    so a reader sees either the old file or the complete new one.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
+    wal = Path(f"{tmp}.wal")
+    try:
+        con = duckdb.connect(str(tmp))
+        try:
+            _build(con)
+            con.execute("CHECKPOINT")
+        finally:
+            con.close()
+        Path(f"{path}.wal").unlink(missing_ok=True)  # a stale log would be replayed on open
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+        wal.unlink(missing_ok=True)
