@@ -38,8 +38,18 @@ NODE = {
 
 
 def start_server(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
-    cmd = [sys.executable, "-m", "graph_olap_server.cli", "server", "--port", str(port),
-           "--data-dir", str(data_dir), "--log-level", "warning"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "graph_olap_server.cli",
+        "server",
+        "--port",
+        str(port),
+        "--data-dir",
+        str(data_dir),
+        "--log-level",
+        "warning",
+    ]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -59,7 +69,9 @@ def per_call(fn: Callable[[], object], calls: int) -> float:
     return (time.perf_counter() - started) / calls
 
 
-def measure(pairs: dict[str, tuple[Callable[[], object], Callable[[], object]]], rounds: int, calls: int) -> None:
+def measure(
+    pairs: dict[str, tuple[Callable[[], object], Callable[[], object]]], rounds: int, calls: int
+) -> None:
     results: dict[str, tuple[list[float], list[float]]] = {k: ([], []) for k in pairs}
     for _ in range(rounds):
         for name, (bare, sdk) in pairs.items():
@@ -83,9 +95,15 @@ def main() -> int:
         url = f"http://127.0.0.1:{port}"
         try:
             client = GraphOLAPClient(url, username="bench")
-            ids = [client.mappings.create(f"bench-{i}", "bench", node_definitions=[NODE], edge_definitions=[]).id
-                   for i in range(20)]
-            bare = httpx.Client(base_url=url, headers={"X-Username": "bench", "Accept": "application/json"})
+            ids = [
+                client.mappings.create(
+                    f"bench-{i}", "bench", node_definitions=[NODE], edge_definitions=[]
+                ).id
+                for i in range(20)
+            ]
+            bare = httpx.Client(
+                base_url=url, headers={"X-Username": "bench", "Accept": "application/json"}
+            )
             one = f"/api/mappings/{ids[0]}"
 
             def bare_get() -> object:
@@ -101,7 +119,10 @@ def main() -> int:
             for bare_fn, sdk_fn in pairs.values():  # warm up both paths
                 per_call(bare_fn, 20)
                 per_call(sdk_fn, 20)
-            print(f"python {sys.version.split()[0]}, {os.cpu_count()} cpus, {args.rounds} rounds x {args.calls} calls")
+            print(
+                f"python {sys.version.split()[0]}, {os.cpu_count()} cpus, "
+                f"{args.rounds} rounds x {args.calls} calls"
+            )
             measure(pairs, args.rounds, args.calls)
             bare.close()
             client.close()

@@ -44,7 +44,10 @@ TRANSFERRED_TO = {
     "sql": "SELECT from_account, to_account, amount, ts FROM sample.bank.transactions",
     "from_key": "from_account",
     "to_key": "to_account",
-    "properties": [{"name": "amount", "type": "DECIMAL(12,2)"}, {"name": "ts", "type": "TIMESTAMP"}],
+    "properties": [
+        {"name": "amount", "type": "DECIMAL(12,2)"},
+        {"name": "ts", "type": "TIMESTAMP"},
+    ],
 }
 
 
@@ -69,7 +72,11 @@ def start_local_platform(url: str, stack: ExitStack) -> None:
     parsed = urlparse(url)
     print(f"Starting the local platform on {url} (data in {data_dir}) ...")
     stack.enter_context(
-        ServerThread(Settings(data_dir=data_dir), host=parsed.hostname or "127.0.0.1", port=parsed.port or 8000)
+        ServerThread(
+            Settings(data_dir=data_dir),
+            host=parsed.hostname or "127.0.0.1",
+            port=parsed.port or 8000,
+        )
     )
 
 
@@ -82,10 +89,16 @@ def run(client: GraphOLAPClient) -> None:
     for catalog in client.schema.list_catalogs():
         for schema in client.schema.list_schemas(catalog.catalog_name):
             tables = client.schema.list_tables(catalog.catalog_name, schema.schema_name)
-            print(f"{catalog.catalog_name}.{schema.schema_name}: " + ", ".join(t.table_name for t in tables))
+            print(
+                f"{catalog.catalog_name}.{schema.schema_name}: "
+                + ", ".join(t.table_name for t in tables)
+            )
     columns = client.schema.list_columns("sample", "bank", "customers")
     print("customers columns: " + ", ".join(f"{c.column_name} {c.data_type}" for c in columns))
-    print("tables starting with 'trans': " + ", ".join(t.qualified_name for t in client.schema.search_tables("trans")))
+    print(
+        "tables starting with 'trans': "
+        + ", ".join(t.qualified_name for t in client.schema.search_tables("trans"))
+    )
 
     heading("Create a mapping")
     mapping = client.mappings.create(
@@ -95,17 +108,30 @@ def run(client: GraphOLAPClient) -> None:
         edge_definitions=[OWNS],
         ttl="P7D",
     )
-    print(f"mapping {mapping.id} '{mapping.name}' v{mapping.current_version} by {mapping.owner_username}: "
-          f"nodes {[n.label for n in mapping.node_definitions]}, edges {[e.type for e in mapping.edge_definitions]}")
+    print(
+        f"mapping {mapping.id} '{mapping.name}' v{mapping.current_version} "
+        f"by {mapping.owner_username}: "
+        f"nodes {[n.label for n in mapping.node_definitions]}, "
+        f"edges {[e.type for e in mapping.edge_definitions]}"
+    )
 
     heading("A mistake is caught before anything is saved")
     try:
-        client.mappings.update(mapping.id, "typo", node_definitions=[{**CUSTOMERS, "sql": CUSTOMERS["sql"].replace("city", "cty")}, ACCOUNTS])
+        client.mappings.update(
+            mapping.id,
+            "typo",
+            node_definitions=[
+                {**CUSTOMERS, "sql": CUSTOMERS["sql"].replace("city", "cty")},
+                ACCOUNTS,
+            ],
+        )
     except ValidationError as err:
         print(f"ValidationError: {err.message}")
 
     heading("Update to a new version")
-    updated = client.mappings.update(mapping.id, "Add money transfers between accounts", edge_definitions=[OWNS, TRANSFERRED_TO])
+    updated = client.mappings.update(
+        mapping.id, "Add money transfers between accounts", edge_definitions=[OWNS, TRANSFERRED_TO]
+    )
     print(f"mapping {updated.id} is now at version {updated.current_version}")
     for version in client.mappings.list_versions(mapping.id):
         print(f"  v{version.version} by {version.created_by}: {version.change_description}")
@@ -124,7 +150,10 @@ def run(client: GraphOLAPClient) -> None:
 
     heading("Favorites")
     client.favorites.add("mapping", mapping.id)
-    print("favorites: " + ", ".join(f"{f.resource_type} {f.resource_name}" for f in client.favorites.list()))
+    print(
+        "favorites: "
+        + ", ".join(f"{f.resource_type} {f.resource_name}" for f in client.favorites.list())
+    )
     print("\nDone. Next: start an instance from the mapping and query it (coming next).")
 
 
@@ -133,7 +162,9 @@ def main() -> int:
     with ExitStack() as stack:
         if not platform_answers(url):
             start_local_platform(url, stack)
-        with GraphOLAPClient(url, username=os.environ.get("GRAPH_OLAP_USERNAME", "analyst")) as client:
+        with GraphOLAPClient(
+            url, username=os.environ.get("GRAPH_OLAP_USERNAME", "analyst")
+        ) as client:
             run(client)
     return 0
 

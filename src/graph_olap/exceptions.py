@@ -173,7 +173,7 @@ class AlreadyExistsError(ConflictError):
     default_code = "ALREADY_EXISTS"
 
 
-class TimeoutError(GraphOLAPError, builtins.TimeoutError):  # noqa: A001
+class TimeoutError(GraphOLAPError, builtins.TimeoutError):
     """A request or a wait ran past its deadline (HTTP 408 or a client-side deadline)."""
 
     default_code = "TIMEOUT"
@@ -201,7 +201,7 @@ class MaintenanceError(ServerError):
     default_code = "MAINTENANCE_MODE"
 
 
-class ConnectionError(GraphOLAPError, builtins.ConnectionError):  # noqa: A001
+class ConnectionError(GraphOLAPError, builtins.ConnectionError):
     """The platform could not be reached (after the configured retries)."""
 
     default_code = "CONNECTION_ERROR"

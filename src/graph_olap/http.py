@@ -156,7 +156,7 @@ class HTTPClient(_Driver):
             value, error = None, None
             try:
                 value = self._perform(step)
-            except BaseException as err:  # noqa: BLE001 - handed to the operation
+            except BaseException as err:
                 error = err
 
     def _perform(self, step: Operation) -> Any:
@@ -227,7 +227,7 @@ class AsyncHTTPClient(_Driver):
             value, error = None, None
             try:
                 value = await self._perform(step)
-            except BaseException as err:  # noqa: BLE001 - handed to the operation
+            except BaseException as err:
                 error = err
 
     async def _perform(self, step: Operation) -> Any:
@@ -253,7 +253,9 @@ class AsyncHTTPClient(_Driver):
             return _classify(response)
 
         try:
-            response: httpx.Response = await tenacity.AsyncRetrying(sleep=self._sleep, **self._policy)(attempt)
+            response: httpx.Response = await tenacity.AsyncRetrying(
+                sleep=self._sleep, **self._policy
+            )(attempt)
         except RetryableOutcome as outcome:
             raise self._failed(outcome, call) from outcome.error
         return parse_response(response, call)

@@ -14,7 +14,9 @@ __all__ = ["ROLES", "create_api_key"]
 ROLES = ("analyst", "ops", "admin")
 
 
-def create_api_key(session: Session, *, username: str, role: str, created_by: str) -> tuple[db.ApiKey, str]:
+def create_api_key(
+    session: Session, *, username: str, role: str, created_by: str
+) -> tuple[db.ApiKey, str]:
     """Store a new key's hash and return the row and the key (shown only this once)."""
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}, got {role!r}")

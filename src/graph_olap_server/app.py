@@ -21,6 +21,7 @@ from graph_olap_server.api.routes import (
     schema,
     snapshots,
 )
+from graph_olap_server.api.routes import metrics as metrics_route
 from graph_olap_server.context import Platform
 from graph_olap_server.db import Database
 from graph_olap_server.errors import install_error_handlers
@@ -92,6 +93,7 @@ def create_app(settings: Settings) -> FastAPI:
     for module in (mappings, snapshots, instances, favorites, schema, config, cluster, ops, admin):
         app.include_router(module.router, prefix="/api")
     app.include_router(health.router)
+    app.include_router(metrics_route.router)
 
     @app.middleware("http")
     async def observe(request: Request, call_next):  # type: ignore[no-untyped-def]

@@ -48,7 +48,9 @@ def _create_key(args: argparse.Namespace) -> int:
     database = Database(settings.database_url)
     try:
         with database.transaction() as session:
-            row, key = create_api_key(session, username=args.username, role=args.role, created_by="cli")
+            row, key = create_api_key(
+                session, username=args.username, role=args.role, created_by="cli"
+            )
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -60,12 +62,16 @@ def _create_key(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="graph-olap", description="The Graph OLAP local platform.")
+    parser = argparse.ArgumentParser(
+        prog="graph-olap", description="The Graph OLAP local platform."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     def common(p: argparse.ArgumentParser) -> None:
         p.add_argument("--data-dir", help="folder for all platform data (GRAPH_OLAP_DATA_DIR)")
-        p.add_argument("--database-url", help="SQLAlchemy URL of the metadata DB (GRAPH_OLAP_DATABASE_URL)")
+        p.add_argument(
+            "--database-url", help="SQLAlchemy URL of the metadata DB (GRAPH_OLAP_DATABASE_URL)"
+        )
 
     serve = sub.add_parser("server", help="start the local platform")
     common(serve)
@@ -75,9 +81,12 @@ def main(argv: list[str] | None = None) -> int:
         "--warehouse",
         action="append",
         metavar="PATH",
-        help="your own DuckDB file or folder of Parquet/CSV files (repeatable; GRAPH_OLAP_WAREHOUSE)",
+        help="your own DuckDB file or folder of Parquet/CSV files "
+        "(repeatable; GRAPH_OLAP_WAREHOUSE)",
     )
-    serve.add_argument("--no-sample", action="store_true", help="do not attach the sample warehouse")
+    serve.add_argument(
+        "--no-sample", action="store_true", help="do not attach the sample warehouse"
+    )
     serve.add_argument("--log-level", default="info")
     serve.set_defaults(func=_serve)
 

@@ -27,7 +27,9 @@ _TYPE = re.compile(
     r"BOOL|BOOLEAN|DATE|TIMESTAMP|INTERVAL|BLOB|UUID|DECIMAL\(\s*\d+\s*,\s*\d+\s*\))$",
     re.IGNORECASE,
 )
-_KNOWN_TYPES = "STRING, INT64, INT32, DOUBLE, FLOAT, BOOL, DATE, TIMESTAMP, DECIMAL(p,s), BLOB, UUID"
+_KNOWN_TYPES = (
+    "STRING, INT64, INT32, DOUBLE, FLOAT, BOOL, DATE, TIMESTAMP, DECIMAL(p,s), BLOB, UUID"
+)
 
 
 class _Strict(BaseModel):
@@ -92,7 +94,9 @@ def _columns(warehouse: Warehouse, where: str, sql: str) -> dict[str, str]:
     try:
         cols = warehouse.describe(sql)
     except SqlValidationError as err:
-        raise bad_request(f"{where}: the SQL is not valid on the warehouse: {err}", field=where) from err
+        raise bad_request(
+            f"{where}: the SQL is not valid on the warehouse: {err}", field=where
+        ) from err
     return {c.name: c.data_type for c in cols}
 
 
@@ -132,7 +136,8 @@ def check_definitions(
         _require_columns(
             where,
             cols,
-            [("primary key", node.primary_key.name)] + [("property", p.name) for p in node.properties],
+            [("primary key", node.primary_key.name)]
+            + [("property", p.name) for p in node.properties],
         )
     types: set[str] = set()
     for i, edge in enumerate(edges):
@@ -158,18 +163,40 @@ def check_definitions(
         )
 
 
-def _changes(key_field: str, before: list[dict[str, Any]], after: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _changes(
+    key_field: str, before: list[dict[str, Any]], after: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
     old = {d[key_field]: d for d in before}
     new = {d[key_field]: d for d in after}
     out: list[dict[str, Any]] = []
     for key in old.keys() - new.keys():
-        out.append({"key": key, "change": "removed", "fields_changed": [], "before": old[key], "after": None})
+        out.append(
+            {
+                "key": key,
+                "change": "removed",
+                "fields_changed": [],
+                "before": old[key],
+                "after": None,
+            }
+        )
     for key in new.keys() - old.keys():
-        out.append({"key": key, "change": "added", "fields_changed": [], "before": None, "after": new[key]})
+        out.append(
+            {"key": key, "change": "added", "fields_changed": [], "before": None, "after": new[key]}
+        )
     for key in old.keys() & new.keys():
-        fields = sorted(f for f in old[key].keys() | new[key].keys() if old[key].get(f) != new[key].get(f))
+        fields = sorted(
+            f for f in old[key].keys() | new[key].keys() if old[key].get(f) != new[key].get(f)
+        )
         if fields:
-            out.append({"key": key, "change": "modified", "fields_changed": fields, "before": old[key], "after": new[key]})
+            out.append(
+                {
+                    "key": key,
+                    "change": "modified",
+                    "fields_changed": fields,
+                    "before": old[key],
+                    "after": new[key],
+                }
+            )
     return sorted(out, key=lambda c: (c["change"], c["key"]))
 
 

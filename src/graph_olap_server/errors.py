@@ -130,7 +130,9 @@ async def _http_handler(request: Request, err: Exception) -> JSONResponse:
 
 async def _unexpected_handler(request: Request, err: Exception) -> JSONResponse:
     request_id = request.headers.get("x-request-id") or getattr(request.state, "request_id", "")
-    log.exception("unhandled error in %s %s (request %s)", request.method, request.url.path, request_id)
+    log.exception(
+        "unhandled error in %s %s (request %s)", request.method, request.url.path, request_id
+    )
     return error_response(
         500,
         "INTERNAL_ERROR",

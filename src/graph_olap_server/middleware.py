@@ -41,12 +41,16 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
-def _json_error(status: int, code: str, message: str, headers: list[tuple[bytes, bytes]] | None = None) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+def _json_error(
+    status: int, code: str, message: str, headers: list[tuple[bytes, bytes]] | None = None
+) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
     body = json.dumps({"error": {"code": code, "message": message, "details": {}}}).encode()
     return status, [(b"content-type", b"application/json"), *(headers or [])], body
 
 
-async def _send_whole(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+async def _send_whole(
+    send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes
+) -> None:
     headers = [*headers, (b"content-length", str(len(body)).encode())]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
@@ -82,7 +86,10 @@ class RequestContextMiddleware:
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
+                message["headers"] = [
+                    *message.get("headers", []),
+                    (b"x-request-id", request_id.encode()),
+                ]
             await send(message)
 
         try:
@@ -117,11 +124,15 @@ class IdempotencyMiddleware:
             await self.app(scope, receive, send)
             return
         if not 1 <= len(key) <= 255:
-            await _send_whole(send, *_json_error(400, "VALIDATION_ERROR", "Idempotency-Key must be 1-255 characters."))
+            await _send_whole(
+                send,
+                *_json_error(400, "VALIDATION_ERROR", "Idempotency-Key must be 1-255 characters."),
+            )
             return
         body = await _read_body(receive)
         caller = "|".join(
-            _header(scope, h) or "" for h in (b"x-internal-api-key", b"authorization", b"x-username")
+            _header(scope, h) or ""
+            for h in (b"x-internal-api-key", b"authorization", b"x-username")
         )
         scope_hash = _sha(f"{caller}\n{scope['method']}\n{scope['path']}\n{key}".encode())
         request_hash = _sha(scope.get("query_string", b"") + b"\n" + body)
@@ -133,13 +144,30 @@ class IdempotencyMiddleware:
             return
 
         captured: dict[str, Any] = {"status": 500, "headers": [], "body": b""}
+        finished = False
+
+        async def finish() -> None:
+            nonlocal finished
+            if not finished:
+                finished = True
+                await anyio.to_thread.run_sync(_finish, database, scope_hash, captured)
 
         async def capture(message: Message) -> None:
+            # The answer is recorded before its last byte leaves, so a repeat that the
+            # client sends as soon as it has the answer always finds it recorded.
             if message["type"] == "http.response.start":
                 captured["status"] = message["status"]
                 captured["headers"] = list(message.get("headers", []))
-            elif message["type"] == "http.response.body":
+                captured["start"] = message
+                return
+            if message["type"] == "http.response.body":
                 captured["body"] += message.get("body", b"")
+                if message.get("more_body"):
+                    return
+                await finish()
+                await send(captured.pop("start"))
+                await send({"type": "http.response.body", "body": captured["body"]})
+                return
             await send(message)
 
         replayed = False
@@ -154,7 +182,7 @@ class IdempotencyMiddleware:
         try:
             await self.app(scope, replay_receive, capture)
         finally:
-            await anyio.to_thread.run_sync(_finish, database, scope_hash, captured)
+            await finish()
 
 
 async def _read_body(receive: Receive) -> bytes:
@@ -170,7 +198,9 @@ def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _claim(database: Database, scope_hash: str, request_hash: str) -> tuple[int, list[tuple[bytes, bytes]], bytes] | None:
+def _claim(
+    database: Database, scope_hash: str, request_hash: str
+) -> tuple[int, list[tuple[bytes, bytes]], bytes] | None:
     """Record a new key (``None``: go ahead) or return the answer to send instead."""
     try:
         with database.transaction() as session:
@@ -207,7 +237,9 @@ def _finish(database: Database, scope_hash: str, captured: dict[str, Any]) -> No
     status = int(captured["status"])
     with database.transaction() as session:
         if status >= 500:
-            session.execute(delete(db.IdempotencyRecord).where(db.IdempotencyRecord.scope_hash == scope_hash))
+            session.execute(
+                delete(db.IdempotencyRecord).where(db.IdempotencyRecord.scope_hash == scope_hash)
+            )
             return
         record = session.scalars(
             select(db.IdempotencyRecord).where(db.IdempotencyRecord.scope_hash == scope_hash)

@@ -37,7 +37,9 @@ class ServerThread:
             create_app(settings), host=host, port=self.port, log_level="warning", lifespan="on"
         )
         self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, name="graph-olap-server", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.run, name="graph-olap-server", daemon=True
+        )
 
     @property
     def url(self) -> str:
@@ -48,9 +50,13 @@ class ServerThread:
         deadline = time.monotonic() + timeout
         while not self._server.started:
             if not self._thread.is_alive():
-                raise RuntimeError(f"the local platform failed to start on {self.url}; see the log above")
+                raise RuntimeError(
+                    f"the local platform failed to start on {self.url}; see the log above"
+                )
             if time.monotonic() > deadline:
-                raise RuntimeError(f"the local platform did not start on {self.url} within {timeout}s")
+                raise RuntimeError(
+                    f"the local platform did not start on {self.url} within {timeout}s"
+                )
             self._thread.join(0.02)
         return self
 

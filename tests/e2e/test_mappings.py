@@ -54,7 +54,9 @@ def test_create_get_and_list(client: GraphOLAPClient) -> None:
 
 def test_models_and_dicts_are_equivalent(client: GraphOLAPClient) -> None:
     as_model = NodeDefinition.model_validate(CUSTOMER)
-    m = client.mappings.create(_name(), "model input", node_definitions=[as_model], edge_definitions=[])
+    m = client.mappings.create(
+        _name(), "model input", node_definitions=[as_model], edge_definitions=[]
+    )
     assert m.node_definitions == [as_model]
 
 
@@ -145,15 +147,19 @@ def test_list_filters_sorting_and_paging(client: GraphOLAPClient, bob: GraphOLAP
         _create(client, name)
     _create(bob, f"page-{tag}-bob")
 
-    first = client.mappings.list(search=f"page-{tag}", owner="alice", sort_by="name", sort_order="asc", limit=2)
+    first = client.mappings.list(
+        search=f"page-{tag}", owner="alice", sort_by="name", sort_order="asc", limit=2
+    )
     assert first.total == 5
     assert [m.name for m in first] == names[:2]
     assert first.has_more
     assert [m.name for m in first.iter_all()] == names  # walks pages 2 and 3 lazily
     desc = client.mappings.list(search=f"page-{tag}", sort_by="name", sort_order="desc", limit=100)
-    assert [m.name for m in desc][0] == f"page-{tag}-bob"
+    assert next(m.name for m in desc) == f"page-{tag}-bob"
     assert client.mappings.list(search=f"PAGE-{tag}-BOB").total == 1  # case-insensitive
-    assert client.mappings.list(search=f"page-{tag}", created_after="2999-01-01T00:00:00Z").total == 0
+    assert (
+        client.mappings.list(search=f"page-{tag}", created_after="2999-01-01T00:00:00Z").total == 0
+    )
 
 
 @pytest.mark.parametrize("limit", [0, 101, 1000])
@@ -167,14 +173,32 @@ def test_limit_out_of_range_is_a_clear_error(client: GraphOLAPClient, limit: int
 @pytest.mark.parametrize(
     ("node", "message"),
     [
-        (with_changes(CUSTOMER, sql="SELECT customer_id, name, city FROM sample.bank.custmers"), "custmers"),
-        (with_changes(CUSTOMER, sql="SELECT customer_id, nme, city FROM sample.bank.customers"), "nme"),
-        (with_changes(CUSTOMER, primary_key={"name": "cust_id", "type": "INT64"}), "primary key column 'cust_id'"),
-        (with_changes(CUSTOMER, properties=[{"name": "segment", "type": "STRING"}]), "property column 'segment'"),
-        (with_changes(CUSTOMER, sql="SELEC customer_id FROM sample.bank.customers"), "node_definitions[0] (Customer)"),
+        (
+            with_changes(CUSTOMER, sql="SELECT customer_id, name, city FROM sample.bank.custmers"),
+            "custmers",
+        ),
+        (
+            with_changes(CUSTOMER, sql="SELECT customer_id, nme, city FROM sample.bank.customers"),
+            "nme",
+        ),
+        (
+            with_changes(CUSTOMER, primary_key={"name": "cust_id", "type": "INT64"}),
+            "primary key column 'cust_id'",
+        ),
+        (
+            with_changes(CUSTOMER, properties=[{"name": "segment", "type": "STRING"}]),
+            "property column 'segment'",
+        ),
+        (
+            with_changes(CUSTOMER, sql="SELEC customer_id FROM sample.bank.customers"),
+            "node_definitions[0] (Customer)",
+        ),
         (with_changes(CUSTOMER, sql="DROP TABLE sample.bank.customers"), "SELECT"),
         (with_changes(CUSTOMER, label="Bad Label"), "not a valid name"),
-        (with_changes(CUSTOMER, properties=[{"name": "name", "type": "VARCHARZ"}]), "unknown type 'VARCHARZ'"),
+        (
+            with_changes(CUSTOMER, properties=[{"name": "name", "type": "VARCHARZ"}]),
+            "unknown type 'VARCHARZ'",
+        ),
     ],
 )
 def test_invalid_definitions_name_the_problem_and_create_nothing(
@@ -192,7 +216,9 @@ def test_edge_to_undefined_label_and_duplicate_labels(client: GraphOLAPClient) -
     with pytest.raises(ValidationError, match="node label 'Account' is not defined"):
         client.mappings.create(_name(), "x", node_definitions=[CUSTOMER], edge_definitions=[OWNS])
     with pytest.raises(ValidationError, match="defined twice"):
-        client.mappings.create(_name(), "x", node_definitions=[CUSTOMER, CUSTOMER], edge_definitions=[])
+        client.mappings.create(
+            _name(), "x", node_definitions=[CUSTOMER, CUSTOMER], edge_definitions=[]
+        )
     with pytest.raises(ValidationError, match="at least one node definition"):
         client.mappings.create(_name(), "x", node_definitions=[], edge_definitions=[])
 

@@ -271,7 +271,6 @@ def test_explicit_api_url_beats_in_cluster_mode():
     ("name", "raw"),
     [
         ("GRAPH_OLAP_TIMEOUT", "abc"),
-        ("GRAPH_OLAP_TIMEOUT", ""),
         ("GRAPH_OLAP_MAX_RETRIES", "many"),
         ("GRAPH_OLAP_MAX_RETRIES", "2.5"),
     ],

@@ -9,7 +9,11 @@ raised.
 from __future__ import annotations
 
 import builtins
+import os
+import random
+import time
 import uuid
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 from typing import Any
@@ -144,8 +148,6 @@ async def test_backoff_grows_exponentially_and_is_capped(make, jitter, expected)
 
 
 async def test_backoff_with_real_jitter_stays_within_bounds(make):
-    import random
-
     harness = make(
         [httpx.ReadError("reset")] * 9 + [ok()], max_retries=9, rng=random.Random(7).random
     )
@@ -338,6 +340,53 @@ async def test_long_retry_after_raises_rate_limit_at_once(make, retry_after):
 
 async def test_retry_after_as_http_date_is_waited(make):
     harness = make([error(429, "RATE_LIMITED", headers={"retry-after": http_date(10)}), ok()])
+
+    await harness.call(get_mapping)
+
+    assert harness.attempts == 2
+    [delay] = harness.delays
+    assert 5.0 < delay <= 10.0
+
+
+DAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+
+def rfc850_date(seconds_from_now: float) -> str:
+    when = datetime.now(timezone.utc) + timedelta(seconds=seconds_from_now)
+    weekday = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+    return f"{weekday[when.weekday()]}, {when:%d}-{MONTHS[when.month - 1]}-{when:%y %H:%M:%S} GMT"
+
+
+def asctime_date(seconds_from_now: float) -> str:
+    when = datetime.now(timezone.utc) + timedelta(seconds=seconds_from_now)
+    return (
+        f"{DAYS[when.weekday()]} {MONTHS[when.month - 1]} {when.day:2d} {when:%H:%M:%S} {when.year}"
+    )
+
+
+@pytest.fixture(params=["UTC0", "EST5", "CET-1"], ids=["UTC", "UTC-5", "UTC+1"])
+def local_zone(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Run with the process's local time zone set: HTTP dates are GMT whatever it is."""
+    saved = os.environ.get("TZ")
+    os.environ["TZ"] = request.param
+    time.tzset()
+    try:
+        yield request.param
+    finally:
+        if saved is None:
+            del os.environ["TZ"]
+        else:
+            os.environ["TZ"] = saved
+        time.tzset()
+
+
+@pytest.mark.parametrize(
+    "date_format", [http_date, rfc850_date, asctime_date], ids=["IMF", "RFC850", "asctime"]
+)
+async def test_every_http_date_format_is_read_as_gmt(make, local_zone, date_format):
+    # RFC 9110 section 5.6.7: recipients must accept all three formats, all in GMT
+    harness = make([error(429, "RATE_LIMITED", headers={"retry-after": date_format(10)}), ok()])
 
     await harness.call(get_mapping)
 

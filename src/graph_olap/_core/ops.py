@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Generator
-from typing import Any, TypeVar, Union
+from typing import Any, TypeVar
 
 __all__ = ["Call", "Now", "Op", "Operation", "Sleep"]
 
@@ -67,5 +67,5 @@ class Now:
     """Ask the runner's (injectable) monotonic clock for the time in seconds."""
 
 
-Operation = Union[Call, Sleep, Now]
+Operation = Call | Sleep | Now
 Op = Generator[Operation, Any, T]

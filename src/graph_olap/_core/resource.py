@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Concatenate, Generic, TypeVar, overload
 
-from typing_extensions import Concatenate, ParamSpec, Self
+from typing_extensions import ParamSpec, Self
 
 from graph_olap import exceptions as exc
 from graph_olap._core.ops import Op
@@ -47,7 +47,7 @@ class Resource(Generic[M]):
         return f"<{type(self).__name__} of {self._runner.config.api_url}>"
 
 
-class api_method(Generic[P, T]):  # noqa: N801 - used as a decorator
+class api_method(Generic[P, T]):
     """Turn an operation generator into a sync or async method, by the resource's mode."""
 
     def __init__(self, fn: Callable[Concatenate[Any, P], Op[T]]) -> None:

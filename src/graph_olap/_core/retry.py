@@ -10,6 +10,7 @@ for all their attempts, so the platform recognises a repeat and never creates tw
 
 from __future__ import annotations
 
+import datetime
 import email.utils
 import random
 import time
@@ -32,7 +33,7 @@ INITIAL_BACKOFF = 0.5
 MAX_BACKOFF = 8.0
 
 
-class RetryableOutcome(Exception):  # noqa: N818  (internal signal, never reaches users)
+class RetryableOutcome(Exception):
     """An attempt that failed in a way worth retrying: carries the answer or the error."""
 
     def __init__(
@@ -50,7 +51,9 @@ class RetryableOutcome(Exception):  # noqa: N818  (internal signal, never reache
         return f"{type(err).__name__}: {text}"
 
 
-def parse_retry_after(response: httpx.Response, *, now: Callable[[], float] = time.time) -> float | None:
+def parse_retry_after(
+    response: httpx.Response, *, now: Callable[[], float] = time.time
+) -> float | None:
     """Seconds the server asks us to wait, from ``Retry-After`` (seconds or HTTP date)."""
     value = response.headers.get("retry-after")
     if not value:
@@ -63,6 +66,8 @@ def parse_retry_after(response: httpx.Response, *, now: Callable[[], float] = ti
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
+    if when.tzinfo is None:  # the asctime format has no zone: HTTP dates are always GMT
+        when = when.replace(tzinfo=datetime.timezone.utc)
     return max(0.0, when.timestamp() - now())
 
 

@@ -130,7 +130,8 @@ def exhausted_error(
     outcome: RetryableOutcome, call: Call, *, attempts: int, base_url: str
 ) -> exc.GraphOLAPError:
     """The error to raise when every attempt failed: says how many and what the last was."""
-    suffix = f" (gave up after {attempts} attempt{'s' if attempts != 1 else ''}; last failure: {outcome.describe()})"
+    plural = "s" if attempts != 1 else ""
+    suffix = f" (gave up after {attempts} attempt{plural}; last failure: {outcome.describe()})"
     if outcome.response is not None:
         error = error_from_response(outcome.response, call)
         error.message = (error.message or _default_message(outcome.response)) + suffix

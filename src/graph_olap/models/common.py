@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Awaitable, Callable, Iterator, Sequence
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, Generic, TypeVar, overload
 
@@ -186,11 +185,7 @@ class PaginatedList(Sequence[T], Generic[T]):
 
 def _row(item: Any) -> Any:
     if isinstance(item, BaseModel):
-        return {
-            k: v
-            for k, v in item.model_dump().items()
-            if not isinstance(v, (list, dict))
-        }
+        return {k: v for k, v in item.model_dump().items() if not isinstance(v, (list, dict))}
     return item
 
 

@@ -223,9 +223,7 @@ class OpsResource(Resource[M]):
         return SystemState.model_validate(body["data"])
 
     @api_method
-    def get_export_jobs(
-        self, status: str | None = None, limit: int = 100
-    ) -> Op[list[ExportJob]]:
+    def get_export_jobs(self, status: str | None = None, limit: int = 100) -> Op[list[ExportJob]]:
         """Export jobs, newest first, for debugging exports.
 
         Args:

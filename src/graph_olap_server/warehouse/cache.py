@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import itertools
 import threading
 import time
 from datetime import datetime, timezone
@@ -34,8 +35,9 @@ def _missing(kind: str, name: str, where: str, known: list[str]) -> CacheMiss:
         return CacheMiss(f"{kind} {name!r} not found{where}: there are none")
     close = difflib.get_close_matches(name.lower(), [k.lower() for k in known], n=1)
     hint = f" Did you mean {next(k for k in known if k.lower() == close[0])!r}?" if close else ""
-    shown = ", ".join(known[:_LISTED]) + (f" (and {len(known) - _LISTED} more)"
-                                         if len(known) > _LISTED else "")
+    shown = ", ".join(known[:_LISTED]) + (
+        f" (and {len(known) - _LISTED} more)" if len(known) > _LISTED else ""
+    )
     plural = "catalogs" if kind == "Catalog" else f"{kind.lower()}s"
     return CacheMiss(f"{kind} {name!r} not found{where}.{hint} Known {plural}: {shown}")
 
@@ -172,7 +174,7 @@ class SchemaCache:
         """Tables whose name starts with ``pattern`` (any case), at most ``limit`` of them."""
         prefix = pattern.lower()
         hits = (t for t in self._snap.tables if t.table_name.lower().startswith(prefix))
-        return [_table_row(t) for _, t in zip(range(max(limit, 0)), hits)]
+        return [_table_row(t) for t in itertools.islice(hits, max(limit, 0))]
 
     def search_columns(self, pattern: str, limit: int) -> list[dict[str, Any]]:
         """Columns whose name starts with ``pattern`` (any case), at most ``limit`` of them."""
@@ -183,7 +185,7 @@ class SchemaCache:
             for c in sorted(t.columns, key=lambda c: c.ordinal_position)
             if c.column_name.lower().startswith(prefix)
         )
-        return [_column_row(t, c) for _, (t, c) in zip(range(max(limit, 0)), hits)]
+        return [_column_row(t, c) for t, c in itertools.islice(hits, max(limit, 0))]
 
     def stats(self) -> dict[str, Any]:
         """Counts, time of the last refresh (ISO 8601, UTC) and its age in seconds."""

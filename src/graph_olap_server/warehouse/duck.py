@@ -87,6 +87,7 @@ _READERS = {
     ".ndjson": "read_json_auto({})",
 }
 _TOKEN = re.compile(r"<Token token_type: [^,]+, text: (.*?), line: .*?>")
+_CLASS = re.compile(r"<class '(?:\w+\.)*(\w+)'>")
 
 _TABLES_SQL = """
 SELECT database_name, schema_name, table_name, 'BASE TABLE'
@@ -97,7 +98,8 @@ FROM duckdb_views() WHERE NOT internal AND NOT temporary
 """
 _COLUMNS_SQL = """
 SELECT database_name, schema_name, table_name, column_name, data_type, column_index, is_nullable
-FROM duckdb_columns() WHERE NOT internal ORDER BY ALL
+FROM duckdb_columns() WHERE NOT internal
+ORDER BY database_name, schema_name, table_name, column_index
 """
 
 
@@ -133,6 +135,7 @@ def _clean_parse_error(exc: sqlglot.errors.SqlglotError) -> str:
         return "SQL syntax error: " + " ".join(str(exc).split())
     err = errors[0]
     desc = _TOKEN.sub(lambda m: repr(m.group(1)), str(err.get("description", "")))
+    desc = _CLASS.sub(r"\1", desc)
     near = " ".join(f"{err.get('start_context', '')}{err.get('highlight', '')}".split())
     where = f"line {err.get('line')}, column {err.get('col')}"
     return f"SQL syntax error at {where}: {desc} (near '{near[-40:]}')"
@@ -153,8 +156,11 @@ def transpile_select(sql: str, dialect: str) -> str:
     tree = statements[0]
     bad = tree.find(*_FORBIDDEN)
     if not isinstance(tree, exp.Query) or bad is not None:
-        kind = type(bad if bad is not None else tree).__name__.upper()
-        raise SqlValidationError(f"found a {kind} statement: {_ONLY_SELECT}")
+        node = bad if bad is not None else tree
+        kind = str(node.this) if isinstance(node, exp.Command) else type(node).__name__
+        found = "INTO clause" if isinstance(node, exp.Into) else f"{kind.upper()} statement"
+        article = "an" if found[0] in "AEIOU" else "a"
+        raise SqlValidationError(f"found {article} {found}: {_ONLY_SELECT}")
     try:
         return tree.sql(dialect="duckdb")
     except sqlglot.errors.SqlglotError as exc:

@@ -38,23 +38,30 @@ _CITIES = {  # city: (currency, weight)
     "Austin": ("USD", 5), "Toronto": ("CAD", 7), "London": ("GBP", 12), "Manchester": ("GBP", 5),
     "Paris": ("EUR", 9), "Berlin": ("EUR", 8), "Madrid": ("EUR", 6), "Amsterdam": ("EUR", 5),
     "Dublin": ("EUR", 3), "Zurich": ("CHF", 3), "Singapore": ("SGD", 4), "Sydney": ("AUD", 2),
-}
-_FIRST = ("Olivia Liam Emma Noah Ava Elijah Sophia Lucas Mia Mateo Amelia Leo Isla Hugo Chloe "
-          "Omar Aisha Yuki Priya Arjun Fatima Ivan Elena Marco Sofia Jonas Ingrid Kwame Zara "
-          "Diego").split()
-_LAST = ("Smith Johnson Brown Garcia Miller Davis Martin Lopez Wilson Anderson Thomas Moore "
-         "Taylor Lee Walker Khan Patel Nguyen Kim Muller Rossi Dubois Silva Novak Tanaka Cohen "
-         "Okafor Larsen Murphy Fischer").split()
+}  # fmt: skip
+_FIRST = (
+    "Olivia", "Liam", "Emma", "Noah", "Ava", "Elijah", "Sophia", "Lucas", "Mia", "Mateo",
+    "Amelia", "Leo", "Isla", "Hugo", "Chloe", "Omar", "Aisha", "Yuki", "Priya", "Arjun",
+    "Fatima", "Ivan", "Elena", "Marco", "Sofia", "Jonas", "Ingrid", "Kwame", "Zara", "Diego",
+)  # fmt: skip
+_LAST = (
+    "Smith", "Johnson", "Brown", "Garcia", "Miller", "Davis", "Martin", "Lopez", "Wilson",
+    "Anderson", "Thomas", "Moore", "Taylor", "Lee", "Walker", "Khan", "Patel", "Nguyen", "Kim",
+    "Muller", "Rossi", "Dubois", "Silva", "Novak", "Tanaka", "Cohen", "Okafor", "Larsen",
+    "Murphy", "Fischer",
+)  # fmt: skip
 _MERCHANT_WORDS = {
     "grocery": ("Grocers", "Market", "Fresh Foods"), "restaurant": ("Bistro", "Kitchen", "Grill"),
     "travel": ("Travel", "Airways", "Hotels"), "electronics": ("Electronics", "Digital"),
     "fuel": ("Fuel", "Petrol"), "pharmacy": ("Pharmacy", "Chemist"),
     "clothing": ("Outfitters", "Apparel", "Boutique"), "entertainment": ("Cinema", "Arcade"),
     "utilities": ("Energy", "Telecom"), "online": ("Online", "Web Store"),
-}
-_PREFIXES = ("Blue River", "Golden Oak", "Northside", "Urban", "Harbor", "Summit", "Maple",
-             "Silverline", "Redwood", "Crescent", "Evergreen", "Lakeside", "Brightway", "Cedar",
-             "Pioneer", "Riverside", "Starlight", "Old Town", "Metro", "Sunrise")
+}  # fmt: skip
+_PREFIXES = (
+    "Blue River", "Golden Oak", "Northside", "Urban", "Harbor", "Summit", "Maple", "Silverline",
+    "Redwood", "Crescent", "Evergreen", "Lakeside", "Brightway", "Cedar", "Pioneer", "Riverside",
+    "Starlight", "Old Town", "Metro", "Sunrise",
+)  # fmt: skip
 _RING_SIZE, _RING_ROUNDS, _EMPLOYEES, _TRANSFERS, _PAYMENTS = 5, 4, 40, 6000, 3000
 
 _DDL = """
@@ -120,15 +127,17 @@ def _accounts(rng: random.Random, customers: list[_Row]) -> list[_Row]:
             opened = signup + timedelta(days=rng.randint(0, 365))
             currency = _CITIES[city][0]
             aid = 100_001 + len(rows)
-            rows.append((aid, cid, kind, opened, -balance if kind == "credit" else balance,
-                         currency))
+            rows.append(
+                (aid, cid, kind, opened, -balance if kind == "credit" else balance, currency)
+            )
     return rows
 
 
 def _merchants(rng: random.Random) -> list[_Row]:
     cities, weights = list(_CITIES), [w for _, w in _CITIES.values()]
-    names = [(f"{p} {w}", cat) for p in _PREFIXES for cat, ws in _MERCHANT_WORDS.items()
-             for w in ws]
+    names = [
+        (f"{p} {w}", cat) for p in _PREFIXES for cat, ws in _MERCHANT_WORDS.items() for w in ws
+    ]
     rows: list[_Row] = [(1, "Northwind Online Market", "online", "London")]
     for mid, (name, cat) in enumerate(rng.sample(names, 199), start=2):
         rows.append((mid, name, cat, rng.choices(cities, weights)[0]))
@@ -180,7 +189,10 @@ def _transfers(
 
 
 def _payments(
-    rng: random.Random, accounts: list[_Row], merchants: list[_Row], city: dict[int, str],
+    rng: random.Random,
+    accounts: list[_Row],
+    merchants: list[_Row],
+    city: dict[int, str],
     pair: set[int],
 ) -> list[_Row]:
     """Card payments as (payment_id, account, merchant, amount, ts), sorted by time."""
@@ -204,21 +216,20 @@ def _payments(
     return [(n, *r) for n, r in enumerate(out, start=1)]
 
 
-_DEC = pa.decimal128(12, 2)
+_I, _S, _D, _T, _M = pa.int64(), pa.string(), pa.date32(), pa.timestamp("us"), pa.decimal128(12, 2)
 _TYPES: dict[str, tuple[pa.DataType, ...]] = {
-    "customers": (pa.int64(), pa.string(), pa.string(), pa.string(), pa.string(), pa.date32(),
-                  pa.decimal128(5, 2)),
-    "accounts": (pa.int64(), pa.int64(), pa.string(), pa.date32(), _DEC, pa.string()),
-    "merchants": (pa.int64(), pa.string(), pa.string(), pa.string()),
-    "transactions": (pa.int64(), pa.int64(), pa.int64(), _DEC, pa.timestamp("us"), pa.string(),
-                     pa.bool_()),
-    "card_payments": (pa.int64(), pa.int64(), pa.int64(), _DEC, pa.timestamp("us")),
+    "customers": (_I, _S, _S, _S, _S, _D, pa.decimal128(5, 2)),
+    "accounts": (_I, _I, _S, _D, _M, _S),
+    "merchants": (_I, _S, _S, _S),
+    "transactions": (_I, _I, _I, _M, _T, _S, pa.bool_()),
+    "card_payments": (_I, _I, _I, _M, _T),
 }
 
 
 def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[_Row]) -> None:
     types = _TYPES[table]
-    arrays = [pa.array(list(col), type=t) for col, t in zip(zip(*rows), types, strict=True)]
+    columns = zip(*rows, strict=True)
+    arrays = [pa.array(list(col), type=t) for col, t in zip(columns, types, strict=True)]
     batch = pa.table(arrays, names=[f"c{i}" for i in range(len(types))])
     con.register("_sample_rows", batch)
     try:
@@ -237,9 +248,8 @@ def _build(con: duckdb.DuckDBPyConnection) -> None:
     transfers, pair = _transfers(rng, accounts, city)
     payments = _payments(rng, accounts, merchants, city, pair)
     con.execute(_DDL)
-    for table, rows in (("customers", customers), ("accounts", accounts),
-                        ("merchants", merchants), ("transactions", transfers),
-                        ("card_payments", payments)):
+    tables = (customers, accounts, merchants, transfers, payments)
+    for table, rows in zip(_TYPES, tables, strict=True):  # parents first, for the foreign keys
         _insert(con, table, rows)
 
 

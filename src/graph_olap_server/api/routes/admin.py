@@ -43,7 +43,8 @@ class BulkDelete(BaseModel):
     def _one_filter(self) -> BulkDelete:
         if not self.filters.model_dump(exclude_none=True):
             raise ValueError(
-                "at least one filter is required (name_prefix, created_by, older_than_hours, status)"
+                "at least one filter is required "
+                "(name_prefix, created_by, older_than_hours, status)"
             )
         return self
 
@@ -61,7 +62,9 @@ def _matching(body: BulkDelete) -> Select[Any]:
         query = query.where(model.created_at <= cutoff)
     if f.status:
         if body.resource_type == "mapping":
-            raise bad_request("Mappings have no status; filter them by name_prefix, created_by or age.")
+            raise bad_request(
+                "Mappings have no status; filter them by name_prefix, created_by or age."
+            )
         query = query.where(model.status == f.status)
     return query
 
@@ -72,12 +75,22 @@ def _delete_one(session: Any, user: User, resource_type: str, row: Any) -> None:
         return
     if resource_type == "snapshot":
         active = session.scalars(
-            select(db.Instance.id).where(db.Instance.snapshot_id == row.id, db.Instance.status != "terminated")
+            select(db.Instance.id).where(
+                db.Instance.snapshot_id == row.id, db.Instance.status != "terminated"
+            )
         ).all()
         if active:
-            raise APIError(409, "RESOURCE_HAS_DEPENDENCIES", f"Snapshot {row.id} is used by instances {list(active)}.")
+            raise APIError(
+                409,
+                "RESOURCE_HAS_DEPENDENCIES",
+                f"Snapshot {row.id} is used by instances {list(active)}.",
+            )
         session.execute(db.ExportJob.__table__.delete().where(db.ExportJob.snapshot_id == row.id))
-        session.execute(db.Instance.__table__.update().where(db.Instance.snapshot_id == row.id).values(snapshot_id=None))
+        session.execute(
+            db.Instance.__table__.update()
+            .where(db.Instance.snapshot_id == row.id)
+            .values(snapshot_id=None)
+        )
     session.delete(row)
     audit(session, user, f"{resource_type}.delete", resource_type, row.id)
 
@@ -124,10 +137,19 @@ def bulk_delete(body: BulkDelete, session: DbSession, user: AdminUser) -> dict[s
             result["failed_ids"].append(rid)
             result["errors"].append({"id": rid, "code": err.code, "message": err.message})
     result["deleted_count"] = len(result["deleted_ids"])
-    audit(session, user, "admin.bulk_delete", body.resource_type, None, {
-        "reason": body.reason, "filters": body.filters.model_dump(exclude_none=True),
-        "deleted_ids": result["deleted_ids"], "failed_ids": result["failed_ids"],
-    })
+    audit(
+        session,
+        user,
+        "admin.bulk_delete",
+        body.resource_type,
+        None,
+        {
+            "reason": body.reason,
+            "filters": body.filters.model_dump(exclude_none=True),
+            "deleted_ids": result["deleted_ids"],
+            "failed_ids": result["failed_ids"],
+        },
+    )
     session.commit()
     return ok(result)
 
@@ -152,15 +174,26 @@ def _key_public(row: db.ApiKey) -> dict[str, Any]:
 
 @router.post("/api-keys", status_code=201, summary="Create an API key (admin)")
 def create_key(body: ApiKeyCreate, session: DbSession, user: AdminUser) -> dict[str, Any]:
-    row, key = create_api_key(session, username=body.username, role=body.role, created_by=user.username)
-    audit(session, user, "api_key.create", None, row.id, {"username": body.username, "role": body.role})
+    row, key = create_api_key(
+        session, username=body.username, role=body.role, created_by=user.username
+    )
+    audit(
+        session,
+        user,
+        "api_key.create",
+        None,
+        row.id,
+        {"username": body.username, "role": body.role},
+    )
     session.commit()
     return ok({**_key_public(row), "key": key})
 
 
 @router.get("/api-keys", summary="List API keys (admin; keys themselves are never shown)")
 def list_keys(session: DbSession, _user: AdminUser) -> dict[str, Any]:
-    return ok([_key_public(r) for r in session.scalars(select(db.ApiKey).order_by(db.ApiKey.id)).all()])
+    return ok(
+        [_key_public(r) for r in session.scalars(select(db.ApiKey).order_by(db.ApiKey.id)).all()]
+    )
 
 
 @router.delete("/api-keys/{key_id}", status_code=204, summary="Revoke an API key (admin)")

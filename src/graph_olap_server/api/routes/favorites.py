@@ -42,7 +42,9 @@ def _public(session: Any, fav: db.Favorite) -> dict[str, Any]:
 
 
 @router.get("/favorites", summary="List your favorites")
-def list_favorites(session: DbSession, user: CurrentUser, resource_type: ResourceType | None = None) -> dict[str, Any]:
+def list_favorites(
+    session: DbSession, user: CurrentUser, resource_type: ResourceType | None = None
+) -> dict[str, Any]:
     query = select(db.Favorite).where(db.Favorite.username == user.username)
     if resource_type:
         query = query.where(db.Favorite.resource_type == resource_type)
@@ -64,17 +66,24 @@ def add_favorite(body: FavoriteCreate, session: DbSession, user: CurrentUser) ->
     if existing is not None:
         raise conflict(
             "ALREADY_EXISTS",
-            f"{body.resource_type.capitalize()} {body.resource_id} is already one of your favorites.",
+            f"{body.resource_type.capitalize()} {body.resource_id} is already one of your "
+            "favorites.",
             favorite_id=existing.id,
         )
-    fav = db.Favorite(username=user.username, resource_type=body.resource_type, resource_id=body.resource_id)
+    fav = db.Favorite(
+        username=user.username, resource_type=body.resource_type, resource_id=body.resource_id
+    )
     session.add(fav)
     session.commit()
     return ok(_public(session, fav))
 
 
-@router.delete("/favorites/{resource_type}/{resource_id}", status_code=204, summary="Remove a favorite")
-def remove_favorite(resource_type: ResourceType, resource_id: int, session: DbSession, user: CurrentUser) -> Response:
+@router.delete(
+    "/favorites/{resource_type}/{resource_id}", status_code=204, summary="Remove a favorite"
+)
+def remove_favorite(
+    resource_type: ResourceType, resource_id: int, session: DbSession, user: CurrentUser
+) -> Response:
     fav = session.scalars(
         select(db.Favorite).where(
             db.Favorite.username == user.username,

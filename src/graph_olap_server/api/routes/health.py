@@ -30,12 +30,12 @@ def ready(platform: PlatformDep) -> JSONResponse:
     try:
         with platform.db.session() as session:
             session.execute(text("SELECT 1"))
-    except Exception as err:  # noqa: BLE001 - reported, not raised
+    except Exception as err:
         database = "unavailable"
         problems.append(f"metadata database: {err}")
     try:
         platform.warehouse.ping()
-    except Exception as err:  # noqa: BLE001
+    except Exception as err:
         warehouse = "unavailable"
         problems.append(f"warehouse: {err}")
     body = {

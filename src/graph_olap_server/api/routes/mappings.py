@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any, Literal
 
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from graph_olap_server import db
@@ -106,9 +107,17 @@ def version_public(v: db.MappingVersion) -> dict[str, Any]:
     }
 
 
-def mapping_public(session: Session, m: db.Mapping, v: db.MappingVersion | None = None) -> dict[str, Any]:
+def mapping_public(
+    session: Session,
+    m: db.Mapping,
+    v: db.MappingVersion | None = None,
+    snapshot_count: int | None = None,
+) -> dict[str, Any]:
     v = v or load_version(session, m.id, m.current_version)
-    snapshots = session.scalar(select(func.count()).where(db.Snapshot.mapping_id == m.id)) or 0
+    if snapshot_count is None:
+        snapshot_count = (
+            session.scalar(select(func.count()).where(db.Snapshot.mapping_id == m.id)) or 0
+        )
     return {
         "id": m.id,
         "name": m.name,
@@ -120,10 +129,39 @@ def mapping_public(session: Session, m: db.Mapping, v: db.MappingVersion | None 
         "edge_definitions": v.edge_definitions,
         "ttl": m.ttl,
         "inactivity_timeout": m.inactivity_timeout,
-        "snapshot_count": snapshots,
+        "snapshot_count": snapshot_count,
         "created_at": m.created_at,
         "updated_at": m.updated_at,
     }
+
+
+def mappings_public(session: Session, rows: Sequence[db.Mapping]) -> list[dict[str, Any]]:
+    """Public shapes of many mappings with two queries, not two per mapping."""
+    if not rows:
+        return []
+    ids = [m.id for m in rows]
+    versions = {
+        (v.mapping_id, v.version): v
+        for v in session.scalars(
+            select(db.MappingVersion).where(
+                tuple_(db.MappingVersion.mapping_id, db.MappingVersion.version).in_(
+                    [(m.id, m.current_version) for m in rows]
+                )
+            )
+        )
+    }
+    counts = {
+        mapping_id: count
+        for mapping_id, count in session.execute(
+            select(db.Snapshot.mapping_id, func.count())
+            .where(db.Snapshot.mapping_id.in_(ids))
+            .group_by(db.Snapshot.mapping_id)
+        ).all()
+    }
+    return [
+        mapping_public(session, m, versions[(m.id, m.current_version)], counts.get(m.id, 0))
+        for m in rows
+    ]
 
 
 def _dump(defs: list[NodeDefinitionIn] | list[EdgeDefinitionIn]) -> list[dict[str, Any]]:
@@ -150,7 +188,10 @@ def list_mappings(
     if search:
         like = f"%{search.lower()}%"
         query = query.where(
-            or_(func.lower(db.Mapping.name).like(like), func.lower(db.Mapping.description).like(like))
+            or_(
+                func.lower(db.Mapping.name).like(like),
+                func.lower(db.Mapping.description).like(like),
+            )
         )
     if created_after:
         query = query.where(db.Mapping.created_at >= parse_time(created_after, "created_after"))
@@ -159,12 +200,16 @@ def list_mappings(
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     column = SORTABLE[sort_by]
     order = column.asc() if sort_order == "asc" else column.desc()
-    rows = session.scalars(query.order_by(order, db.Mapping.id.desc()).offset(offset).limit(limit)).all()
-    return page([mapping_public(session, m) for m in rows], total=total, offset=offset, limit=limit)
+    rows = session.scalars(
+        query.order_by(order, db.Mapping.id.desc()).offset(offset).limit(limit)
+    ).all()
+    return page(mappings_public(session, rows), total=total, offset=offset, limit=limit)
 
 
 @router.post("/mappings", status_code=201, summary="Create a mapping (version 1)")
-def create_mapping(body: MappingCreate, session: DbSession, user: CurrentUser, platform: PlatformDep) -> dict[str, Any]:
+def create_mapping(
+    body: MappingCreate, session: DbSession, user: CurrentUser, platform: PlatformDep
+) -> dict[str, Any]:
     _check_durations(ttl=body.ttl, inactivity_timeout=body.inactivity_timeout)
     check_definitions(body.node_definitions, body.edge_definitions, platform.warehouse)
     mapping = db.Mapping(
@@ -198,17 +243,25 @@ def get_mapping(mapping_id: int, session: DbSession, _user: CurrentUser) -> dict
 
 @router.put("/mappings/{mapping_id}", summary="Write a new version of a mapping")
 def update_mapping(
-    mapping_id: int, body: MappingUpdate, session: DbSession, user: CurrentUser, platform: PlatformDep
+    mapping_id: int,
+    body: MappingUpdate,
+    session: DbSession,
+    user: CurrentUser,
+    platform: PlatformDep,
 ) -> dict[str, Any]:
     mapping = load_mapping(session, mapping_id)
     user.require_owner(mapping.owner_username, f"Mapping {mapping_id}")
     current = load_version(session, mapping_id, mapping.current_version)
-    nodes = body.node_definitions if body.node_definitions is not None else [
-        NodeDefinitionIn.model_validate(n) for n in current.node_definitions
-    ]
-    edges = body.edge_definitions if body.edge_definitions is not None else [
-        EdgeDefinitionIn.model_validate(e) for e in current.edge_definitions
-    ]
+    nodes = (
+        body.node_definitions
+        if body.node_definitions is not None
+        else [NodeDefinitionIn.model_validate(n) for n in current.node_definitions]
+    )
+    edges = (
+        body.edge_definitions
+        if body.edge_definitions is not None
+        else [EdgeDefinitionIn.model_validate(e) for e in current.edge_definitions]
+    )
     check_definitions(nodes, edges, platform.warehouse)
     version = db.MappingVersion(
         mapping_id=mapping_id,
@@ -227,7 +280,9 @@ def update_mapping(
 
 
 def mapping_dependants(session: Session, mapping_id: int) -> dict[str, list[int]]:
-    snapshots = session.scalars(select(db.Snapshot.id).where(db.Snapshot.mapping_id == mapping_id)).all()
+    snapshots = session.scalars(
+        select(db.Snapshot.id).where(db.Snapshot.mapping_id == mapping_id)
+    ).all()
     instances = session.scalars(
         select(db.Instance.id).where(
             db.Instance.mapping_id == mapping_id, db.Instance.status.not_in(["terminated"])
@@ -247,7 +302,9 @@ def delete_mapping_row(session: Session, user: User, mapping: db.Mapping) -> Non
             "and delete the snapshots first.",
             **deps,
         )
-    session.execute(db.MappingVersion.__table__.delete().where(db.MappingVersion.mapping_id == mapping.id))
+    session.execute(
+        db.MappingVersion.__table__.delete().where(db.MappingVersion.mapping_id == mapping.id)
+    )
     session.delete(mapping)
     audit(session, user, "mapping.delete", "mapping", mapping.id)
 
@@ -262,7 +319,9 @@ def delete_mapping(mapping_id: int, session: DbSession, user: CurrentUser) -> Re
 
 
 @router.post("/mappings/{mapping_id}/copy", status_code=201, summary="Copy a mapping")
-def copy_mapping(mapping_id: int, body: MappingCopy, session: DbSession, user: CurrentUser) -> dict[str, Any]:
+def copy_mapping(
+    mapping_id: int, body: MappingCopy, session: DbSession, user: CurrentUser
+) -> dict[str, Any]:
     source = load_mapping(session, mapping_id)
     current = load_version(session, mapping_id, source.current_version)
     mapping = db.Mapping(
@@ -289,8 +348,12 @@ def copy_mapping(mapping_id: int, body: MappingCopy, session: DbSession, user: C
     return ok(mapping_public(session, mapping, version))
 
 
-@router.put("/mappings/{mapping_id}/lifecycle", summary="Set a mapping's TTL and inactivity timeout")
-def set_lifecycle(mapping_id: int, body: LifecycleUpdate, session: DbSession, user: CurrentUser) -> dict[str, Any]:
+@router.put(
+    "/mappings/{mapping_id}/lifecycle", summary="Set a mapping's TTL and inactivity timeout"
+)
+def set_lifecycle(
+    mapping_id: int, body: LifecycleUpdate, session: DbSession, user: CurrentUser
+) -> dict[str, Any]:
     mapping = load_mapping(session, mapping_id)
     user.require_owner(mapping.owner_username, f"Mapping {mapping_id}")
     _check_durations(ttl=body.ttl, inactivity_timeout=body.inactivity_timeout)
@@ -307,23 +370,37 @@ def set_lifecycle(mapping_id: int, body: LifecycleUpdate, session: DbSession, us
 def list_versions(mapping_id: int, session: DbSession, _user: CurrentUser) -> dict[str, Any]:
     load_mapping(session, mapping_id)
     rows = session.scalars(
-        select(db.MappingVersion).where(db.MappingVersion.mapping_id == mapping_id).order_by(db.MappingVersion.version)
+        select(db.MappingVersion)
+        .where(db.MappingVersion.mapping_id == mapping_id)
+        .order_by(db.MappingVersion.version)
     ).all()
     return ok([version_public(v) for v in rows])
 
 
 @router.get("/mappings/{mapping_id}/versions/{version}", summary="Get one version")
-def get_version(mapping_id: int, version: int, session: DbSession, _user: CurrentUser) -> dict[str, Any]:
+def get_version(
+    mapping_id: int, version: int, session: DbSession, _user: CurrentUser
+) -> dict[str, Any]:
     return ok(version_public(load_version(session, mapping_id, version)))
 
 
-@router.get("/mappings/{mapping_id}/versions/{from_version}/diff/{to_version}", summary="Compare two versions")
+@router.get(
+    "/mappings/{mapping_id}/versions/{from_version}/diff/{to_version}",
+    summary="Compare two versions",
+)
 def diff_versions(
     mapping_id: int, from_version: int, to_version: int, session: DbSession, _user: CurrentUser
 ) -> dict[str, Any]:
     a = version_public(load_version(session, mapping_id, from_version))
     b = version_public(load_version(session, mapping_id, to_version))
-    return ok({"mapping_id": mapping_id, "from_version": from_version, "to_version": to_version, **diff_definitions(a, b)})
+    return ok(
+        {
+            "mapping_id": mapping_id,
+            "from_version": from_version,
+            "to_version": to_version,
+            **diff_definitions(a, b),
+        }
+    )
 
 
 @router.get("/mappings/{mapping_id}/snapshots", summary="List a mapping's snapshots")
@@ -348,7 +425,9 @@ def get_tree(
 ) -> dict[str, Any]:
     mapping = load_mapping(session, mapping_id)
     versions = session.scalars(
-        select(db.MappingVersion).where(db.MappingVersion.mapping_id == mapping_id).order_by(db.MappingVersion.version)
+        select(db.MappingVersion)
+        .where(db.MappingVersion.mapping_id == mapping_id)
+        .order_by(db.MappingVersion.version)
     ).all()
     snap_query = select(db.Snapshot).where(db.Snapshot.mapping_id == mapping_id)
     if status:
@@ -360,7 +439,12 @@ def get_tree(
             select(db.Instance).where(db.Instance.snapshot_id.in_([s.id for s in snapshots]))
         ).all():
             instances.setdefault(inst.snapshot_id or 0, []).append(
-                {"id": inst.id, "name": inst.name, "status": inst.status, "owner_username": inst.owner_username}
+                {
+                    "id": inst.id,
+                    "name": inst.name,
+                    "status": inst.status,
+                    "owner_username": inst.owner_username,
+                }
             )
     tree = []
     for v in versions:
@@ -371,11 +455,20 @@ def get_tree(
                 if include_instances:
                     node["instances"] = instances.get(s.id, [])
                 snaps.append(node)
-        tree.append({
-            "version": v.version,
-            "change_description": v.change_description,
-            "created_at": v.created_at,
-            "created_by": v.created_by,
-            "snapshots": snaps,
-        })
-    return ok({"mapping_id": mapping.id, "name": mapping.name, "current_version": mapping.current_version, "versions": tree})
+        tree.append(
+            {
+                "version": v.version,
+                "change_description": v.change_description,
+                "created_at": v.created_at,
+                "created_by": v.created_by,
+                "snapshots": snaps,
+            }
+        )
+    return ok(
+        {
+            "mapping_id": mapping.id,
+            "name": mapping.name,
+            "current_version": mapping.current_version,
+            "versions": tree,
+        }
+    )

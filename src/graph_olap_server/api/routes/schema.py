@@ -34,7 +34,9 @@ def list_schemas(catalog: str, platform: PlatformDep, _user: CurrentUser) -> dic
 
 
 @router.get("/catalogs/{catalog}/schemas/{schema}/tables", summary="List the tables of a schema")
-def list_tables(catalog: str, schema: str, platform: PlatformDep, _user: CurrentUser) -> dict[str, Any]:
+def list_tables(
+    catalog: str, schema: str, platform: PlatformDep, _user: CurrentUser
+) -> dict[str, Any]:
     return ok(_cached(lambda: platform.schema_cache.tables(catalog, schema)))
 
 

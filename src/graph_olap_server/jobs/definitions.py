@@ -1,0 +1,176 @@
+"""The bodies of the background jobs. Each takes the platform and answers a dict of counts
+(stored as the job's ``last_result``); an exception marks the run failed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+
+from graph_olap_server import db
+from graph_olap_server.config_store import get_config
+from graph_olap_server.durations import parse_duration
+from graph_olap_server.instance_lifecycle import (
+    ENDED_STATUSES,
+    LIVE_PROCESS_STATUSES,
+    process_alive,
+    terminate_instance,
+)
+
+if TYPE_CHECKING:
+    from graph_olap_server.context import Platform
+
+__all__ = [
+    "JOBS",
+    "JobFunction",
+    "export_reconciliation",
+    "lifecycle",
+    "reconciliation",
+    "schema_cache",
+]
+
+log = logging.getLogger("graph_olap_server")
+
+JobFunction = Callable[["Platform"], dict[str, Any]]
+
+SYSTEM_USER = "system"
+
+
+def schema_cache(platform: Platform) -> dict[str, Any]:
+    """Reload the warehouse's catalog/schema/table/column tree."""
+    result = platform.schema_cache.refresh()
+    return dict(result) if isinstance(result, dict) else {"refreshed": True}
+
+
+def reconciliation(platform: Platform) -> dict[str, Any]:
+    """Mark ``failed`` the starting/running instances whose process no longer exists."""
+    marked = 0
+    with platform.db.transaction() as session:
+        rows = session.scalars(
+            select(db.Instance).where(
+                db.Instance.status.in_(LIVE_PROCESS_STATUSES), db.Instance.pid.is_not(None)
+            )
+        ).all()
+        for instance in rows:
+            pid = int(instance.pid or 0)
+            if process_alive(pid):
+                continue
+            instance.status = "failed"
+            instance.error_message = (
+                f"The instance's process stopped unexpectedly (pid {pid}); start a new instance."
+            )
+            _audit(session, "instance.reconcile_failed", "instance", instance.id, {"pid": pid})
+            marked += 1
+    return {"checked": len(rows), "marked_failed": marked}
+
+
+def _deadline(instance: db.Instance, now: dt.datetime) -> str | None:
+    """Why ``instance`` should end now (``expired`` / ``inactive``), else None."""
+    if instance.expires_at is not None and instance.expires_at <= now:
+        return "expired"
+    if instance.inactivity_timeout:
+        try:
+            idle = parse_duration(instance.inactivity_timeout, "inactivity_timeout")
+        except ValueError:
+            log.warning(
+                "instance %s has an invalid inactivity_timeout %r; ignored",
+                instance.id,
+                instance.inactivity_timeout,
+            )
+            return None
+        since = instance.last_activity_at or instance.created_at
+        if since + idle <= now:
+            return "inactive"
+    return None
+
+
+def lifecycle(platform: Platform) -> dict[str, Any]:
+    """Terminate instances past their ``expires_at`` or idle past ``inactivity_timeout``."""
+    now = db.utcnow()
+    counts = {"expired": 0, "inactive": 0}
+    with platform.db.transaction() as session:
+        rows = session.scalars(
+            select(db.Instance).where(db.Instance.status.not_in(ENDED_STATUSES))
+        ).all()
+        for instance in rows:
+            reason = _deadline(instance, now)
+            if reason is None:
+                continue
+            terminate_instance(platform, instance, reason=reason)
+            _audit(session, "instance.terminate", "instance", instance.id, {"reason": reason})
+            counts[reason] += 1
+    return {"checked": len(rows), **counts, "terminated": counts["expired"] + counts["inactive"]}
+
+
+def export_reconciliation(platform: Platform) -> dict[str, Any]:
+    """Fail export jobs stuck in ``pending``/``claimed`` longer than the export time limit,
+    and the snapshots they belong to."""
+    failed_snapshots: set[int] = set()
+    with platform.db.transaction() as session:
+        limit = int(get_config(session, "export")["max_duration_seconds"])
+        cutoff = db.utcnow() - dt.timedelta(seconds=limit)
+        active = session.scalars(
+            select(db.ExportJob).where(db.ExportJob.status.in_(("pending", "claimed")))
+        ).all()
+        stuck = [job for job in active if job.updated_at <= cutoff]
+        for job in stuck:
+            what = f"{job.entity_type} definition {job.entity_name!r}"
+            job.error_message = (
+                f"The export of {what} made no progress for more than {limit} s (it was "
+                f"{job.status}) and was stopped. Create the snapshot again; if exports are "
+                "slow, raise the limit with client.ops.update_export_config()."
+            )
+            job.status = "failed"
+            snapshot = session.get(db.Snapshot, job.snapshot_id)
+            if snapshot is None or snapshot.status in ("ready", "failed"):
+                continue
+            snapshot.status = "failed"
+            snapshot.error_message = (
+                f"Exporting the {what} took longer than {limit} s and was stopped. "
+                "Create a new snapshot; if the warehouse is slow, ask ops to raise the "
+                "export time limit."
+            )
+            failed_snapshots.add(snapshot.id)
+        if stuck:
+            _audit(
+                session,
+                "export.reconcile_failed",
+                None,
+                None,
+                {
+                    "export_job_ids": [j.id for j in stuck],
+                    "snapshot_ids": sorted(failed_snapshots),
+                },
+            )
+    return {
+        "checked": len(active),
+        "failed_export_jobs": len(stuck),
+        "failed_snapshots": len(failed_snapshots),
+        "max_duration_seconds": limit,
+    }
+
+
+def _audit(
+    session: Any, action: str, kind: str | None, ident: int | None, details: dict[str, Any]
+) -> None:
+    session.add(
+        db.AuditEntry(
+            username=SYSTEM_USER,
+            action=action,
+            resource_type=kind,
+            resource_id=ident,
+            details=details,
+        )
+    )
+
+
+JOBS: dict[str, JobFunction] = {
+    "reconciliation": reconciliation,
+    "lifecycle": lifecycle,
+    "export_reconciliation": export_reconciliation,
+    "schema_cache": schema_cache,
+}
+"""The built-in jobs by name, in the order they are listed."""
