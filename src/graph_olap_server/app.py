@@ -26,7 +26,7 @@ from graph_olap_server.context import Platform
 from graph_olap_server.db import Database
 from graph_olap_server.errors import install_error_handlers
 from graph_olap_server.jobs.scheduler import JobScheduler
-from graph_olap_server.metrics import Metrics
+from graph_olap_server.metrics import Metrics, route_template
 from graph_olap_server.middleware import IdempotencyMiddleware, RequestContextMiddleware
 from graph_olap_server.settings import Settings
 from graph_olap_server.warehouse import SchemaCache, Warehouse, generate_sample_warehouse
@@ -104,7 +104,7 @@ def create_app(settings: Settings) -> FastAPI:
         if platform is not None:
             platform.metrics.observe_request(
                 request.method,
-                getattr(route, "path", "unmatched"),
+                route_template(request.scope["path"], route),
                 response.status_code,
                 time.perf_counter() - started,
             )

@@ -108,7 +108,7 @@ class JobStatus(APIModel):
     last_result: dict[str, Any] | None = None
     consecutive_failures: int = 0
     run_count: int = 0
-    health_status: str = "unknown"  # healthy | unhealthy | unknown
+    health_status: str = "unknown"  # healthy | degraded | unhealthy | unknown
     next_run_at: datetime | None = None
 
 

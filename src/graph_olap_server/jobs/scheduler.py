@@ -19,7 +19,6 @@ import dataclasses
 import datetime as dt
 import json
 import logging
-import math
 import threading
 import time
 from typing import TYPE_CHECKING, Any
@@ -27,21 +26,23 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from graph_olap_server import db
-from graph_olap_server.errors import APIError, bad_request
+from graph_olap_server.errors import bad_request
 from graph_olap_server.jobs.definitions import JOBS, JobFunction
+from graph_olap_server.jobs.state import claim_trigger, record_run, status_row
 from graph_olap_server.settings import Settings
 
 if TYPE_CHECKING:
     from graph_olap_server.api.deps import User
     from graph_olap_server.context import Platform
 
-__all__ = ["DEFAULT_INTERVALS", "JobScheduler", "health_of", "schedule_text"]
+__all__ = ["DEFAULT_INTERVALS", "JobScheduler"]
 
 log = logging.getLogger("graph_olap_server")
 
-DEFAULT_INTERVALS: dict[str, float] = dict(Settings.__dataclass_fields__["job_intervals"].default)
+DEFAULT_INTERVALS: dict[str, float] = dict(
+    Settings.__dataclass_fields__["job_intervals"].default  # type: ignore[arg-type]
+)
 """Interval of each built-in job when ``settings.job_intervals`` does not name it."""
-UNHEALTHY_AFTER = 3
 
 
 @dataclasses.dataclass
@@ -51,27 +52,6 @@ class _Job:
     interval: float
     lock: threading.Lock = dataclasses.field(default_factory=threading.Lock)
     due: float | None = None  # time.monotonic() of the next scheduled run
-
-
-def schedule_text(interval: float) -> str:
-    """``"every 60s"``, ``"every 5m"``, ``"every 24h"``; ``"on demand"`` for 0."""
-    if interval <= 0:
-        return "on demand"
-    if interval >= 3600 and interval % 3600 == 0:
-        return f"every {int(interval // 3600)}h"
-    if interval >= 120 and interval % 60 == 0:
-        return f"every {int(interval // 60)}m"
-    return f"every {interval:g}s"
-
-
-def health_of(run_count: int, consecutive_failures: int) -> str:
-    """``unknown`` before any run, ``healthy`` after a success, ``degraded`` after 1-2
-    failures in a row, ``unhealthy`` after 3 or more."""
-    if run_count == 0:
-        return "unknown"
-    if consecutive_failures >= UNHEALTHY_AFTER:
-        return "unhealthy"
-    return "degraded" if consecutive_failures else "healthy"
 
 
 def _jsonable(value: Any) -> Any:
@@ -202,7 +182,14 @@ class JobScheduler:
                 error = f"{type(err).__name__}: {err}"[:2000]
             seconds = time.perf_counter() - began
             finished_at = db.utcnow()
-            failures = self._record(name, started_at, finished_at, result, error)
+            failures = record_run(
+                self.platform.db,
+                name,
+                started_at=started_at,
+                finished_at=finished_at,
+                result=result,
+                error=error,
+            )
             self.platform.metrics.observe_job(
                 name,
                 success=error is None,
@@ -220,71 +207,34 @@ class JobScheduler:
             "error": error,
         }
 
-    def _record(
-        self,
-        name: str,
-        started_at: dt.datetime,
-        finished_at: dt.datetime,
-        result: dict[str, Any] | None,
-        error: str | None,
-    ) -> int:
-        with self.platform.db.transaction() as session:
-            state = session.get(db.JobState, name)
-            if state is None:
-                state = db.JobState(name=name, consecutive_failures=0, run_count=0)
-                session.add(state)
-            state.run_count = (state.run_count or 0) + 1
-            state.last_run_at = started_at
-            if error is None:
-                state.last_success_at = finished_at
-                state.last_result = result
-                state.consecutive_failures = 0
-            else:
-                state.last_failure_at = finished_at
-                state.last_error = error
-                state.last_result = None
-                state.consecutive_failures = (state.consecutive_failures or 0) + 1
-            return int(state.consecutive_failures)
-
     def trigger(self, name: str, user: User, reason: str) -> dict[str, Any]:
         """Run job ``name`` now for ``user``, at most once per job per
-        ``settings.job_trigger_min_interval`` seconds (else 429 ``RATE_LIMITED``)."""
+        ``settings.job_trigger_min_interval`` seconds (else 429 ``RATE_LIMITED``).
+
+        Answers ``{"job_name", "status", "triggered_at", "triggered_by", "reason",
+        "result"}``; ``result`` is ``{"error": ...}`` when the run failed.
+        """
         self._job(name)
-        min_interval = self.platform.settings.job_trigger_min_interval
-        with self._trigger_lock, self.platform.db.transaction() as session:
-            state = session.get(db.JobState, name)
-            now = db.utcnow()
-            if state is not None and state.last_triggered_at is not None:
-                wait = min_interval - (now - state.last_triggered_at).total_seconds()
-                if wait > 0:
-                    raise _rate_limited(name, min_interval, wait)
-            if state is None:
-                state = db.JobState(name=name, consecutive_failures=0, run_count=0)
-                session.add(state)
-            state.last_triggered_at = now
+        with self._trigger_lock:
+            triggered_at = claim_trigger(
+                self.platform.db, name, self.platform.settings.job_trigger_min_interval
+            )
         outcome = self.run(name, triggered_by=user.username, reason=reason)
+        details = {"job_name": name, "reason": reason, "status": outcome["status"]}
+        if outcome["error"]:
+            details["error"] = outcome["error"]
         with self.platform.db.transaction() as session:
             session.add(
-                db.AuditEntry(
-                    username=user.username,
-                    action="job.trigger",
-                    details={
-                        "job_name": name,
-                        "reason": reason,
-                        "status": outcome["status"],
-                        "error": outcome["error"],
-                    },
-                )
+                db.AuditEntry(username=user.username, action="job.trigger", details=details)
             )
+        failed = outcome["error"] is not None
         return {
             "job_name": name,
             "status": outcome["status"],
-            "triggered_at": now,
+            "triggered_at": triggered_at,
             "triggered_by": user.username,
             "reason": reason,
-            "result": outcome["result"]
-            if outcome["error"] is None
-            else {"error": outcome["error"]},
+            "result": {"error": outcome["error"]} if failed else outcome["result"],
         }
 
     # -- status --------------------------------------------------------------------------
@@ -296,42 +246,15 @@ class JobScheduler:
         with self.platform.db.session() as session:
             states = {s.name: s for s in session.scalars(select(db.JobState)).all()}
         now_wall, now_mono = db.utcnow(), time.monotonic()
-        out = []
-        for name, interval, due in jobs:
-            s = states.get(name)
-            runs = s.run_count if s else 0
-            failures = s.consecutive_failures if s else 0
-            out.append(
-                {
-                    "name": name,
-                    "schedule": schedule_text(interval),
-                    "interval_seconds": interval if interval > 0 else None,
-                    "last_run_at": s.last_run_at if s else None,
-                    "last_success_at": s.last_success_at if s else None,
-                    "last_failure_at": s.last_failure_at if s else None,
-                    "last_error": s.last_error if s else None,
-                    "last_result": s.last_result if s else None,
-                    "consecutive_failures": failures,
-                    "run_count": runs,
-                    "health_status": health_of(runs, failures),
-                    "next_run_at": (
-                        now_wall + dt.timedelta(seconds=max(0.0, due - now_mono))
-                        if due is not None and self.running
-                        else None
-                    ),
-                }
+        running = self.running
+        return [
+            status_row(
+                name,
+                interval,
+                states.get(name),
+                now_wall + dt.timedelta(seconds=max(0.0, due - now_mono))
+                if due is not None and running
+                else None,
             )
-        return out
-
-
-def _rate_limited(name: str, min_interval: float, wait: float) -> APIError:
-    seconds = math.ceil(wait)
-    return APIError(
-        429,
-        "RATE_LIMITED",
-        f"Job {name!r} was triggered less than {min_interval:g} s ago; each job can be "
-        f"triggered once every {min_interval:g} s. Try again in {seconds} s "
-        "(its scheduled runs continue meanwhile).",
-        {"job_name": name, "retry_after": round(wait, 3)},
-        headers={"Retry-After": str(seconds)},
-    )
+            for name, interval, due in jobs
+        ]
