@@ -101,7 +101,8 @@ def test_warehouse_on_the_users_own_files(tmp_path: Path, platform_factory: list
     own_db = tmp_path / "shop.duckdb"
     with duckdb.connect(str(own_db)) as con:
         con.execute(
-            "CREATE TABLE orders AS SELECT range AS order_id, range % 3 + 1 AS person_id FROM range(10)"
+            "CREATE TABLE orders AS "
+            "SELECT range AS order_id, range % 3 + 1 AS person_id FROM range(10)"
         )
 
     platform = Platform(
