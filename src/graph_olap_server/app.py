@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 
 from graph_olap_server.api.routes import (
     admin,
@@ -26,7 +25,7 @@ from graph_olap_server.context import Platform
 from graph_olap_server.db import Database
 from graph_olap_server.errors import install_error_handlers
 from graph_olap_server.jobs.scheduler import JobScheduler
-from graph_olap_server.metrics import Metrics, route_template
+from graph_olap_server.metrics import Metrics
 from graph_olap_server.middleware import IdempotencyMiddleware, RequestContextMiddleware
 from graph_olap_server.settings import Settings
 from graph_olap_server.warehouse import SchemaCache, Warehouse, generate_sample_warehouse
@@ -95,21 +94,13 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(health.router)
     app.include_router(metrics_route.router)
 
-    @app.middleware("http")
-    async def observe(request: Request, call_next):  # type: ignore[no-untyped-def]
-        started = time.perf_counter()
-        response: Response = await call_next(request)
-        route = request.scope.get("route")
-        platform: Platform | None = getattr(request.app.state, "platform", None)
+    def observe(method: str, route: str, status: int, seconds: float) -> None:
+        platform: Platform | None = getattr(app.state, "platform", None)
         if platform is not None:
-            platform.metrics.observe_request(
-                request.method,
-                route_template(request.scope["path"], route),
-                response.status_code,
-                time.perf_counter() - started,
-            )
-        return response
+            platform.metrics.observe_request(method, route, status, seconds)
 
     app.add_middleware(IdempotencyMiddleware, database=lambda: app.state.platform.db)
-    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        RequestContextMiddleware, max_body_bytes=settings.max_body_bytes, observe=observe
+    )
     return app

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
@@ -56,12 +57,17 @@ async def _send_whole(
     await send({"type": "http.response.body", "body": body})
 
 
-class RequestContextMiddleware:
-    """Give every request an id (``x-request-id``) and refuse oversized bodies (413)."""
+Observer = Callable[[str, str, int, float], None]
 
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+
+class RequestContextMiddleware:
+    """Give every request an id (``x-request-id``), refuse oversized bodies (413) and
+    report each answer's method, route template, status and duration to ``observe``."""
+
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int, observe: Observer) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.observe = observe
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -84,8 +90,13 @@ class RequestContextMiddleware:
                 raise _BodyTooLarge
             return message
 
+        started = time.perf_counter()
+        status = 500
+
         async def send_with_id(message: Message) -> None:
+            nonlocal status
             if message["type"] == "http.response.start":
+                status = message["status"]
                 message["headers"] = [
                     *message.get("headers", []),
                     (b"x-request-id", request_id.encode()),
@@ -95,7 +106,23 @@ class RequestContextMiddleware:
         try:
             await self.app(scope, limited_receive, send_with_id)
         except _BodyTooLarge:
+            status = 413
             await _send_whole(send, *_too_large(self.max_body_bytes, request_id))
+        finally:
+            self.observe(
+                scope["method"], route_template(scope), status, time.perf_counter() - started
+            )
+
+
+def route_template(scope: Scope) -> str:
+    """The matched route with its parameters as ``{name}`` (bounded metric labels)."""
+    if scope.get("route") is None:
+        return "unmatched"
+    params = {str(v): k for k, v in (scope.get("path_params") or {}).items()}
+    segments = [
+        f"{{{params.pop(seg)}}}" if seg in params else seg for seg in scope["path"].split("/")
+    ]
+    return "/".join(segments)
 
 
 class _BodyTooLarge(Exception):

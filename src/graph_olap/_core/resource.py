@@ -8,6 +8,7 @@ on a ``Resource[Async]`` it returns an awaitable, and type checkers know which.
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Concatenate, Generic, TypeVar, overload
 
@@ -42,6 +43,7 @@ class Resource(Generic[M]):
 
     def __init__(self, runner: HTTPClient | AsyncHTTPClient) -> None:
         self._runner = runner
+        self._is_async = inspect.iscoroutinefunction(runner.run)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} of {self._runner.config.api_url}>"
@@ -65,6 +67,13 @@ class api_method(Generic[P, T]):
             return self
         fn = self._fn
         run = obj._runner.run
+        if obj._is_async:
+
+            @functools.wraps(fn)
+            async def abound(*args: Any, **kwargs: Any) -> Any:
+                return await run(fn(obj, *args, **kwargs))  # type: ignore[arg-type]
+
+            return abound
 
         @functools.wraps(fn)
         def bound(*args: Any, **kwargs: Any) -> Any:
