@@ -44,7 +44,8 @@ def open_platform(settings: Settings) -> Platform:
         if not settings.sample_warehouse_path.exists():
             generate_sample_warehouse(settings.sample_warehouse_path)
         sources.insert(0, settings.sample_warehouse_path)
-    warehouse = Warehouse(sources)
+    settings.snapshot_dir.mkdir(parents=True, exist_ok=True)
+    warehouse = Warehouse(sources, export_dirs=[settings.snapshot_dir])
     cache = SchemaCache(warehouse)
     cache.refresh()
     metrics = Metrics()

@@ -32,7 +32,6 @@ __all__ = [
     "INSTANCE_STATUSES",
     "SNAPSHOT_STATUSES",
     "Metrics",
-    "route_template",
 ]
 
 log = logging.getLogger("graph_olap_server")
@@ -132,25 +131,6 @@ class Metrics:
     def render(self) -> bytes:
         """The Prometheus text exposition of every series."""
         return bytes(generate_latest(self.registry))
-
-
-def route_template(path: str, route: Any) -> str:
-    """The route label of a request: the full template (``/api/mappings/{mapping_id}``),
-    never the concrete path, so ids do not multiply the series; ``unmatched`` without one.
-
-    Routers included with a prefix report only their own template, so the prefix is
-    recovered from the concrete path: the part before where the route's pattern matches.
-    """
-    template = getattr(route, "path", None)
-    if not isinstance(template, str):
-        return "unmatched"
-    regex = getattr(route, "path_regex", None)
-    if regex is None or regex.match(path):
-        return template
-    for i in range(1, len(path)):
-        if path[i] == "/" and regex.match(path[i:]):
-            return path[:i] + template
-    return template
 
 
 class _DatabaseCollector:

@@ -221,8 +221,10 @@ def test_trino_sql_is_transpiled_to_duckdb(warehouse: Warehouse) -> None:
         warehouse.describe(trino, dialect="duckdb")
 
 
-def test_export_parquet(warehouse: Warehouse, tmp_path: Path) -> None:
+def test_export_parquet(sample_path: Path, tmp_path: Path) -> None:
     out = tmp_path / "export" / "nodes.parquet"
+    out.parent.mkdir()
+    warehouse = Warehouse([sample_path], export_dirs=[out.parent])
     sql = "SELECT account_id, balance FROM sample.bank.accounts WHERE account_type = 'savings'"
     rows = warehouse.export_parquet(sql, out)
     frame = pl.read_parquet(out)
@@ -230,6 +232,7 @@ def test_export_parquet(warehouse: Warehouse, tmp_path: Path) -> None:
     assert [p.name for p in out.parent.iterdir()] == ["nodes.parquet"]
     with pytest.raises(SqlValidationError, match="nope"):
         warehouse.export_parquet("SELECT nope FROM sample.bank.accounts", out)
+    warehouse.close()
 
 
 # -- sources and metadata --------------------------------------------------------------------
@@ -395,3 +398,20 @@ def test_schema_cache_search_stats_and_refresh(warehouse: Warehouse) -> None:
     assert stats["total_catalogs"] == 3 and stats["total_schemas"] == 4
     assert stats["last_refresh"].endswith("+00:00") and 0 <= stats["cache_age_seconds"] < 60
     assert cache.last_refresh is not None and cache.last_refresh.tzinfo is not None
+
+
+def test_queries_cannot_read_or_write_other_files(tmp_path: Path) -> None:
+    from graph_olap_server.warehouse import generate_sample_warehouse
+
+    db = tmp_path / "sample.duckdb"
+    generate_sample_warehouse(db)
+    secret = tmp_path / "secret.txt"
+    secret.write_text("top secret")
+    out = tmp_path / "exports"
+    out.mkdir()
+    with Warehouse([db], export_dirs=[out]) as wh:
+        with pytest.raises(SqlValidationError, match="disabled by configuration"):
+            wh.describe(f"SELECT * FROM read_text('{secret}')")
+        assert wh.export_parquet("SELECT 1 AS a", out / "ok.parquet") == 1
+        with pytest.raises(WarehouseError):
+            wh.export_parquet("SELECT 1 AS a", tmp_path / "elsewhere.parquet")

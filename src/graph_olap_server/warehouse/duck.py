@@ -20,7 +20,7 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import duckdb
@@ -239,7 +239,7 @@ class Warehouse:
         [ColumnInfo(name='customer_id', data_type='BIGINT')]
     """
 
-    def __init__(self, sources: list[Path]) -> None:
+    def __init__(self, sources: list[Path], *, export_dirs: Sequence[Path] = ()) -> None:
         self._lock = threading.Lock()
         self._closed = False
         self._con = duckdb.connect(":memory:")
@@ -247,9 +247,18 @@ class Warehouse:
         try:
             for source in sources:
                 self._catalogs.append(_attach(self._con, Path(source), set(self._catalogs)))
+            self._lock_down([Path(s) for s in sources if Path(s).is_dir()], export_dirs)
         except BaseException:
             self._con.close()
             raise
+
+    def _lock_down(self, folders: list[Path], export_dirs: Sequence[Path]) -> None:
+        """Queries may read only the attached sources and write only to ``export_dirs``:
+        mapping SQL cannot read other files of the machine (``read_text('/etc/passwd')``)."""
+        allowed = [f"{Path(d).resolve().as_posix().rstrip('/')}/" for d in [*folders, *export_dirs]]
+        listing = ", ".join(_literal(d) for d in allowed)
+        self._con.execute(f"SET allowed_directories=[{listing}]")
+        self._con.execute("SET enable_external_access=false")
 
     @contextlib.contextmanager
     def _cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
