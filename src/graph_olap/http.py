@@ -9,6 +9,7 @@ injectable ``sleep``/``clock`` so that tests never really wait.
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 import time
 from collections.abc import Awaitable, Callable
@@ -37,6 +38,7 @@ from graph_olap.config import Config
 __all__ = ["AsyncHTTPClient", "HTTPClient"]
 
 T = TypeVar("T")
+log = logging.getLogger("graph_olap")
 
 
 def _retry_policy(config: Config, rng: Callable[[], float]) -> dict[str, Any]:
@@ -50,10 +52,23 @@ def _retry_policy(config: Config, rng: Callable[[], float]) -> dict[str, Any]:
             rng=rng,
         )
 
+    def before_sleep(state: tenacity.RetryCallState) -> None:
+        outcome = state.outcome.exception() if state.outcome else None
+        what = outcome.describe() if isinstance(outcome, RetryableOutcome) else repr(outcome)
+        delay = state.next_action.sleep if state.next_action else 0.0
+        log.info(
+            "retrying in %.1fs after %s (attempt %d of %d)",
+            delay,
+            what,
+            state.attempt_number + 1,
+            config.max_retries + 1,
+        )
+
     return {
         "stop": tenacity.stop_after_attempt(config.max_retries + 1),
         "retry": tenacity.retry_if_exception_type(RetryableOutcome),
         "wait": wait,
+        "before_sleep": before_sleep,
         "reraise": True,
     }
 

@@ -773,3 +773,27 @@ async def test_non_transport_httpx_failure_is_not_retried(make):
     assert err.code == "TRANSPORT_ERROR"
     assert "bad gzip" in err.message
     assert harness.attempts == 1
+
+
+def test_retries_are_logged_without_secrets(caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if len(seen) == 1:
+            return httpx.Response(503, json={"error": {"code": "X", "message": "busy"}})
+        return httpx.Response(200, json={"status": "healthy"})
+
+    client = graph_olap.GraphOLAPClient(
+        "http://platform.test", api_key="sk-CANARY-log", transport=httpx.MockTransport(handler),
+        sleep=lambda _s: None,
+    )  # fmt: skip
+    with caplog.at_level(logging.INFO, logger="graph_olap"):
+        assert client.health.check().status == "healthy"
+    assert len(seen) == 2
+    assert "retrying in" in caplog.text
+    assert "HTTP 503" in caplog.text
+    assert "attempt 2 of 4" in caplog.text
+    assert "sk-CANARY-log" not in caplog.text
