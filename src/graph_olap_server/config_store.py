@@ -15,6 +15,7 @@ import copy
 import datetime as dt
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from graph_olap_server import db
@@ -93,12 +94,16 @@ def set_config(session: Session, key: str, value: dict[str, Any], username: str)
     now = db.utcnow()
     row = session.get(db.ConfigEntry, key)
     if row is None:
-        row = db.ConfigEntry(key=key, value=value, updated_at=now, updated_by=username)
-        session.add(row)
-    else:
-        row.value = copy.deepcopy(value)
-        row.updated_at = now
-        row.updated_by = username
+        try:
+            with session.begin_nested():  # a concurrent first write may insert it first
+                session.add(db.ConfigEntry(key=key, value=value, updated_at=now, updated_by=username))
+            return ConfigValue(copy.deepcopy(value), now, username)
+        except IntegrityError:
+            row = session.get(db.ConfigEntry, key, populate_existing=True)
+            assert row is not None
+    row.value = copy.deepcopy(value)
+    row.updated_at = now
+    row.updated_by = username
     session.flush()
     return ConfigValue(copy.deepcopy(value), now, username)
 
