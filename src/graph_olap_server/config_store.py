@@ -96,7 +96,9 @@ def set_config(session: Session, key: str, value: dict[str, Any], username: str)
     if row is None:
         try:
             with session.begin_nested():  # a concurrent first write may insert it first
-                session.add(db.ConfigEntry(key=key, value=value, updated_at=now, updated_by=username))
+                session.add(
+                    db.ConfigEntry(key=key, value=value, updated_at=now, updated_by=username)
+                )
             return ConfigValue(copy.deepcopy(value), now, username)
         except IntegrityError:
             row = session.get(db.ConfigEntry, key, populate_existing=True)

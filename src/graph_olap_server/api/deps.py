@@ -6,9 +6,10 @@ import dataclasses
 import hashlib
 import hmac
 import re
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
+import anyio.to_thread
 from fastapi import Depends, Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -59,7 +60,11 @@ def hash_api_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def get_platform(request: Request) -> Platform:
+# Dependencies that do no blocking I/O are ``async def``: FastAPI would otherwise run each
+# in the thread pool, and the hops cost more than the whole handler.
+
+
+async def get_platform(request: Request) -> Platform:
     platform: Platform = request.app.state.platform
     return platform
 
@@ -67,7 +72,8 @@ def get_platform(request: Request) -> Platform:
 PlatformDep = Annotated[Platform, Depends(get_platform)]
 
 
-def get_session(platform: PlatformDep) -> Iterator[Session]:
+async def get_session(platform: PlatformDep) -> AsyncIterator[Session]:
+    """A session per request; it connects lazily, in the handler's worker thread."""
     with platform.db.session() as session:
         yield session
 
@@ -130,8 +136,11 @@ def _username(raw: str) -> str:
     return name
 
 
-def current_user(request: Request, platform: PlatformDep) -> User:
-    user = authenticate(request, platform)
+async def current_user(request: Request, platform: PlatformDep) -> User:
+    if "authorization" in request.headers and "x-internal-api-key" not in request.headers:
+        user = await anyio.to_thread.run_sync(authenticate, request, platform)  # DB lookup
+    else:
+        user = authenticate(request, platform)
     request.state.username = user.username
     return user
 
@@ -139,7 +148,7 @@ def current_user(request: Request, platform: PlatformDep) -> User:
 CurrentUser = Annotated[User, Depends(current_user)]
 
 
-def ops_user(user: CurrentUser) -> User:
+async def ops_user(user: CurrentUser) -> User:
     if not user.is_ops:
         raise forbidden(
             f"This needs the ops or admin role; {user.username!r} is an {user.role}. "
@@ -149,7 +158,7 @@ def ops_user(user: CurrentUser) -> User:
     return user
 
 
-def admin_user(user: CurrentUser) -> User:
+async def admin_user(user: CurrentUser) -> User:
     if not user.is_admin:
         raise forbidden(
             f"This needs the admin role; {user.username!r} is {_article(user.role)} "

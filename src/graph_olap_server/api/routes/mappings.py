@@ -238,7 +238,25 @@ def create_mapping(
 
 @router.get("/mappings/{mapping_id}", summary="Get a mapping (current version)")
 def get_mapping(mapping_id: int, session: DbSession, _user: CurrentUser) -> dict[str, Any]:
-    return ok(mapping_public(session, load_mapping(session, mapping_id)))
+    snapshots = (
+        select(func.count())
+        .where(db.Snapshot.mapping_id == db.Mapping.id)
+        .correlate(db.Mapping)
+        .scalar_subquery()
+    )
+    row = session.execute(
+        select(db.Mapping, db.MappingVersion, snapshots)
+        .join(
+            db.MappingVersion,
+            (db.MappingVersion.mapping_id == db.Mapping.id)
+            & (db.MappingVersion.version == db.Mapping.current_version),
+        )
+        .where(db.Mapping.id == mapping_id)
+    ).first()
+    if row is None:
+        raise not_found("Mapping", mapping_id)
+    mapping, version, count = row
+    return ok(mapping_public(session, mapping, version, count))
 
 
 @router.put("/mappings/{mapping_id}", summary="Write a new version of a mapping")
