@@ -58,7 +58,10 @@ class _Resources(Generic[M]):
         return self._config
 
     def __repr__(self) -> str:
-        who = self._config.username or ("api key" if self._config.api_key else "anonymous")
+        cfg = self._config
+        who = cfg.username or (
+            "api key" if cfg.api_key else "internal key" if cfg.internal_api_key else "anonymous"
+        )
         return f"<{type(self).__name__} {self._config.api_url} as {who}>"
 
 
@@ -72,6 +75,10 @@ def _config(
     max_retries: int,
 ) -> Config:
     if config is not None:
+        if any(v is not None for v in (api_url, api_key, internal_api_key, username)):
+            raise ValueError(
+                "Pass either config=... or api_url/api_key/internal_api_key/username, not both."
+            )
         return config
     return Config(
         api_url=api_url or DEFAULT_API_URL,

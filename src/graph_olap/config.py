@@ -99,9 +99,9 @@ class Config:
             "in_cluster_mode": in_cluster,
             "namespace": namespace,
         }
-        if "GRAPH_OLAP_TIMEOUT" in env:
+        if env.get("GRAPH_OLAP_TIMEOUT", "").strip():
             values["timeout"] = _number(env, "GRAPH_OLAP_TIMEOUT", float)
-        if "GRAPH_OLAP_MAX_RETRIES" in env:
+        if env.get("GRAPH_OLAP_MAX_RETRIES", "").strip():
             values["max_retries"] = _number(env, "GRAPH_OLAP_MAX_RETRIES", int)
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)

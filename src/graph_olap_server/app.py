@@ -46,8 +46,7 @@ def open_platform(settings: Settings) -> Platform:
         sources.insert(0, settings.sample_warehouse_path)
     settings.snapshot_dir.mkdir(parents=True, exist_ok=True)
     warehouse = Warehouse(sources, export_dirs=[settings.snapshot_dir])
-    cache = SchemaCache(warehouse)
-    cache.refresh()
+    cache = SchemaCache(warehouse)  # reads the warehouse's metadata once, now
     metrics = Metrics()
     platform = Platform(
         settings=settings,

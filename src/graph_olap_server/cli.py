@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -34,7 +35,7 @@ def _serve(args: argparse.Namespace) -> int:
     print(f"Graph OLAP local platform on http://{args.host}:{args.port}")
     print(f"  data folder: {settings.data_dir}")
     print(f"  API docs:    http://{args.host}:{args.port}/docs")
-    print('  connect:     GraphOLAPClient(username="alice")  (or notebook.connect())')
+    print('  connect:     GraphOLAPClient(username="alice")')
     uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level=args.log_level)
     return 0
 
@@ -43,6 +44,9 @@ def _create_key(args: argparse.Namespace) -> int:
     from graph_olap_server.apikeys import create_api_key
     from graph_olap_server.db import Database
 
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}", args.username):
+        print("error: the username may hold 1-128 letters, digits and . _ @ + -", file=sys.stderr)
+        return 2
     settings = _settings(args)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     database = Database(settings.database_url)

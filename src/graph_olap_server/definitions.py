@@ -67,7 +67,7 @@ def _check_names(where: str, kind: str, name: str) -> None:
     if not _IDENT.match(name):
         raise bad_request(
             f"{where}: {kind} {name!r} is not a valid name; use letters, digits and "
-            "underscores, starting with a letter.",
+            "underscores, not starting with a digit.",
             field=where,
         )
 
@@ -85,7 +85,13 @@ def _check_properties(where: str, props: list[PropertyIn], reserved: set[str]) -
     for p in props:
         _check_names(where, "property", p.name)
         _check_type(where, p.name, p.type)
-        if p.name in seen or p.name in reserved:
+        if p.name in reserved:
+            raise bad_request(
+                f"{where}: property {p.name!r} is the primary key; it is stored already, "
+                "remove it from properties.",
+                field=where,
+            )
+        if p.name in seen:
             raise bad_request(f"{where}: property {p.name!r} is listed twice.", field=where)
         seen.add(p.name)
 

@@ -5,11 +5,13 @@ header is recorded. A repeat of the same key by the same caller on the same path
 first answer again (with ``Idempotent-Replayed: true``) instead of being executed twice;
 the same key with a different body is refused (422); a repeat that arrives while the
 first is still running answers 409 with ``x-should-retry: true`` so the SDK tries again.
-Answers 5xx are not recorded, so a retry after a server failure runs again.
+Only final answers are recorded: 408, 429 and 5xx are not (a retry must run again, and
+must see the server's ``Retry-After``). Records expire after :data:`RECORD_TTL`.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import time
@@ -33,6 +35,8 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
+NOT_RECORDED = frozenset({408, 429})
+RECORD_TTL = dt.timedelta(hours=24)
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -229,6 +233,13 @@ def _claim(
     database: Database, scope_hash: str, request_hash: str
 ) -> tuple[int, list[tuple[bytes, bytes]], bytes] | None:
     """Record a new key (``None``: go ahead) or return the answer to send instead."""
+    with database.transaction() as session:  # a day-old key is forgotten, and may be reused
+        session.execute(
+            delete(db.IdempotencyRecord).where(
+                db.IdempotencyRecord.scope_hash == scope_hash,
+                db.IdempotencyRecord.created_at < db.utcnow() - RECORD_TTL,
+            )
+        )
     try:
         with database.transaction() as session:
             session.add(db.IdempotencyRecord(scope_hash=scope_hash, request_hash=request_hash))
@@ -263,7 +274,7 @@ def _claim(
 def _finish(database: Database, scope_hash: str, captured: dict[str, Any]) -> None:
     status = int(captured["status"])
     with database.transaction() as session:
-        if status >= 500:
+        if status >= 500 or status in NOT_RECORDED:
             session.execute(
                 delete(db.IdempotencyRecord).where(db.IdempotencyRecord.scope_hash == scope_hash)
             )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 
 import httpx
 import pytest
@@ -14,6 +15,7 @@ from graph_olap import (
     ValidationError,
 )
 from graph_olap_server.runner import ServerThread
+from graph_olap_server.settings import Settings
 
 from ..conftest import INTERNAL_KEY
 from .defs import CUSTOMER
@@ -148,8 +150,10 @@ def test_repeated_post_with_same_idempotency_key_creates_once(
     assert client.mappings.list(search=name).total == 1
 
 
-def test_failed_request_is_not_replayed(server: ServerThread, client: GraphOLAPClient) -> None:
-    """A 4xx answer is replayed as is; the client must use a new key to try again."""
+def test_client_error_is_replayed_for_the_same_key(
+    server: ServerThread, client: GraphOLAPClient
+) -> None:
+    """A final 4xx answer is replayed as is; the client must use a new key to try again."""
     bad = {"name": "x", "description": "x", "node_definitions": [], "edge_definitions": []}
     headers = {"X-Username": "alice", "Idempotency-Key": uuid.uuid4().hex}
     with httpx.Client(base_url=server.url, headers=headers) as raw:
@@ -171,3 +175,18 @@ def test_error_envelope_for_unknown_routes_and_big_bodies(server: ServerThread) 
     assert huge.status_code == 413
     assert huge.json()["error"]["code"] == "PAYLOAD_TOO_LARGE"
     assert huge.headers["x-request-id"]
+
+
+def test_rate_limited_answers_are_not_replayed(tmp_path: Path) -> None:
+    """A 429 must reach every retry fresh, with its Retry-After, not as a recorded replay."""
+    settings = Settings(data_dir=tmp_path, run_scheduler=False, job_trigger_min_interval=60)
+    body = {"job_name": "schema_cache", "reason": "idempotency test"}
+    with ServerThread(settings) as server, httpx.Client(base_url=server.url) as raw:
+        ok = raw.post("/api/ops/jobs/trigger", json=body, headers={"X-Username": "ops"})
+        assert ok.status_code == 200
+        headers = {"X-Username": "ops", "Idempotency-Key": uuid.uuid4().hex}
+        first = raw.post("/api/ops/jobs/trigger", json=body, headers=headers)
+        again = raw.post("/api/ops/jobs/trigger", json=body, headers=headers)
+    assert first.status_code == again.status_code == 429
+    assert "idempotent-replayed" not in again.headers
+    assert 0 < int(again.headers["retry-after"]) <= 60

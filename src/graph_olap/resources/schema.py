@@ -23,7 +23,7 @@ class SchemaResource(Resource[M]):
         >>> [c.catalog_name for c in client.schema.list_catalogs()]
         ['sample']
         >>> [t.table_name for t in client.schema.list_tables("sample", "bank")]
-        ['accounts', 'customers', 'merchants', 'transactions']
+        ['accounts', 'card_payments', 'customers', 'merchants', 'transactions']
         >>> [c.column_name for c in client.schema.search_columns("customer_id")][:2]
         ['customer_id', 'customer_id']
     """
@@ -106,7 +106,7 @@ class SchemaResource(Resource[M]):
 
         Example:
             >>> {c.table_name for c in client.schema.search_columns("account_id")}
-            {'accounts', 'transactions'}
+            {'accounts', 'card_payments'}
         """
         params = {"q": require_text(pattern, "pattern"), "limit": limit}
         body = yield Call("GET", "/api/schema/search/columns", params=params)
@@ -117,7 +117,8 @@ class SchemaResource(Resource[M]):
         """Refresh the metadata cache from the warehouse now (admin only).
 
         Returns:
-            ``{"status": "completed", "tables": ..., "columns": ..., "duration_ms": ...}``
+            ``{"status": "completed", "catalogs": ..., "schemas": ..., "tables": ...,
+            "columns": ..., "duration_ms": ...}``
 
         Raises:
             ForbiddenError: You are not an admin.
@@ -135,7 +136,7 @@ class SchemaResource(Resource[M]):
 
         Example:
             >>> client.schema.get_stats().total_tables
-            4
+            5
         """
         body = yield Call("GET", "/api/schema/stats")
         return CacheStats.model_validate(body["data"])

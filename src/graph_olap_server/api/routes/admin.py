@@ -54,7 +54,9 @@ def _matching(body: BulkDelete) -> Select[Any]:
     query = select(model)
     f = body.filters
     if f.name_prefix:
-        query = query.where(model.name.startswith(f.name_prefix, autoescape=True))
+        query = query.where(
+            func.lower(model.name).startswith(f.name_prefix.lower(), autoescape=True)
+        )
     if f.created_by:
         query = query.where(model.owner_username == f.created_by)
     if f.older_than_hours is not None:

@@ -186,11 +186,11 @@ def list_mappings(
     if owner:
         query = query.where(db.Mapping.owner_username == owner)
     if search:
-        like = f"%{search.lower()}%"
+        text = search.lower()
         query = query.where(
             or_(
-                func.lower(db.Mapping.name).like(like),
-                func.lower(db.Mapping.description).like(like),
+                func.lower(db.Mapping.name).contains(text, autoescape=True),
+                func.lower(db.Mapping.description).contains(text, autoescape=True),
             )
         )
     if created_after:
