@@ -12,8 +12,11 @@ from typing import Any, Generic
 import httpx
 
 from graph_olap._core.resource import Async, M, Sync
+from graph_olap._core.waiter import ProgressCallback
 from graph_olap.config import DEFAULT_API_URL, Config
 from graph_olap.http import AsyncHTTPClient, HTTPClient
+from graph_olap.instance.connection import InstanceConnection
+from graph_olap.progress import ProgressReporter
 from graph_olap.resources import (
     AdminResource,
     FavoriteResource,
@@ -63,6 +66,23 @@ class _Resources(Generic[M]):
             "api key" if cfg.api_key else "internal key" if cfg.internal_api_key else "anonymous"
         )
         return f"<{type(self).__name__} {self._config.api_url} as {who}>"
+
+
+def _quick_start_options(
+    *,
+    snapshot_name: str | None,
+    instance_name: str | None,
+    wait_timeout: float,
+    on_progress: ProgressCallback | None,
+    progress: bool | ProgressReporter,
+) -> dict[str, Any]:
+    return {
+        "name": instance_name or "Quick Instance",
+        "snapshot_name": snapshot_name or "Quick Snapshot",
+        "timeout": wait_timeout,
+        "on_progress": on_progress,
+        "progress": progress,
+    }
 
 
 def _config(
@@ -164,6 +184,44 @@ class GraphOLAPClient(_Resources[Sync]):
         )
         return cls(config=config, **kwargs)
 
+    def quick_start(
+        self,
+        mapping_id: int,
+        *,
+        snapshot_name: str | None = None,
+        instance_name: str | None = None,
+        wait_timeout: float = 600,
+        on_progress: ProgressCallback | None = None,
+        progress: bool | ProgressReporter = False,
+    ) -> InstanceConnection[Sync]:
+        """From a mapping to a connection ready for queries, in one call.
+
+        Exports the mapping, starts an instance, waits until it runs and connects. The
+        instance keeps running afterwards: terminate it when done.
+
+        Args:
+            mapping_id: The mapping to load.
+            snapshot_name: Name of the snapshot (default ``"Quick Snapshot"``).
+            instance_name: Name of the instance (default ``"Quick Instance"``).
+            wait_timeout: Seconds to wait for the export and the start-up.
+            on_progress: ``callback(phase, completed_steps, total_steps)``.
+            progress: ``True`` for a one-line text display.
+
+        Example:
+            >>> conn = client.quick_start(mapping_id=1)
+            >>> conn.query_scalar("MATCH (n) RETURN count(n)")
+            550
+            >>> client.instances.terminate(conn.instance_id)   # when done
+        """
+        options = _quick_start_options(
+            snapshot_name=snapshot_name,
+            instance_name=instance_name,
+            wait_timeout=wait_timeout,
+            on_progress=on_progress,
+            progress=progress,
+        )
+        return self.instances._quick_start(mapping_id, options)
+
     def close(self) -> None:
         """Close the HTTP connections. The client cannot be used afterwards."""
         self._http.close()
@@ -229,6 +287,31 @@ class AsyncGraphOLAPClient(_Resources[Async]):
             **settings,
         )
         return cls(config=config, **kwargs)
+
+    async def quick_start(
+        self,
+        mapping_id: int,
+        *,
+        snapshot_name: str | None = None,
+        instance_name: str | None = None,
+        wait_timeout: float = 600,
+        on_progress: ProgressCallback | None = None,
+        progress: bool | ProgressReporter = False,
+    ) -> InstanceConnection[Async]:
+        """Async twin of :meth:`GraphOLAPClient.quick_start`.
+
+        Example:
+            >>> async with await client.quick_start(1) as conn:
+            ...     n = await conn.query_scalar("MATCH (n) RETURN count(n)")
+        """
+        options = _quick_start_options(
+            snapshot_name=snapshot_name,
+            instance_name=instance_name,
+            wait_timeout=wait_timeout,
+            on_progress=on_progress,
+            progress=progress,
+        )
+        return await self.instances._quick_start(mapping_id, options)
 
     async def aclose(self) -> None:
         """Close the HTTP connections."""

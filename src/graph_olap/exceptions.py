@@ -10,22 +10,32 @@ The tree::
     GraphOLAPError
     ├── AuthenticationError          401  no or bad credentials
     ├── PermissionDeniedError        403  the role may not do this
-    │   └── ForbiddenError           403  (the name the ops/admin docs use)
+    │   ├── ForbiddenError           403  (the name the ops/admin docs use)
+    │   └── WriteNotAllowedError     403  WRITE_NOT_ALLOWED: a write query without write=True
     ├── NotFoundError                404
     ├── ValidationError              400 / 422  bad input; nothing was changed
+    │   └── QueryError               400  QUERY_ERROR: the engine refused the Cypher
     ├── ConflictError                409
     │   ├── ResourceLockedError          RESOURCE_LOCKED
     │   ├── ConcurrencyLimitError        CONCURRENCY_LIMIT_EXCEEDED
     │   ├── DependencyError              RESOURCE_HAS_DEPENDENCIES
     │   ├── InvalidStateError            INVALID_STATE
+    │   │   └── InstanceGoneError            the instance was terminated, failed or deleted
     │   └── AlreadyExistsError           ALREADY_EXISTS
     ├── TimeoutError                 408, or a wait that ran past its deadline
+    │   └── QueryTimeoutError        408  QUERY_TIMEOUT: a query ran past its time limit
     ├── RateLimitError               429  RATE_LIMITED (``retry_after`` seconds)
     ├── ServerError                  5xx, or an answer the SDK cannot read
     │   └── MaintenanceError         503  MAINTENANCE_MODE
     ├── ConnectionError              the platform could not be reached
     ├── SnapshotFailedError          a snapshot ended in ``failed``
-    └── InstanceFailedError          an instance ended in ``failed``
+    ├── InstanceFailedError          an instance ended in ``failed``
+    └── ResultShapeError             a result helper (``scalar()``, ``to_networkx()``) does
+                                     not fit the result (also a ``ValueError``)
+
+The query errors (``QueryError``, ``QueryTimeoutError``, ``WriteNotAllowedError``) carry
+the Cypher text in ``.query``. Interrupting a wait (Ctrl-C) raises ``KeyboardInterrupt``
+with a message naming the resource, which keeps running on the platform.
 
 ``TimeoutError`` and ``ConnectionError`` also derive from the built-in exceptions of the
 same name, so ``except TimeoutError`` works with either.
@@ -46,16 +56,21 @@ __all__ = [
     "ForbiddenError",
     "GraphOLAPError",
     "InstanceFailedError",
+    "InstanceGoneError",
     "InvalidStateError",
     "MaintenanceError",
     "NotFoundError",
     "PermissionDeniedError",
+    "QueryError",
+    "QueryTimeoutError",
     "RateLimitError",
     "ResourceLockedError",
+    "ResultShapeError",
     "ServerError",
     "SnapshotFailedError",
     "TimeoutError",
     "ValidationError",
+    "WriteNotAllowedError",
     "error_for_status",
 ]
 
@@ -219,7 +234,80 @@ class InstanceFailedError(GraphOLAPError):
     default_code = "INSTANCE_FAILED"
 
 
+class _QueryMixin:
+    """Gives query errors ``.query``: the Cypher text, from the platform's details."""
+
+    query: str | None
+
+    def _set_query(self, details: dict[str, Any]) -> None:
+        value = details.get("query")
+        self.query = value if isinstance(value, str) else None
+
+
+class QueryError(ValidationError, _QueryMixin):
+    """The graph engine refused a query: a syntax or binder error (400 ``QUERY_ERROR``).
+
+    The message is the engine's; ``query`` holds the Cypher text.
+
+    Example:
+        >>> try:
+        ...     conn.query("MATCH (c:Custmer) RETURN c")
+        ... except QueryError as err:
+        ...     print(err.message, err.query)
+    """
+
+    default_code = "QUERY_ERROR"
+
+    def __init__(self, message: str, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self._set_query(self.details)
+
+
+class QueryTimeoutError(TimeoutError, _QueryMixin):
+    """A query ran past its time limit (408 ``QUERY_TIMEOUT``, or the HTTP wait ended).
+
+    Pass a larger ``timeout=`` to ``conn.query(...)``, or narrow the query.
+    """
+
+    default_code = "QUERY_TIMEOUT"
+
+    def __init__(self, message: str, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self._set_query(self.details)
+
+
+class WriteNotAllowedError(PermissionDeniedError, _QueryMixin):
+    """A query that writes to the graph was sent without ``write=True`` (403
+    ``WRITE_NOT_ALLOWED``). Nothing was changed."""
+
+    default_code = "WRITE_NOT_ALLOWED"
+
+    def __init__(self, message: str, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self._set_query(self.details)
+
+
+class InstanceGoneError(InvalidStateError):
+    """The instance a connection points at was terminated, failed or deleted.
+
+    Start a new one with ``client.instances.create_from_mapping_and_wait(...)``.
+    ``details`` holds ``instance_id`` and its last ``status``.
+    """
+
+    default_code = "INSTANCE_GONE"
+
+
+class ResultShapeError(GraphOLAPError, builtins.ValueError):
+    """A result helper does not fit the result: ``scalar()`` on several values,
+    ``to_networkx()`` on a result without nodes or relationships."""
+
+    default_code = "RESULT_SHAPE"
+
+
 _BY_CODE: dict[str, type[GraphOLAPError]] = {
+    "QUERY_ERROR": QueryError,
+    "QUERY_TIMEOUT": QueryTimeoutError,
+    "WRITE_NOT_ALLOWED": WriteNotAllowedError,
     "RESOURCE_LOCKED": ResourceLockedError,
     "CONCURRENCY_LIMIT_EXCEEDED": ConcurrencyLimitError,
     "RESOURCE_HAS_DEPENDENCIES": DependencyError,

@@ -9,6 +9,7 @@ injectable ``sleep``/``clock`` so that tests never really wait.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import random
 import time
@@ -66,22 +67,27 @@ def _retry_policy(config: Config, rng: Callable[[], float]) -> dict[str, Any]:
 
     return {
         "stop": tenacity.stop_after_attempt(config.max_retries + 1),
-        "retry": tenacity.retry_if_exception_type(RetryableOutcome),
+        "retry": tenacity.retry_if_exception(
+            lambda err: isinstance(err, RetryableOutcome) and err.retryable
+        ),
         "wait": wait,
         "before_sleep": before_sleep,
         "reraise": True,
     }
 
 
-def _classify(response: httpx.Response) -> httpx.Response:
-    if not response.is_success and should_retry_response(response):
+def _classify(response: httpx.Response, call: Call) -> httpx.Response:
+    if not response.is_success and should_retry_response(response, idempotent=call.idempotent):
         raise RetryableOutcome(response=response)
     return response
 
 
 def _transport_failure(error: httpx.HTTPError, call: Call) -> Exception:
     if should_retry_error(error):
-        return RetryableOutcome(error=error)
+        # a non-idempotent call still reports a timeout or an unreachable server the
+        # same way, but sends again only what provably never reached the server
+        retryable = should_retry_error(error, idempotent=call.idempotent)
+        return RetryableOutcome(error=error, retryable=retryable)
     return exc.GraphOLAPError(
         f"{call.method} {call.path} failed before an answer arrived: {error}",
         code="TRANSPORT_ERROR",
@@ -100,6 +106,7 @@ class _Driver:
     ) -> None:
         self.config = config
         self._clock = clock
+        self._rng = rng
         self._policy = _retry_policy(config, rng)
         self._headers = base_headers(config)
 
@@ -119,13 +126,8 @@ class _Driver:
             return True, stop.value
         return False, step
 
-    def _failed(self, outcome: RetryableOutcome, call: Call) -> exc.GraphOLAPError:
-        return exhausted_error(
-            outcome,
-            call,
-            attempts=self.config.max_retries + 1,
-            base_url=self.config.api_url,
-        )
+    def _failed(self, outcome: RetryableOutcome, call: Call, attempts: int) -> exc.GraphOLAPError:
+        return exhausted_error(outcome, call, attempts=attempts, base_url=self.config.api_url)
 
 
 class HTTPClient(_Driver):
@@ -149,11 +151,27 @@ class HTTPClient(_Driver):
     ) -> None:
         super().__init__(config, clock=clock, rng=rng)
         self._sleep = sleep
+        self._transport = transport
         self._owns_client = http_client is None
         self._client = http_client or httpx.Client(transport=transport, **self._client_kwargs())
         if http_client is not None:
             self._client.base_url = httpx.URL(config.api_url)
             self._client.headers.update(self._headers)
+
+    def derive(self, api_url: str) -> HTTPClient:
+        """A transport to another base URL (an instance) with this one's credentials,
+        retry policy, clock and sleep. Close it when done.
+
+        Example:
+            >>> wrapper = http.derive("http://127.0.0.1:41234")
+        """
+        return HTTPClient(
+            dataclasses.replace(self.config, api_url=api_url),
+            transport=self._transport,
+            sleep=self._sleep,
+            clock=self._clock,
+            rng=self._rng,
+        )
 
     def close(self) -> None:
         """Close the connection pool (if this transport created it)."""
@@ -187,19 +205,22 @@ class HTTPClient(_Driver):
     def request(self, call: Call) -> Any:
         """Send ``call`` with the retry policy; return the answer's JSON (or text)."""
         key = new_idempotency_key(call)
+        attempts = 0
 
         def attempt() -> httpx.Response:
+            nonlocal attempts
+            attempts += 1
             request = build_request(self._client, call, idempotency_key=key)
             try:
                 response = self._client.send(request)
             except httpx.HTTPError as err:
                 raise _transport_failure(err, call) from err
-            return _classify(response)
+            return _classify(response, call)
 
         try:
             response = tenacity.Retrying(sleep=self._sleep, **self._policy)(attempt)
         except RetryableOutcome as outcome:
-            raise self._failed(outcome, call) from outcome.error
+            raise self._failed(outcome, call, attempts) from outcome.error
         return parse_response(response, call)
 
 
@@ -218,6 +239,7 @@ class AsyncHTTPClient(_Driver):
     ) -> None:
         super().__init__(config, clock=clock, rng=rng)
         self._sleep = sleep
+        self._transport = transport
         self._owns_client = http_client is None
         self._client = http_client or httpx.AsyncClient(
             transport=transport, **self._client_kwargs()
@@ -225,6 +247,16 @@ class AsyncHTTPClient(_Driver):
         if http_client is not None:
             self._client.base_url = httpx.URL(config.api_url)
             self._client.headers.update(self._headers)
+
+    def derive(self, api_url: str) -> AsyncHTTPClient:
+        """Async twin of :meth:`HTTPClient.derive`."""
+        return AsyncHTTPClient(
+            dataclasses.replace(self.config, api_url=api_url),
+            transport=self._transport,
+            sleep=self._sleep,
+            clock=self._clock,
+            rng=self._rng,
+        )
 
     async def aclose(self) -> None:
         """Close the connection pool (if this transport created it)."""
@@ -258,19 +290,22 @@ class AsyncHTTPClient(_Driver):
     async def request(self, call: Call) -> Any:
         """Send ``call`` with the retry policy; return the answer's JSON (or text)."""
         key = new_idempotency_key(call)
+        attempts = 0
 
         async def attempt() -> httpx.Response:
+            nonlocal attempts
+            attempts += 1
             request = build_request(self._client, call, idempotency_key=key)
             try:
                 response = await self._client.send(request)
             except httpx.HTTPError as err:
                 raise _transport_failure(err, call) from err
-            return _classify(response)
+            return _classify(response, call)
 
         try:
             response: httpx.Response = await tenacity.AsyncRetrying(
                 sleep=self._sleep, **self._policy
             )(attempt)
         except RetryableOutcome as outcome:
-            raise self._failed(outcome, call) from outcome.error
+            raise self._failed(outcome, call, attempts) from outcome.error
         return parse_response(response, call)

@@ -14,7 +14,9 @@ from graph_olap_server.api.routes import (
     config,
     favorites,
     health,
+    instance_ops,
     instances,
+    internal,
     mappings,
     ops,
     schema,
@@ -24,9 +26,11 @@ from graph_olap_server.api.routes import metrics as metrics_route
 from graph_olap_server.context import Platform
 from graph_olap_server.db import Database
 from graph_olap_server.errors import install_error_handlers
+from graph_olap_server.export import Exporter
 from graph_olap_server.jobs.scheduler import JobScheduler
 from graph_olap_server.metrics import Metrics
 from graph_olap_server.middleware import IdempotencyMiddleware, RequestContextMiddleware
+from graph_olap_server.runtime import InstanceMonitor, LocalProcessRuntime
 from graph_olap_server.settings import Settings
 from graph_olap_server.warehouse import SchemaCache, Warehouse, generate_sample_warehouse
 
@@ -36,7 +40,8 @@ log = logging.getLogger("graph_olap_server")
 
 
 def open_platform(settings: Settings) -> Platform:
-    """Open the database, warehouse, schema cache, metrics and job scheduler."""
+    """Open the database, warehouse, schema cache, metrics, job scheduler, instance
+    runtime, exporter and instance monitor (threads start in the lifespan)."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     database = Database(settings.database_url)
     sources = list(settings.warehouse_sources)
@@ -45,6 +50,7 @@ def open_platform(settings: Settings) -> Platform:
             generate_sample_warehouse(settings.sample_warehouse_path)
         sources.insert(0, settings.sample_warehouse_path)
     settings.snapshot_dir.mkdir(parents=True, exist_ok=True)
+    settings.instance_dir.mkdir(parents=True, exist_ok=True)
     warehouse = Warehouse(sources, export_dirs=[settings.snapshot_dir])
     cache = SchemaCache(warehouse)  # reads the warehouse's metadata once, now
     metrics = Metrics()
@@ -55,8 +61,11 @@ def open_platform(settings: Settings) -> Platform:
         schema_cache=cache,
         metrics=metrics,
         scheduler=None,  # type: ignore[arg-type]  # set just below: it needs the platform
+        runtime=LocalProcessRuntime(settings),
     )
     platform.scheduler = JobScheduler(platform)
+    platform.exporter = Exporter(platform, workers=settings.export_workers)
+    platform.monitor = InstanceMonitor(platform)
     metrics.bind(platform)
     return platform
 
@@ -73,12 +82,18 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         platform = open_platform(settings)
         app.state.platform = platform
+        if settings.run_workers:
+            platform.exporter.start()
+            platform.monitor.start()  # adopts the instances that survived a restart first
         if settings.run_scheduler:
             platform.scheduler.start()
         try:
             yield
         finally:
             platform.scheduler.stop()
+            platform.monitor.stop()
+            platform.exporter.stop()
+            platform.runtime.close()  # wrappers keep running: the next start adopts them
             platform.warehouse.close()
             platform.db.dispose()
 
@@ -89,7 +104,19 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
-    for module in (mappings, snapshots, instances, favorites, schema, config, cluster, ops, admin):
+    for module in (
+        mappings,
+        snapshots,
+        instances,
+        instance_ops,
+        internal,
+        favorites,
+        schema,
+        config,
+        cluster,
+        ops,
+        admin,
+    ):
         app.include_router(module.router, prefix="/api")
     app.include_router(health.router)
     app.include_router(metrics_route.router)

@@ -127,6 +127,9 @@ class Instance(_Timestamps, Base):
     status: Mapped[str] = mapped_column(String(32), index=True)
     instance_url: Mapped[str | None] = mapped_column(String(255))
     pid: Mapped[int | None]
+    port: Mapped[int | None]
+    # shared secret of the control plane and this instance's wrapper (internal calls)
+    wrapper_token: Mapped[str | None] = mapped_column(String(128))
     cpu_cores: Mapped[int] = mapped_column(default=1)
     error_message: Mapped[str | None] = mapped_column(Text)
     progress: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -1,13 +1,15 @@
-"""Hooks the background jobs use on instances: is its process alive, terminate it.
+"""Hooks the routes and background jobs use on instances: is a process alive, end one.
 
-:func:`terminate_instance` only marks the row ``terminated`` for now; the issue that adds
-the instance runtime makes it stop the instance's process first. Keep every termination
-(lifecycle job, deletes) going through it so that change lands in one place.
+Every termination (the terminate route, the lifecycle job, admin bulk delete) goes
+through :func:`terminate_instance`, so they all stop the process and free its files the
+same way.
 """
 
 from __future__ import annotations
 
+import logging
 import os
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from graph_olap_server import db
@@ -16,6 +18,8 @@ if TYPE_CHECKING:
     from graph_olap_server.context import Platform
 
 __all__ = ["ENDED_STATUSES", "LIVE_PROCESS_STATUSES", "process_alive", "terminate_instance"]
+
+log = logging.getLogger("graph_olap_server")
 
 ENDED_STATUSES = ("terminated", "failed")
 """Instance statuses that hold no resources (not counted against the limits)."""
@@ -36,7 +40,16 @@ def process_alive(pid: int) -> bool:
         return False
     except PermissionError:  # exists, owned by someone else
         return True
-    return True
+    return not _zombie(pid)
+
+
+def _zombie(pid: int) -> bool:
+    """Linux: the process has exited but nobody has collected it yet (state Z or X)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rpartition(")")[2].split()[:1] in (["Z"], ["X"])
 
 
 def _windows_process_alive(pid: int) -> bool:
@@ -58,8 +71,16 @@ def _windows_process_alive(pid: int) -> bool:
 def terminate_instance(platform: Platform, instance: db.Instance, *, reason: str = "") -> None:
     """End ``instance`` (in the caller's session; the caller commits).
 
-    Now: sets the status to ``terminated``. Later: also stops the instance's process.
-    ``reason`` says why (e.g. "expired"), for the caller's audit entry.
+    Status ``stopping``, stop its process (SIGTERM, SIGKILL after
+    ``settings.instance_stop_timeout`` s), remove ``<data_dir>/instances/<id>/``, status
+    ``terminated``. A terminated instance is left as it is. ``reason`` says why (e.g.
+    "expired"), for the logs; the caller writes the audit entry.
     """
-    del platform, reason  # used once instances run real processes
+    if instance.status == "terminated":
+        return
+    instance.status = "stopping"
+    platform.runtime.stop(instance)
+    platform.runtime.remove_files(instance)
     instance.status = "terminated"
+    instance.instance_url = None
+    log.info("instance %s terminated%s", instance.id, f" ({reason})" if reason else "")

@@ -11,6 +11,10 @@ Environment variables:
 ``GRAPH_OLAP_INTERNAL_API_KEY``     key accepted in ``X-Internal-Api-Key``
 ``GRAPH_OLAP_DEV_MODE``             ``false`` refuses ``X-Username`` (API keys only)
 ``GRAPH_OLAP_ADMINS`` / ``_OPS``    comma-separated usernames with those roles in dev mode
+``GRAPH_OLAP_CONTROL_PLANE_URL``    the URL instance wrappers use to reach the control
+                                    plane (the CLI fills it in from ``--host``/``--port``)
+``GRAPH_OLAP_ENGINE``               graph engine of new instances (``ryugraph``, ``kuzu``);
+                                    default: the wrapper's default engine
 ==================================  ======================================================
 """
 
@@ -67,6 +71,21 @@ class Settings:
     allow_explicit_snapshots: bool = True
     max_body_bytes: int = 1_000_000
     version: str = "0.1.0"
+    # snapshots and instances
+    run_workers: bool = True
+    """Start the exporter and instance monitor threads and adopt instances at start-up;
+    ``False`` only for tests that write rows straight into the database."""
+    export_workers: int = 2
+    control_plane_url: str | None = None
+    """Where wrappers reach this control plane; ``None``: ``http://127.0.0.1:8000``."""
+    wrapper_engine: str | None = None
+    """Engine of new instances; ``None``: the wrapper's ``DEFAULT_ENGINE`` (else ryugraph)."""
+    wrapper_command: tuple[str, ...] = ()
+    """Command that starts a wrapper, before its arguments; empty: ``python -m
+    graph_olap_server.wrapper`` (tests point it at a stand-in)."""
+    instance_poll_interval: float = 0.25
+    instance_start_timeout: float = 600.0
+    instance_stop_timeout: float = 10.0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "data_dir", Path(self.data_dir))
@@ -81,6 +100,10 @@ class Settings:
     @property
     def snapshot_dir(self) -> Path:
         return self.data_dir / "snapshots"
+
+    @property
+    def instance_dir(self) -> Path:
+        return self.data_dir / "instances"
 
     def role_of(self, username: str) -> str:
         """Role of a username in dev mode: admin, ops, else analyst."""
@@ -105,6 +128,8 @@ class Settings:
             "internal_api_key": env.get("GRAPH_OLAP_INTERNAL_API_KEY") or None,
             "admins": _names(env.get("GRAPH_OLAP_ADMINS"), ("admin",)),
             "ops_users": _names(env.get("GRAPH_OLAP_OPS"), ("ops",)),
+            "control_plane_url": env.get("GRAPH_OLAP_CONTROL_PLANE_URL") or None,
+            "wrapper_engine": env.get("GRAPH_OLAP_ENGINE") or None,
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

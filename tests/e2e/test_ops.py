@@ -392,7 +392,9 @@ def seeded(tmp_path: Path) -> Iterator[tuple[Settings, dict[str, int]]]:
     from graph_olap_server import db
     from graph_olap_server.app import open_platform
 
-    settings = _own_settings(tmp_path, run_scheduler=False)
+    # run_workers=False: no exporter re-queueing the seeded exports, no restart adoption
+    # failing the seeded instances (they have no wrapper processes)
+    settings = _own_settings(tmp_path, run_scheduler=False, run_workers=False)
     finished = subprocess.Popen([sys.executable, "-c", "pass"])
     finished.wait()
     dead_pid, alive_pid = finished.pid, os.getpid()

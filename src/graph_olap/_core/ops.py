@@ -18,7 +18,7 @@ import dataclasses
 from collections.abc import Generator
 from typing import Any, TypeVar
 
-__all__ = ["Call", "Now", "Op", "Operation", "Sleep"]
+__all__ = ["BinaryAnswer", "Call", "Now", "Op", "Operation", "Sleep"]
 
 T = TypeVar("T")
 
@@ -31,11 +31,18 @@ class Call:
 
     Attributes:
         method: HTTP method.
-        path: Path relative to the base URL (``/api/mappings``).
+        path: Path relative to the base URL (``/api/mappings``), or an absolute URL (a
+            connection asking the control plane about its instance).
         params: Query parameters; ``None`` values are dropped.
         json: JSON body.
         raw: Answer with the body as text instead of parsed JSON (``/metrics``).
         timeout: Per-call timeout in seconds, overriding the client's.
+        accept: The ``Accept`` header, when not JSON.
+        binary: Answer with a :class:`BinaryAnswer` (bytes and headers) instead of JSON
+            (Arrow IPC streams).
+        idempotent: ``False`` for calls that must not run twice by accident (a query that
+            timed out on the server is not sent again): only failures that prove the
+            request was never processed (connection refused, 429, 503) are retried.
     """
 
     method: str
@@ -44,6 +51,9 @@ class Call:
     json: Any = None
     raw: bool = False
     timeout: float | None = None
+    accept: str | None = None
+    binary: bool = False
+    idempotent: bool = True
 
     def query_params(self) -> dict[str, Any] | None:
         if self.params is None:
@@ -53,6 +63,21 @@ class Call:
             for k, v in self.params.items()
             if v is not None
         }
+
+
+@dataclasses.dataclass(frozen=True)
+class BinaryAnswer:
+    """The answer to a ``Call(binary=True)``: the body's bytes and the response headers
+    (lower-case names)."""
+
+    content: bytes
+    headers: dict[str, str]
+    content_type: str
+
+    @property
+    def is_json(self) -> bool:
+        """Whether the server answered JSON after all (it may ignore ``Accept``)."""
+        return self.content_type.split(";")[0].strip().endswith("json")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -21,7 +21,16 @@ from graph_olap.models.common import PaginatedList
 if TYPE_CHECKING:
     from graph_olap.http import AsyncHTTPClient, HTTPClient
 
-__all__ = ["Async", "Resource", "Sync", "api_method", "require_id", "require_text", "to_page"]
+__all__ = [
+    "Async",
+    "Resource",
+    "Sync",
+    "api_method",
+    "drop_none",
+    "require_id",
+    "require_text",
+    "to_page",
+]
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -111,6 +120,11 @@ def require_text(value: Any, name: str) -> str:
             details={"field": name},
         )
     return value
+
+
+def drop_none(body: dict[str, Any]) -> dict[str, Any]:
+    """A JSON body without its ``None`` values (fields the caller left unset)."""
+    return {k: v for k, v in body.items() if v is not None}
 
 
 def to_page(

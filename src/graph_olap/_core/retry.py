@@ -6,6 +6,10 @@ wins over the status. ``Retry-After`` is honoured up to :data:`MAX_RETRY_AFTER` 
 longer hint is not waited out but reported in a :class:`~graph_olap.RateLimitError`.
 Backoff is capped exponential with jitter. Mutating calls carry one ``Idempotency-Key``
 for all their attempts, so the platform recognises a repeat and never creates twice.
+
+Calls marked ``idempotent=False`` (graph queries) are retried only after failures that
+prove the request was never processed: connection refused or connect timeout, 429, 503.
+A 408 or a read timeout means the query ran; sending it again would run it again.
 """
 
 from __future__ import annotations
@@ -28,20 +32,31 @@ __all__ = [
 ]
 
 RETRYABLE_STATUS = frozenset({408, 429, 502, 503, 504})
+UNPROCESSED_STATUS = frozenset({429, 503})
+"""Answers that say the request was not processed: safe to retry even a non-idempotent call."""
 MAX_RETRY_AFTER = 30.0
 INITIAL_BACKOFF = 0.5
 MAX_BACKOFF = 8.0
 
 
 class RetryableOutcome(Exception):
-    """An attempt that failed in a way worth retrying: carries the answer or the error."""
+    """An attempt that failed in a way worth retrying: carries the answer or the error.
+
+    ``retryable=False`` marks a failure of the same kind that this call must not repeat
+    (a read timeout of a query): it ends the loop at once and is reported the same way.
+    """
 
     def __init__(
-        self, *, response: httpx.Response | None = None, error: Exception | None = None
+        self,
+        *,
+        response: httpx.Response | None = None,
+        error: Exception | None = None,
+        retryable: bool = True,
     ) -> None:
         super().__init__(repr(response or error))
         self.response = response
         self.error = error
+        self.retryable = retryable
 
     def describe(self) -> str:
         if self.response is not None:
@@ -71,21 +86,26 @@ def parse_retry_after(
     return max(0.0, when.timestamp() - now())
 
 
-def should_retry_response(response: httpx.Response) -> bool:
+def should_retry_response(response: httpx.Response, *, idempotent: bool = True) -> bool:
     """Whether an answer is worth another attempt."""
     hint = response.headers.get("x-should-retry")
     if hint == "true":
         return True
     if hint == "false":
         return False
-    if response.status_code not in RETRYABLE_STATUS:
+    if response.status_code not in (RETRYABLE_STATUS if idempotent else UNPROCESSED_STATUS):
         return False
     retry_after = parse_retry_after(response)
     return retry_after is None or retry_after <= MAX_RETRY_AFTER
 
 
-def should_retry_error(error: Exception) -> bool:
-    """Connection failures and timeouts are retried; everything else is a bug to surface."""
+def should_retry_error(error: Exception, *, idempotent: bool = True) -> bool:
+    """Connection failures and timeouts are retried; everything else is a bug to surface.
+
+    For a non-idempotent call only failures before the request was sent are retried.
+    """
+    if not idempotent:
+        return isinstance(error, (httpx.ConnectError, httpx.ConnectTimeout))
     return isinstance(error, httpx.TransportError)
 
 

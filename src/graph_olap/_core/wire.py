@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 
 from graph_olap import exceptions as exc
-from graph_olap._core.ops import MUTATING_METHODS, Call
+from graph_olap._core.ops import MUTATING_METHODS, BinaryAnswer, Call
 from graph_olap._core.retry import RetryableOutcome, parse_retry_after
 from graph_olap._version import __version__
 from graph_olap.config import Config
@@ -51,7 +51,11 @@ def build_request(
     *,
     idempotency_key: str | None,
 ) -> httpx.Request:
-    headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
+    headers: dict[str, str] = {}
+    if idempotency_key:
+        headers["Idempotency-Key"] = idempotency_key
+    if call.accept:
+        headers["Accept"] = call.accept
     extensions = None
     if call.timeout is not None:
         extensions = {"timeout": httpx.Timeout(call.timeout).as_dict()}
@@ -60,7 +64,7 @@ def build_request(
         call.path,
         params=call.query_params(),
         json=call.json,
-        headers=headers,
+        headers=headers or None,
         extensions=extensions,
     )
 
@@ -73,8 +77,14 @@ def _request_id(response: httpx.Response) -> str | None:
 def parse_response(response: httpx.Response, call: Call) -> Any:
     """The envelope of a successful answer, or the SDK exception for a failed one."""
     if response.is_success:
-        if response.status_code == 204 or not response.content:
+        if response.status_code == 204 or (not response.content and not call.binary):
             return None
+        if call.binary:
+            return BinaryAnswer(
+                content=response.content,
+                headers={k.lower(): v for k, v in response.headers.items()},
+                content_type=response.headers.get("content-type", ""),
+            )
         if call.raw:
             return response.text
         try:

@@ -1,6 +1,12 @@
 """Typed models of everything the platform sends and receives."""
 
 from graph_olap.models.common import APIModel, Favorite, PaginatedList
+from graph_olap.models.graph import (
+    GraphProperty,
+    GraphSchema,
+    NodeLabelSchema,
+    RelationshipTypeSchema,
+)
 from graph_olap.models.instance import Instance, InstanceProgress, LockStatus
 from graph_olap.models.mapping import (
     DefinitionChange,
@@ -50,6 +56,8 @@ __all__ = [
     "ExportConfig",
     "ExportJob",
     "Favorite",
+    "GraphProperty",
+    "GraphSchema",
     "HealthStatus",
     "Instance",
     "InstanceLimits",
@@ -66,9 +74,11 @@ __all__ = [
     "MappingTree",
     "MappingVersion",
     "NodeDefinition",
+    "NodeLabelSchema",
     "PaginatedList",
     "PrimaryKey",
     "PropertyDefinition",
+    "RelationshipTypeSchema",
     "ResourceLifecycleConfig",
     "Schema",
     "Snapshot",

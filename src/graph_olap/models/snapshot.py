@@ -34,8 +34,8 @@ class Snapshot(APIModel):
 
 class _Progress(APIModel):
     id: int
-    status: str
-    phase: str
+    status: str = ""
+    phase: str = ""
     started_at: datetime | None = None
     steps: list[dict[str, Any]] = Field(default_factory=list)
     current_step: str | None = None
@@ -52,6 +52,10 @@ class _Progress(APIModel):
     def total_steps(self) -> int:
         """Total number of steps."""
         return len(self.steps)
+
+    def __str__(self) -> str:
+        steps = f" {self.completed_steps}/{self.total_steps} steps" if self.steps else ""
+        return f"{type(self).__name__}({self.status}, phase {self.phase or '-'}{steps})"
 
 
 class SnapshotProgress(_Progress):

@@ -7,7 +7,15 @@ from collections.abc import Sequence
 from typing import Any
 
 from graph_olap._core.ops import Call, Op
-from graph_olap._core.resource import M, Resource, api_method, require_id, require_text, to_page
+from graph_olap._core.resource import (
+    M,
+    Resource,
+    api_method,
+    require_id,
+    require_text,
+    to_page,
+)
+from graph_olap._core.resource import drop_none as _drop_none
 from graph_olap.models.common import PaginatedList, coerce_request
 from graph_olap.models.mapping import (
     EdgeDefinition,
@@ -337,7 +345,3 @@ class MappingResource(Resource[M]):
         b = require_id(to_version, "to_version")
         body = yield Call("GET", f"/api/mappings/{mid}/versions/{a}/diff/{b}")
         return MappingDiff.model_validate(body["data"])
-
-
-def _drop_none(body: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in body.items() if v is not None}

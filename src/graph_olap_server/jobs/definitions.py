@@ -16,9 +16,9 @@ from graph_olap_server.durations import parse_duration
 from graph_olap_server.instance_lifecycle import (
     ENDED_STATUSES,
     LIVE_PROCESS_STATUSES,
-    process_alive,
     terminate_instance,
 )
+from graph_olap_server.runtime.base import InstanceRuntimeError
 
 if TYPE_CHECKING:
     from graph_olap_server.context import Platform
@@ -46,7 +46,8 @@ def schema_cache(platform: Platform) -> dict[str, Any]:
 
 
 def reconciliation(platform: Platform) -> dict[str, Any]:
-    """Mark ``failed`` the starting/running instances whose process no longer exists."""
+    """Mark ``failed`` the starting/running instances whose process no longer exists
+    (their working files are removed; the wrapper's log is kept)."""
     marked = 0
     with platform.db.transaction() as session:
         rows = session.scalars(
@@ -55,13 +56,17 @@ def reconciliation(platform: Platform) -> dict[str, Any]:
             )
         ).all()
         for instance in rows:
-            pid = int(instance.pid or 0)
-            if process_alive(pid):
+            if platform.runtime.alive(instance) or platform.runtime.was_stopped(instance.id):
                 continue
+            pid = int(instance.pid or 0)
+            tail = platform.runtime.log_tail(instance, lines=5)
             instance.status = "failed"
+            instance.instance_url = None
             instance.error_message = (
                 f"The instance's process stopped unexpectedly (pid {pid}); start a new instance."
+                + (f" Last lines of its log:\n{tail}" if tail else "")
             )
+            platform.runtime.remove_files(instance, keep_log=True)
             _audit(session, "instance.reconcile_failed", "instance", instance.id, {"pid": pid})
             marked += 1
     return {"checked": len(rows), "marked_failed": marked}
@@ -88,20 +93,33 @@ def _deadline(instance: db.Instance, now: dt.datetime) -> str | None:
 
 
 def lifecycle(platform: Platform) -> dict[str, Any]:
-    """Terminate instances past their ``expires_at`` or idle past ``inactivity_timeout``."""
+    """Terminate instances past their ``expires_at`` or idle past ``inactivity_timeout``
+    (each through :func:`terminate_instance`: process stopped, files removed)."""
     now = db.utcnow()
     counts = {"expired": 0, "inactive": 0}
-    with platform.db.transaction() as session:
+    with platform.db.session() as session:
         rows = session.scalars(
             select(db.Instance).where(db.Instance.status.not_in(ENDED_STATUSES))
         ).all()
-        for instance in rows:
-            reason = _deadline(instance, now)
-            if reason is None:
-                continue
-            terminate_instance(platform, instance, reason=reason)
-            _audit(session, "instance.terminate", "instance", instance.id, {"reason": reason})
-            counts[reason] += 1
+    due = [(instance.id, reason) for instance in rows if (reason := _deadline(instance, now))]
+    stuck: list[int] = []
+    for instance_id, reason in due:
+        try:
+            with platform.db.transaction() as session:
+                instance = session.get(db.Instance, instance_id)
+                if instance is None or instance.status in ENDED_STATUSES:
+                    continue  # ended meanwhile
+                terminate_instance(platform, instance, reason=reason)
+                _audit(session, "instance.terminate", "instance", instance.id, {"reason": reason})
+        except InstanceRuntimeError:
+            log.exception("lifecycle: instance %s could not be terminated", instance_id)
+            stuck.append(instance_id)
+            continue
+        counts[reason] += 1
+    if stuck:
+        raise RuntimeError(
+            f"instances {stuck} could not be stopped (the others were); see the log"
+        )
     return {"checked": len(rows), **counts, "terminated": counts["expired"] + counts["inactive"]}
 
 
@@ -130,9 +148,14 @@ def export_reconciliation(platform: Platform) -> dict[str, Any]:
             snapshot.status = "failed"
             snapshot.error_message = (
                 f"Exporting the {what} took longer than {limit} s and was stopped. "
-                "Create a new snapshot; if the warehouse is slow, ask ops to raise the "
-                "export time limit."
+                "Retry the snapshot (client.snapshots.retry); if the warehouse is slow, ask "
+                "ops to raise the export time limit."
             )
+            snapshot.progress = {
+                **(snapshot.progress or {}),
+                "phase": "failed",
+                "current_step": None,
+            }
             failed_snapshots.add(snapshot.id)
         if stuck:
             _audit(
@@ -145,6 +168,8 @@ def export_reconciliation(platform: Platform) -> dict[str, Any]:
                     "snapshot_ids": sorted(failed_snapshots),
                 },
             )
+    for snapshot_id in failed_snapshots:  # a worker still on it stops at its next step
+        platform.exporter.cancel(snapshot_id)
     return {
         "checked": len(active),
         "failed_export_jobs": len(stuck),

@@ -10,11 +10,13 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import Select, func, select
 
 from graph_olap_server import db
-from graph_olap_server.api.deps import AdminUser, DbSession, User
+from graph_olap_server.api.deps import AdminUser, DbSession, PlatformDep, User
 from graph_olap_server.api.envelope import ok
 from graph_olap_server.api.routes.common import audit
+from graph_olap_server.api.routes.instance_common import delete_instance_row, delete_snapshot_row
 from graph_olap_server.api.routes.mappings import delete_mapping_row
 from graph_olap_server.apikeys import create_api_key
+from graph_olap_server.context import Platform
 from graph_olap_server.errors import APIError, bad_request, not_found
 
 router = APIRouter(tags=["admin"], prefix="/admin")
@@ -71,34 +73,23 @@ def _matching(body: BulkDelete) -> Select[Any]:
     return query
 
 
-def _delete_one(session: Any, user: User, resource_type: str, row: Any) -> None:
+def _delete_one(
+    platform: Platform, session: Any, user: User, resource_type: str, row: Any
+) -> None:
+    """Delete one match: mappings only without dependants, snapshots with their files
+    (only without live instances), instances after terminating them through the runtime."""
     if resource_type == "mapping":
         delete_mapping_row(session, user, row)
-        return
-    if resource_type == "snapshot":
-        active = session.scalars(
-            select(db.Instance.id).where(
-                db.Instance.snapshot_id == row.id, db.Instance.status != "terminated"
-            )
-        ).all()
-        if active:
-            raise APIError(
-                409,
-                "RESOURCE_HAS_DEPENDENCIES",
-                f"Snapshot {row.id} is used by instances {list(active)}.",
-            )
-        session.execute(db.ExportJob.__table__.delete().where(db.ExportJob.snapshot_id == row.id))
-        session.execute(
-            db.Instance.__table__.update()
-            .where(db.Instance.snapshot_id == row.id)
-            .values(snapshot_id=None)
-        )
-    session.delete(row)
-    audit(session, user, f"{resource_type}.delete", resource_type, row.id)
+    elif resource_type == "snapshot":
+        delete_snapshot_row(platform, session, user, row)
+    else:
+        delete_instance_row(platform, session, user, row)
 
 
 @router.delete("/resources/bulk", summary="Bulk delete resources (admin)")
-def bulk_delete(body: BulkDelete, session: DbSession, user: AdminUser) -> dict[str, Any]:
+def bulk_delete(
+    body: BulkDelete, session: DbSession, user: AdminUser, platform: PlatformDep
+) -> dict[str, Any]:
     query = _matching(body)
     matched_count = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     if matched_count > MAX_BULK:
@@ -133,7 +124,7 @@ def bulk_delete(body: BulkDelete, session: DbSession, user: AdminUser) -> dict[s
         rid = row.id
         try:
             with session.begin_nested():
-                _delete_one(session, user, body.resource_type, row)
+                _delete_one(platform, session, user, body.resource_type, row)
             result["deleted_ids"].append(rid)
         except APIError as err:
             result["failed_ids"].append(rid)

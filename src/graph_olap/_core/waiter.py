@@ -1,0 +1,191 @@
+"""The one waiting loop of the SDK: poll a resource until it is ready, written once.
+
+:func:`wait_for` is an operation generator (see :mod:`graph_olap._core.ops`): it asks the
+runner for the time (``Now``) and to pause (``Sleep``), so the sync and async clients
+share it and tests drive it with a fake clock. Waits have a deadline, not an attempt
+count. Polling starts fast (0.2 s) and slows down to ``poll_interval``, so a small local
+instance is seen ready at once while a long export is not polled hard.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from graph_olap import exceptions as exc
+from graph_olap._core.ops import Now, Op, Sleep
+from graph_olap.progress import ProgressEvent, ProgressReporter
+
+__all__ = [
+    "FIRST_POLL",
+    "Observation",
+    "ProgressCallback",
+    "Subject",
+    "check_wait_args",
+    "wait_for",
+]
+
+T = TypeVar("T")
+ProgressCallback = Callable[[str, int, int], Any]
+"""``on_progress(phase, completed_steps, total_steps)``."""
+
+FIRST_POLL = 0.2
+"""Seconds before the second poll; each later pause is 1.5 times longer, up to the
+caller's ``poll_interval``."""
+GROWTH = 1.5
+
+
+@dataclasses.dataclass(frozen=True)
+class Observation:
+    """What one poll saw: status, the server's phase and its step counts."""
+
+    status: str
+    phase: str
+    completed: int = 0
+    total: int = 0
+    error_message: str | None = None
+
+    def describe(self) -> str:
+        """``'starting' (phase loading_data, 3/5 steps)``."""
+        steps = f", {self.completed}/{self.total} steps" if self.total else ""
+        return f"{self.status!r} (phase {self.phase}{steps})"
+
+
+@dataclasses.dataclass(frozen=True)
+class Subject:
+    """The resource waited for, and the words for telling the user about it.
+
+    Attributes:
+        kind: ``"Instance"`` or ``"Snapshot"``.
+        id: Its id.
+        activity: What it keeps doing after a timeout (``"starting"``).
+        wait_again: The call that resumes the wait.
+        give_up: The call that stops the resource.
+        failure: The error for the failed state.
+        failure_hint: A sentence after the server's error message.
+    """
+
+    kind: str
+    id: int
+    activity: str
+    wait_again: str
+    give_up: str
+    failure: type[exc.GraphOLAPError]
+    failure_hint: str = ""
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind} {self.id}"
+
+    def details(self, seen: Observation | None) -> dict[str, Any]:
+        info: dict[str, Any] = {f"{self.kind.lower()}_id": self.id}
+        if seen is not None:
+            info.update(status=seen.status, phase=seen.phase)
+        return info
+
+    def failed(self, seen: Observation) -> exc.GraphOLAPError:
+        """The error for a resource that ended in ``failed``."""
+        reason = (seen.error_message or "the platform gave no reason").rstrip(".")
+        hint = f" {self.failure_hint}" if self.failure_hint else ""
+        where = "" if seen.phase in ("failed", seen.status, "") else f" in phase {seen.phase}"
+        return self.failure(
+            f"{self.label} failed{where}: {reason}.{hint}",
+            details={**self.details(seen), "error_message": seen.error_message},
+        )
+
+    def timed_out(self, seen: Observation | None, timeout: float) -> exc.TimeoutError:
+        state = f"still {seen.describe()}" if seen else "not ready"
+        return exc.TimeoutError(
+            f"{self.label} is {state} after {timeout:g} s; it keeps {self.activity}: "
+            f"wait again with {self.wait_again} or {self.give_up}.",
+            details={**self.details(seen), "timeout": timeout},
+        )
+
+    def interrupted(self, seen: Observation | None) -> KeyboardInterrupt:
+        state = f" (last seen {seen.describe()})" if seen else ""
+        return KeyboardInterrupt(
+            f"Stopped waiting for {self.label}{state}. It keeps {self.activity} on the "
+            f"platform: wait again with {self.wait_again} or {self.give_up}."
+        )
+
+
+def check_wait_args(timeout: float, poll_interval: float) -> None:
+    """Refuse a wait that could never end or never poll."""
+    for name, value in (("timeout", timeout), ("poll_interval", poll_interval)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+            raise exc.ValidationError(
+                f"{name} must be a positive number of seconds, got {value!r}.",
+                details={"field": name},
+            )
+
+
+def wait_for(
+    fetch: Callable[[], Op[tuple[T, Observation]]],
+    *,
+    subject: Subject,
+    ready: Callable[[Observation], bool],
+    failed: Callable[[Observation], bool],
+    timeout: float,
+    poll_interval: float,
+    on_progress: ProgressCallback | None = None,
+    reporter: ProgressReporter | None = None,
+) -> Op[T]:
+    """Poll ``fetch`` until ``ready``; return the last value it fetched.
+
+    Raises:
+        TimeoutError: The deadline passed; the message names the resource, its last
+            status and phase, and how to wait again or stop it.
+        subject.failure: ``failed`` was true (with the server's error message).
+        KeyboardInterrupt: The user interrupted; the message says the resource keeps
+            running. The resource is not stopped.
+
+    Example:
+        >>> value = yield from wait_for(fetch, subject=s, ready=..., failed=..., timeout=60,
+        ...                             poll_interval=5)
+    """
+    check_wait_args(timeout, poll_interval)
+    start: float = yield Now()
+    deadline = start + timeout
+    delay = min(FIRST_POLL, poll_interval)
+    seen: Observation | None = None
+    shown: tuple[str, int, int] | None = None
+    success = False
+    try:
+        while True:
+            value, seen = yield from fetch()
+            now: float = yield Now()
+            key = (seen.phase, seen.completed, seen.total)
+            if key != shown:
+                shown = key
+                _report(seen, subject, now - start, on_progress, reporter)
+            if ready(seen):
+                success = True
+                return value
+            if failed(seen):
+                raise subject.failed(seen)
+            if now >= deadline:
+                raise subject.timed_out(seen, timeout)
+            yield Sleep(min(delay, deadline - now))
+            delay = min(poll_interval, delay * GROWTH)
+    except KeyboardInterrupt as err:
+        raise subject.interrupted(seen) from err
+    finally:
+        if reporter is not None:
+            reporter.close(success=success)
+
+
+def _report(
+    seen: Observation,
+    subject: Subject,
+    elapsed: float,
+    on_progress: ProgressCallback | None,
+    reporter: ProgressReporter | None,
+) -> None:
+    if on_progress is not None:
+        on_progress(seen.phase, seen.completed, seen.total)
+    if reporter is not None:
+        event = ProgressEvent(
+            subject.label, seen.status, seen.phase, seen.completed, seen.total, elapsed
+        )
+        reporter.update(event)

@@ -1,0 +1,279 @@
+"""``InstanceConnection``: Cypher queries against one running instance.
+
+A connection has its own transport to the instance's ``instance_url`` (the wrapper),
+derived from the client's: the same credentials, retry policy, error mapping, clock and
+sleep. Its methods are operation generators like every resource's, so one class serves
+the sync client and, awaited, the async one.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from typing_extensions import Self
+
+from graph_olap import exceptions as exc
+from graph_olap._core.ops import BinaryAnswer, Call, Op
+from graph_olap._core.resource import M, Resource, api_method, require_text
+from graph_olap.instance._guard import guarded, unwrap
+from graph_olap.instance.arrow import ARROW_STREAM, Backend, check_backend, read_arrow_stream
+from graph_olap.instance.result import QueryResult
+from graph_olap.models.graph import GraphSchema
+from graph_olap.models.instance import LockStatus
+
+if TYPE_CHECKING:
+    from graph_olap.http import AsyncHTTPClient, HTTPClient
+
+__all__ = ["QUERY_TIMEOUT_MARGIN", "InstanceConnection"]
+
+QUERY_TIMEOUT_MARGIN = 5.0
+"""Seconds the HTTP wait exceeds a query's ``timeout``, so the server's 408 arrives first."""
+
+
+class InstanceConnection(Resource[M]):
+    """A connection to a running instance. Get one from ``client.instances.connect(id)``.
+
+    Parameters travel as JSON next to the query, never formatted into its text.
+
+    Example:
+        >>> with client.instances.connect(12) as conn:
+        ...     n = conn.query_scalar("MATCH (c:Customer) RETURN count(c)")
+        ...     rows = conn.query(
+        ...         "MATCH (c:Customer) WHERE c.city = $city RETURN c.name AS name",
+        ...         {"city": "Lisbon"},
+        ...     )
+        ...     df = conn.query_df("MATCH (a:Account) RETURN a.account_type AS type")
+    """
+
+    def __init__(
+        self,
+        runner: HTTPClient | AsyncHTTPClient,
+        *,
+        instance_id: int,
+        control_plane_url: str,
+    ) -> None:
+        super().__init__(runner)
+        self.instance_id = instance_id
+        self.instance_url: str = runner.config.api_url
+        self._control_plane_url = control_plane_url
+
+    def __repr__(self) -> str:
+        return f"<InstanceConnection instance {self.instance_id} at {self.instance_url}>"
+
+    def _query_call(
+        self,
+        cypher: str,
+        parameters: Mapping[str, Any] | None,
+        timeout: float | None,
+        *,
+        write: bool,
+        **options: Any,
+    ) -> Call:
+        if parameters is not None and not isinstance(parameters, Mapping):
+            raise exc.ValidationError(
+                "parameters must be a dict of names to values, e.g. {'city': 'Lisbon'} for "
+                f"$city, got {type(parameters).__name__}.",
+                details={"field": "parameters"},
+            )
+        if timeout is not None and (isinstance(timeout, bool) or not timeout > 0):
+            raise exc.ValidationError(
+                f"timeout must be a positive number of seconds, got {timeout!r}.",
+                details={"field": "timeout"},
+            )
+        body = {
+            "query": require_text(cypher, "cypher"),
+            "parameters": dict(parameters or {}),
+            "timeout_ms": None if timeout is None else int(timeout * 1000),
+            "write": write,
+        }
+        http_timeout = None
+        if timeout is not None:
+            http_timeout = max(self._runner.config.timeout, timeout + QUERY_TIMEOUT_MARGIN)
+        return Call("POST", "/query", json=body, timeout=http_timeout, idempotent=False, **options)
+
+    def _send(self, call: Call, cypher: str | None = None) -> Op[Any]:
+        return guarded(
+            call,
+            instance_id=self.instance_id,
+            instance_url=self.instance_url,
+            control_plane_url=self._control_plane_url,
+            http_timeout=call.timeout or self._runner.config.timeout,
+            query=cypher,
+        )
+
+    @api_method
+    def query(
+        self,
+        cypher: str,
+        parameters: Mapping[str, Any] | None = None,
+        *,
+        timeout: float | None = None,
+        write: bool = False,
+    ) -> Op[QueryResult]:
+        """Run a Cypher query and return its rows.
+
+        Args:
+            cypher: The query. Refer to values as ``$name``.
+            parameters: Values for the ``$name`` placeholders.
+            timeout: Seconds the query may run (default: the server's limit).
+            write: Allow a query that changes the graph (CREATE, MERGE, SET, DELETE).
+
+        Raises:
+            QueryError: Syntax or binder error; the message is the engine's.
+            WriteNotAllowedError: The query writes and ``write`` is False.
+            QueryTimeoutError: The query ran past ``timeout``.
+            InstanceGoneError: The instance was terminated or failed.
+
+        Example:
+            >>> result = conn.query(
+            ...     "MATCH (c:Customer)-[:OWNS]->(a:Account) WHERE c.city = $city "
+            ...     "RETURN c.name AS name, count(a) AS accounts",
+            ...     {"city": "Lisbon"},
+            ... )
+            >>> result.first()
+            {'name': 'Ada', 'accounts': 2}
+        """
+        call = self._query_call(cypher, parameters, timeout, write=write)
+        body = yield from self._send(call, cypher)
+        return QueryResult.from_api(unwrap(body), query=cypher)
+
+    @api_method
+    def query_df(
+        self,
+        cypher: str,
+        parameters: Mapping[str, Any] | None = None,
+        *,
+        backend: Backend = "polars",
+        timeout: float | None = None,
+    ) -> Op[Any]:
+        """Run a query and return a DataFrame, transferred as an Arrow stream.
+
+        Args:
+            backend: ``"polars"`` (default) or ``"pandas"`` (needs ``pandas`` and
+                ``pyarrow``).
+
+        Example:
+            >>> df = conn.query_df(
+            ...     "MATCH (a:Account) RETURN a.account_type AS type, count(*) AS n"
+            ... )
+            >>> df.sort("type")
+        """
+        check_backend(backend)
+        call = self._query_call(
+            cypher, parameters, timeout, write=False, accept=ARROW_STREAM, binary=True
+        )
+        answer: BinaryAnswer = yield from self._send(call, cypher)
+        if answer.is_json:  # a server that ignores Accept: convert the JSON rows
+            result = QueryResult.from_api(unwrap(_json(answer)), query=cypher)
+            return result.to_polars() if backend == "polars" else result.to_pandas()
+        return read_arrow_stream(answer.content, backend)
+
+    @api_method
+    def query_scalar(
+        self,
+        cypher: str,
+        parameters: Mapping[str, Any] | None = None,
+        *,
+        timeout: float | None = None,
+    ) -> Op[Any]:
+        """The single value a query returns (one row, one column).
+
+        Raises:
+            ResultShapeError: The query returned another shape.
+
+        Example:
+            >>> conn.query_scalar("MATCH (c:Customer) RETURN count(c)")
+            200
+        """
+        result = yield from type(self).query.op(self, cypher, parameters, timeout=timeout)
+        return result.scalar()
+
+    @api_method
+    def query_one(
+        self,
+        cypher: str,
+        parameters: Mapping[str, Any] | None = None,
+        *,
+        timeout: float | None = None,
+    ) -> Op[dict[str, Any] | None]:
+        """The first row as a dict, or None when the query returns no rows.
+
+        Example:
+            >>> conn.query_one("MATCH (c:Customer {customer_id: $id}) RETURN c.name AS name",
+            ...                {"id": 1})
+            {'name': 'Ada'}
+        """
+        result = yield from type(self).query.op(self, cypher, parameters, timeout=timeout)
+        return result.first()
+
+    @api_method
+    def schema(self) -> Op[GraphSchema]:
+        """The graph's node labels, relationship types, properties and counts.
+
+        Example:
+            >>> print(conn.schema())
+            (:Customer) 200 nodes
+            (:Customer)-[:OWNS]->(:Account) 350 relationships
+        """
+        body = yield from self._send(Call("GET", "/schema"))
+        return GraphSchema.model_validate(unwrap(body))
+
+    @api_method
+    def lock_status(self) -> Op[LockStatus]:
+        """Whether an algorithm holds the instance's lock, and which.
+
+        Example:
+            >>> conn.lock_status().locked
+            False
+        """
+        body = yield from self._send(Call("GET", "/lock"))
+        return LockStatus.model_validate(unwrap(body))
+
+    def close(self) -> None:
+        """Close the connection's HTTP pool (sync client; use ``aclose`` when async).
+
+        Example:
+            >>> conn.close()
+        """
+        if self._is_async:
+            raise exc.GraphOLAPError(
+                "This connection belongs to an async client: use `await conn.aclose()` or "
+                "`async with` instead of close()."
+            )
+        self._runner.close()  # type: ignore[union-attr]
+
+    async def aclose(self) -> None:
+        """Close the connection's HTTP pool (async client)."""
+        if self._is_async:
+            await self._runner.aclose()  # type: ignore[union-attr]
+        else:
+            self._runner.close()  # type: ignore[union-attr]
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_value: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_value: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+
+def _json(answer: BinaryAnswer) -> Any:
+    return json.loads(answer.content)

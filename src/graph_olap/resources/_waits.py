@@ -1,0 +1,185 @@
+"""What the snapshot and instance waiters poll, and how they talk about it.
+
+The loop itself is :func:`graph_olap._core.waiter.wait_for`; this module supplies its
+``fetch`` operations (progress endpoints, turned into an :class:`Observation`) and the
+:class:`Subject` wording for each kind of resource.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+
+from graph_olap import exceptions as exc
+from graph_olap._core.ops import Call, Op
+from graph_olap._core.waiter import (
+    Observation,
+    ProgressCallback,
+    Subject,
+    check_wait_args,
+    wait_for,
+)
+from graph_olap.models.instance import Instance, InstanceProgress
+from graph_olap.models.snapshot import Snapshot, SnapshotProgress
+from graph_olap.progress import ProgressReporter, make_reporter
+
+__all__ = ["GONE_STATES", "WaitOptions", "wait_instance", "wait_snapshot"]
+
+GONE_STATES = frozenset({"stopping", "terminated"})
+"""Instance states from which it never runs again (besides ``failed``)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class WaitOptions:
+    """A waiting method's options, checked before anything is created."""
+
+    timeout: float
+    poll_interval: float
+    on_progress: ProgressCallback | None
+    reporter: ProgressReporter | None
+
+    @classmethod
+    def of(
+        cls,
+        *,
+        timeout: float,
+        poll_interval: float,
+        on_progress: ProgressCallback | None,
+        progress: bool | ProgressReporter | None,
+    ) -> WaitOptions:
+        check_wait_args(timeout, poll_interval)
+        return cls(timeout, poll_interval, on_progress, make_reporter(progress=progress))
+
+
+def snapshot_subject(snapshot_id: int) -> Subject:
+    return Subject(
+        kind="Snapshot",
+        id=snapshot_id,
+        activity="exporting",
+        wait_again=f"client.snapshots.wait_until_ready({snapshot_id})",
+        give_up=f"delete it with client.snapshots.delete({snapshot_id})",
+        failure=exc.SnapshotFailedError,
+        failure_hint=(
+            "Fix the mapping's SQL and start again, or retry the export with "
+            f"client.snapshots.retry({snapshot_id})."
+        ),
+    )
+
+
+def instance_subject(instance_id: int) -> Subject:
+    return Subject(
+        kind="Instance",
+        id=instance_id,
+        activity="starting",
+        wait_again=f"client.instances.wait_until_running({instance_id})",
+        give_up=f"terminate it with client.instances.terminate({instance_id})",
+        failure=exc.InstanceFailedError,
+        failure_hint=f"See client.instances.get_progress({instance_id}) for its steps.",
+    )
+
+
+def _observe(progress: SnapshotProgress | InstanceProgress, status: str) -> Observation:
+    return Observation(
+        status=status,
+        phase=progress.phase or status,
+        completed=progress.completed_steps,
+        total=progress.total_steps,
+        error_message=progress.error_message,
+    )
+
+
+def _snapshot_progress(snapshot_id: int) -> Op[tuple[SnapshotProgress, str, str | None]]:
+    """A snapshot's progress, its status and error message (from the snapshot itself
+    when the progress answer leaves them out)."""
+    body = yield Call("GET", f"/api/snapshots/{snapshot_id}/progress")
+    progress = SnapshotProgress.model_validate(body["data"])
+    status, error = progress.status, progress.error_message
+    if not status or (status == "failed" and not error):
+        snap = Snapshot.model_validate((yield Call("GET", f"/api/snapshots/{snapshot_id}"))["data"])
+        status, error = snap.status, snap.error_message
+    return progress, status, error
+
+
+def snapshot_fetch(snapshot_id: int) -> Callable[[], Op[tuple[None, Observation]]]:
+    def fetch() -> Op[tuple[None, Observation]]:
+        progress, status, error = yield from _snapshot_progress(snapshot_id)
+        seen = _observe(progress, status)
+        return None, Observation(seen.status, seen.phase, seen.completed, seen.total, error)
+
+    return fetch
+
+
+def instance_fetch(instance_id: int) -> Callable[[], Op[tuple[None, Observation]]]:
+    """Poll an instance's progress: one view from the export of its snapshot (phases
+    ``queued``, ``exporting``) to the loaded graph, as the platform reports it."""
+
+    def get_instance() -> Op[Instance]:
+        body = yield Call("GET", f"/api/instances/{instance_id}")
+        return Instance.model_validate(body["data"])
+
+    def fetch() -> Op[tuple[None, Observation]]:
+        body = yield Call("GET", f"/api/instances/{instance_id}/progress")
+        progress = InstanceProgress.model_validate(body["data"])
+        status, error = progress.status, progress.error_message
+        if not status or (status == "failed" and not error):
+            instance = yield from get_instance()
+            status, error = instance.status, instance.error_message
+        if status in GONE_STATES:
+            raise exc.InstanceGoneError(
+                f"Instance {instance_id} is {status}: it was terminated while waiting for "
+                "it to start. Start a new one with client.instances.create_from_mapping_"
+                "and_wait(...).",
+                details={"instance_id": instance_id, "status": status},
+            )
+        if status == "waiting_for_snapshot" and progress.phase == "failed":
+            # the export failed; fail now rather than wait for the instance to follow
+            snapshot_id = (yield from get_instance()).snapshot_id
+            if snapshot_id is not None:
+                yield from _check_export(instance_id, snapshot_id)
+        seen = _observe(progress, status)
+        return None, Observation(seen.status, seen.phase, seen.completed, seen.total, error)
+
+    return fetch
+
+
+def _check_export(instance_id: int, snapshot_id: int) -> Op[None]:
+    _, status, error = yield from _snapshot_progress(snapshot_id)
+    if status == "failed":
+        raise exc.InstanceFailedError(
+            f"Instance {instance_id} cannot start: its snapshot {snapshot_id} failed: "
+            f"{error or 'the platform gave no reason'}. Fix the mapping and start a new "
+            "instance.",
+            details={"instance_id": instance_id, "snapshot_id": snapshot_id, "phase": "export"},
+        )
+
+
+def _run(
+    fetch: Callable[[], Op[tuple[None, Observation]]],
+    subject: Subject,
+    ready: str,
+    options: WaitOptions,
+) -> Op[None]:
+    yield from wait_for(
+        fetch,
+        subject=subject,
+        ready=lambda seen: seen.status == ready,
+        failed=lambda seen: seen.status == "failed",
+        timeout=options.timeout,
+        poll_interval=options.poll_interval,
+        on_progress=options.on_progress,
+        reporter=options.reporter,
+    )
+
+
+def wait_snapshot(snapshot_id: int, options: WaitOptions) -> Op[Snapshot]:
+    """Wait until the snapshot is ``ready``; return it."""
+    yield from _run(snapshot_fetch(snapshot_id), snapshot_subject(snapshot_id), "ready", options)
+    body = yield Call("GET", f"/api/snapshots/{snapshot_id}")
+    return Snapshot.model_validate(body["data"])
+
+
+def wait_instance(instance_id: int, options: WaitOptions) -> Op[Instance]:
+    """Wait until the instance is ``running``; return it."""
+    yield from _run(instance_fetch(instance_id), instance_subject(instance_id), "running", options)
+    body = yield Call("GET", f"/api/instances/{instance_id}")
+    return Instance.model_validate(body["data"])

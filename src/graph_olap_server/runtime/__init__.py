@@ -1,0 +1,26 @@
+"""Instances on the local platform: the runtime that runs their wrapper processes, the
+monitor that walks them through start-up, admission rules and progress.
+
+* :class:`InstanceRuntime` is the interface; :class:`LocalProcessRuntime` runs one
+  ``python -m graph_olap_server.wrapper`` process per instance on 127.0.0.1;
+* :class:`InstanceMonitor` starts instances whose snapshot is ready, follows their
+  loading and adopts live wrappers after a restart;
+* :mod:`.admission` checks the concurrency limits and TTLs of new instances.
+"""
+
+from __future__ import annotations
+
+from graph_olap_server.runtime.base import InstanceRuntime, InstanceRuntimeError
+from graph_olap_server.runtime.local import LocalProcessRuntime, default_engine
+from graph_olap_server.runtime.monitor import RESTART_GONE, InstanceMonitor
+from graph_olap_server.runtime.progress import instance_progress
+
+__all__ = [
+    "RESTART_GONE",
+    "InstanceMonitor",
+    "InstanceRuntime",
+    "InstanceRuntimeError",
+    "LocalProcessRuntime",
+    "default_engine",
+    "instance_progress",
+]

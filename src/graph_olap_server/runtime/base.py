@@ -1,0 +1,69 @@
+"""The instance runtime interface: how the control plane starts and stops graph instances.
+
+The local implementation (:class:`~graph_olap_server.runtime.local.LocalProcessRuntime`)
+runs one wrapper process per instance; a Kubernetes implementation (a pod and a service
+per instance) is planned behind the same interface.
+"""
+
+from __future__ import annotations
+
+import abc
+from pathlib import Path
+
+from graph_olap_server import db
+
+__all__ = ["InstanceRuntime", "InstanceRuntimeError"]
+
+
+class InstanceRuntimeError(Exception):
+    """The runtime could not do what was asked; the message says why and what to do."""
+
+
+class InstanceRuntime(abc.ABC):
+    """Starts, watches and stops the process (or pod) serving each instance.
+
+    Implementations are shared by the request threads, the instance monitor and the jobs,
+    so every method must be thread-safe.
+    """
+
+    description: str = "instance runtime"
+
+    @abc.abstractmethod
+    def start(self, instance: db.Instance, snapshot_path: Path, port: int, cpu_cores: int) -> int:
+        """Launch the wrapper of ``instance`` on ``port`` loading ``snapshot_path``;
+        answers its process id. ``instance.wrapper_token`` is the shared secret."""
+
+    @abc.abstractmethod
+    def stop(self, instance: db.Instance) -> None:
+        """Stop the instance's process (politely, then forcibly); no-op when none runs."""
+
+    @abc.abstractmethod
+    def alive(self, instance: db.Instance) -> bool:
+        """Whether the instance's process is still running."""
+
+    @abc.abstractmethod
+    def set_cpu(self, instance: db.Instance, cores: int) -> None:
+        """Give a running instance ``cores`` CPU cores (its engine threads and, where the
+        platform allows, the cores it may run on)."""
+
+    @abc.abstractmethod
+    def adopt(self, instance: db.Instance) -> bool:
+        """After a control-plane restart: take charge of the instance's process when it is
+        alive and is this instance's wrapper; False otherwise."""
+
+    @abc.abstractmethod
+    def remove_files(self, instance: db.Instance, *, keep_log: bool = False) -> None:
+        """Delete the instance's working files (all but its log with ``keep_log``)."""
+
+    def log_tail(self, instance: db.Instance, lines: int = 15) -> str:
+        """The last lines the instance's process wrote, for error messages ("" if none)."""
+        del instance, lines
+        return ""
+
+    def was_stopped(self, instance_id: int) -> bool:
+        """Whether :meth:`stop` was called for this instance (the monitor leaves it alone)."""
+        del instance_id
+        return False
+
+    def close(self) -> None:  # noqa: B027  # optional hook, not abstract
+        """Release the runtime's own resources; instances keep running (restart adoption)."""

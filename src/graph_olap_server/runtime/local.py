@@ -1,0 +1,279 @@
+"""The local instance runtime: one wrapper process per instance on this machine.
+
+A wrapper is started through a tiny launcher process that starts it in a session of its
+own and exits, so the wrapper is not a child of the control plane: it survives a restart
+of the control plane (which then adopts it) and Ctrl+C in the control plane's terminal.
+
+Command line (secrets only in the environment, ``GRAPH_OLAP_WRAPPER_TOKEN``)::
+
+    python -m graph_olap_server.wrapper --instance-id N --snapshot DIR --port P
+        --data-dir <data_dir>/instances/N --engine E --threads C --control-plane URL
+
+Its output goes to ``<data_dir>/instances/N/wrapper.log``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import importlib
+import importlib.util
+import logging
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from graph_olap_server import db
+from graph_olap_server.instance_lifecycle import process_alive
+from graph_olap_server.runtime.base import InstanceRuntime, InstanceRuntimeError
+from graph_olap_server.runtime.wrapper_client import WrapperClient
+from graph_olap_server.settings import Settings
+
+__all__ = ["LOG_NAME", "TOKEN_ENV", "LocalProcessRuntime", "default_engine"]
+
+log = logging.getLogger("graph_olap_server")
+
+TOKEN_ENV = "GRAPH_OLAP_WRAPPER_TOKEN"
+LOG_NAME = "wrapper.log"
+FALLBACK_ENGINE = "ryugraph"
+
+# argv: log file, then the wrapper's command; prints the wrapper's pid
+_LAUNCHER = """\
+import os, subprocess, sys
+log = open(sys.argv[1], "ab")
+extra = ({"creationflags": 0x00000208} if os.name == "nt" else {"start_new_session": True})
+proc = subprocess.Popen(sys.argv[2:], stdin=subprocess.DEVNULL, stdout=log,
+                        stderr=subprocess.STDOUT, close_fds=True, **extra)
+print(proc.pid, flush=True)
+proc.returncode = 0  # not ours to wait for: the wrapper outlives this launcher
+"""
+
+
+def default_engine(settings: Settings) -> str:
+    """The configured engine, else the wrapper's ``DEFAULT_ENGINE``, else ryugraph."""
+    if settings.wrapper_engine:
+        return settings.wrapper_engine
+    try:
+        if importlib.util.find_spec("graph_olap_server.wrapper") is None:
+            return FALLBACK_ENGINE
+        if importlib.util.find_spec("graph_olap_server.wrapper.engine") is not None:
+            module = importlib.import_module("graph_olap_server.wrapper.engine")
+            return str(getattr(module, "DEFAULT_ENGINE", FALLBACK_ENGINE))
+    except Exception:  # a broken wrapper package must not stop the control plane
+        log.warning("cannot read the wrapper's default engine; using %s", FALLBACK_ENGINE)
+    return FALLBACK_ENGINE
+
+
+@dataclasses.dataclass
+class _Process:
+    pid: int
+    port: int
+    token: str
+
+
+class LocalProcessRuntime(InstanceRuntime):
+    """Wrapper processes on 127.0.0.1, tracked by instance id.
+
+    Only processes this runtime started or adopted (after checking their ``/health``) are
+    ever signalled: a row's ``pid`` alone is never trusted to kill a process.
+    """
+
+    description = "local processes"
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._lock = threading.Lock()
+        self._procs: dict[int, _Process] = {}
+        self._stopped: set[int] = set()
+        self._engine: str | None = None
+        self._client = WrapperClient()
+
+    # -- helpers -------------------------------------------------------------------------
+
+    def folder(self, instance_id: int) -> Path:
+        """``<data_dir>/instances/<id>``: the wrapper's data dir and log."""
+        return self.settings.instance_dir / str(instance_id)
+
+    @property
+    def engine(self) -> str:
+        if self._engine is None:
+            self._engine = default_engine(self.settings)
+        return self._engine
+
+    def control_plane_url(self) -> str:
+        return (self.settings.control_plane_url or "http://127.0.0.1:8000").rstrip("/")
+
+    def command(
+        self, instance: db.Instance, snapshot_path: Path, port: int, cpu_cores: int
+    ) -> list[str]:
+        """The wrapper's command line (no secrets)."""
+        base = list(self.settings.wrapper_command) or [
+            sys.executable,
+            "-m",
+            "graph_olap_server.wrapper",
+        ]
+        return [
+            *base,
+            "--instance-id", str(instance.id),
+            "--snapshot", str(snapshot_path),
+            "--port", str(port),
+            "--data-dir", str(self.folder(instance.id)),
+            "--engine", self.engine,
+            "--threads", str(cpu_cores),
+            "--control-plane", self.control_plane_url(),
+        ]  # fmt: skip
+
+    @staticmethod
+    def _pid_alive(pid: int) -> bool:
+        return process_alive(pid)
+
+    # -- the interface -------------------------------------------------------------------
+
+    def start(self, instance: db.Instance, snapshot_path: Path, port: int, cpu_cores: int) -> int:
+        if not instance.wrapper_token:
+            raise InstanceRuntimeError(f"instance {instance.id} has no wrapper token")
+        folder = self.folder(instance.id)
+        folder.mkdir(parents=True, exist_ok=True)
+        env = {**os.environ, TOKEN_ENV: instance.wrapper_token}
+        cmd = self.command(instance, snapshot_path, port, cpu_cores)
+        try:
+            launched = subprocess.run(
+                [sys.executable, "-W", "ignore", "-c", _LAUNCHER, str(folder / LOG_NAME), *cmd],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=False,
+            )
+        except (OSError, subprocess.TimeoutExpired) as err:
+            raise InstanceRuntimeError(f"the wrapper process could not be launched: {err}") from err
+        output = launched.stdout.strip()
+        if launched.returncode != 0 or not output.isdigit():
+            detail = (launched.stderr.strip().splitlines() or ["no output"])[-1]
+            raise InstanceRuntimeError(
+                f"the wrapper process could not be launched ({cmd[0]}): {detail}"
+            )
+        pid = int(output)
+        with self._lock:
+            self._procs[instance.id] = _Process(pid, port, instance.wrapper_token)
+            self._stopped.discard(instance.id)
+        log.info("instance %s: wrapper started, pid %s, port %s", instance.id, pid, port)
+        return pid
+
+    def stop(self, instance: db.Instance) -> None:
+        with self._lock:
+            proc = self._procs.pop(instance.id, None)
+            self._stopped.add(instance.id)
+        if proc is None or not self._pid_alive(proc.pid):
+            return
+        self._signal(proc.pid, signal.SIGTERM)
+        if self._wait_gone(proc.pid, self.settings.instance_stop_timeout):
+            return
+        log.warning("instance %s: pid %s ignored SIGTERM; killing it", instance.id, proc.pid)
+        self._signal(proc.pid, getattr(signal, "SIGKILL", signal.SIGTERM))
+        if not self._wait_gone(proc.pid, 5.0):
+            raise InstanceRuntimeError(
+                f"the process of instance {instance.id} (pid {proc.pid}) does not stop; "
+                "end it by hand"
+            )
+
+    @staticmethod
+    def _signal(pid: int, sig: int) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, sig)
+
+    def _wait_gone(self, pid: int, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while self._pid_alive(pid):
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.02)
+        return True
+
+    def alive(self, instance: db.Instance) -> bool:
+        with self._lock:
+            proc = self._procs.get(instance.id)
+        pid = proc.pid if proc is not None else instance.pid
+        return bool(pid) and self._pid_alive(int(pid or 0))
+
+    def set_cpu(self, instance: db.Instance, cores: int) -> None:
+        with self._lock:
+            proc = self._procs.get(instance.id)
+        if proc is None:
+            raise InstanceRuntimeError(
+                f"instance {instance.id} has no process managed by this platform; "
+                "start a new instance"
+            )
+        try:
+            self._client.set_threads(proc.port, proc.token, cores)
+        except RuntimeError as err:
+            raise InstanceRuntimeError(f"instance {instance.id}: {err}") from err
+        _pin(proc.pid, cores)
+
+    def adopt(self, instance: db.Instance) -> bool:
+        if not instance.pid or not instance.port or not self._pid_alive(instance.pid):
+            return False
+        health = self._client.health(instance.port)
+        if health is None or str(health.get("instance_id")) != str(instance.id):
+            return False
+        with self._lock:
+            self._procs[instance.id] = _Process(
+                instance.pid, instance.port, instance.wrapper_token or ""
+            )
+            self._stopped.discard(instance.id)
+        log.info("instance %s: adopted its wrapper (pid %s)", instance.id, instance.pid)
+        return True
+
+    def remove_files(self, instance: db.Instance, *, keep_log: bool = False) -> None:
+        folder = self.folder(instance.id)
+        if not keep_log:
+            shutil.rmtree(folder, ignore_errors=True)
+            return
+        if folder.is_dir():
+            for child in folder.iterdir():
+                if child.name == LOG_NAME:
+                    continue
+                if child.is_dir():
+                    shutil.rmtree(child, ignore_errors=True)
+                else:
+                    child.unlink(missing_ok=True)
+
+    def log_tail(self, instance: db.Instance, lines: int = 15) -> str:
+        path = self.folder(instance.id) / LOG_NAME
+        try:
+            with path.open("rb") as f:
+                f.seek(max(0, path.stat().st_size - 16_000))
+                text = f.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+        return "\n".join(text.strip().splitlines()[-lines:])
+
+    def was_stopped(self, instance_id: int) -> bool:
+        with self._lock:
+            return instance_id in self._stopped
+
+    def managed(self) -> dict[int, int]:
+        """``{instance_id: pid}`` of the processes this runtime manages."""
+        with self._lock:
+            return {i: p.pid for i, p in self._procs.items()}
+
+    def close(self) -> None:
+        self._client.close()
+
+
+def _pin(pid: int, cores: int) -> None:
+    """Linux: every thread of ``pid`` may run on the first ``cores`` cores only."""
+    setaffinity = getattr(os, "sched_setaffinity", None)
+    if setaffinity is None or cores > (os.cpu_count() or 1):
+        return
+    allowed = set(range(cores))
+    tasks = Path(f"/proc/{pid}/task")
+    tids = [int(t.name) for t in tasks.iterdir()] if tasks.is_dir() else [pid]
+    for tid in tids:
+        with contextlib.suppress(OSError):  # threads come and go
+            setaffinity(tid, allowed)

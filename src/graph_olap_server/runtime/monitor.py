@@ -1,0 +1,277 @@
+"""The instance monitor: the thread that moves instances through their start-up.
+
+Each pass (every ``settings.instance_poll_interval`` s, or at once when woken):
+
+1. ``waiting_for_snapshot`` → ``starting`` once the snapshot is ready (``failed`` when the
+   snapshot failed or is gone);
+2. ``starting`` without a process → launch its wrapper on a free port;
+3. ``starting`` with a process → copy the wrapper's ``GET /progress`` into
+   ``instances.progress``; ``running`` (with ``instance_url``) when ``GET /ready`` answers
+   200; ``failed`` when the wrapper reports failure, its process exits (the message ends
+   with the last lines of ``wrapper.log``) or it is not ready within
+   ``settings.instance_start_timeout`` s.
+
+Every write is conditional on the status the monitor saw, so a terminate in between wins.
+:meth:`InstanceMonitor.adopt_after_restart` runs once before the thread starts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import secrets
+import threading
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select, update
+
+from graph_olap_server import db
+from graph_olap_server.export import MANIFEST, snapshot_folder
+from graph_olap_server.instance_lifecycle import terminate_instance
+from graph_olap_server.runtime.base import InstanceRuntimeError
+from graph_olap_server.runtime.wrapper_client import WrapperClient
+
+if TYPE_CHECKING:
+    from graph_olap_server.context import Platform
+
+__all__ = ["RESTART_GONE", "InstanceMonitor", "free_port"]
+
+log = logging.getLogger("graph_olap_server")
+
+RESTART_GONE = "The platform restarted and the instance's process was gone"
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+class InstanceMonitor:
+    """Start-up supervisor of a platform's instances (one daemon thread)."""
+
+    def __init__(self, platform: Platform) -> None:
+        self.platform = platform
+        self.interval = platform.settings.instance_poll_interval
+        self._client = WrapperClient()
+        self._wake = threading.Event()
+        self._stopping = False
+        self._thread: threading.Thread | None = None
+
+    @property
+    def runtime(self) -> Any:
+        return self.platform.runtime
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self.adopt_after_restart()
+        self._stopping = False
+        self._thread = threading.Thread(target=self._loop, name="graph-olap-instances", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        self._stopping = True
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+        self._thread = None
+        self._client.close()
+
+    def wake(self) -> None:
+        """Something changed (an instance was created, a snapshot is ready): look now."""
+        self._wake.set()
+
+    def _loop(self) -> None:
+        while not self._stopping:
+            try:
+                self.tick()
+            except Exception:  # the database may be briefly unavailable: keep watching
+                log.exception("instance monitor: a pass failed")
+            self._wake.wait(self.interval)
+            self._wake.clear()
+
+    # -- one pass ------------------------------------------------------------------------
+
+    def tick(self) -> None:
+        """One pass over the instances that are starting up."""
+        with self.platform.db.session() as session:
+            rows = session.execute(
+                select(db.Instance, db.Snapshot)
+                .outerjoin(db.Snapshot, db.Snapshot.id == db.Instance.snapshot_id)
+                .where(db.Instance.status.in_(("waiting_for_snapshot", "starting")))
+                .order_by(db.Instance.id)
+            ).all()
+        for instance, snapshot in rows:
+            if self._stopping:
+                return
+            if self.runtime.was_stopped(instance.id):
+                continue
+            if instance.status == "waiting_for_snapshot":
+                self._promote(instance, snapshot)
+            elif instance.pid is None:
+                self._launch(instance, snapshot)
+            else:
+                self._poll(instance)
+
+    def _set(self, instance: db.Instance, expected: str, **values: Any) -> bool:
+        """Write ``values`` if the instance is still ``expected``; answers whether it was."""
+        with self.platform.db.transaction() as session:
+            changed = session.execute(
+                update(db.Instance)
+                .where(db.Instance.id == instance.id, db.Instance.status == expected)
+                .values(**values)
+            ).rowcount
+        return changed == 1
+
+    def _fail(self, instance: db.Instance, expected: str, message: str) -> None:
+        progress = {**(instance.progress or {}), "phase": "failed", "current_step": None}
+        if self._set(instance, expected, status="failed", error_message=message, progress=progress):
+            log.warning("instance %s failed: %s", instance.id, message)
+            try:
+                self.runtime.stop(instance)
+            except InstanceRuntimeError:
+                log.exception("instance %s: stopping the failed process", instance.id)
+            self.runtime.remove_files(instance, keep_log=True)
+
+    def _promote(self, instance: db.Instance, snapshot: db.Snapshot | None) -> None:
+        if snapshot is None:
+            self._fail(
+                instance,
+                "waiting_for_snapshot",
+                "The snapshot this instance was waiting for was deleted. Create the instance "
+                "again (client.instances.create_from_mapping(...)).",
+            )
+        elif snapshot.status == "failed":
+            self._fail(
+                instance,
+                "waiting_for_snapshot",
+                f"Snapshot {snapshot.id} failed, so the instance cannot start: "
+                f"{snapshot.error_message} Fix the mapping, then create the instance again.",
+            )
+        elif snapshot.status == "ready":
+            self._set(instance, "waiting_for_snapshot", status="starting")
+            self._launch(instance, snapshot)
+
+    def _launch(self, instance: db.Instance, snapshot: db.Snapshot | None) -> None:
+        settings = self.platform.settings
+        folder = snapshot_folder(settings.snapshot_dir, instance.snapshot_id or 0)
+        if snapshot is None or snapshot.status != "ready" or not (folder / MANIFEST).exists():
+            self._fail(
+                instance,
+                "starting",
+                f"The files of snapshot {instance.snapshot_id} are missing or incomplete "
+                f"({folder / MANIFEST} not found). Retry the snapshot or create a new one.",
+            )
+            return
+        instance.wrapper_token = secrets.token_urlsafe(32)
+        port = free_port()
+        try:
+            pid = self.runtime.start(instance, folder, port, instance.cpu_cores or 1)
+        except InstanceRuntimeError as err:
+            self._fail(instance, "starting", f"The instance could not be started: {err}")
+            return
+        progress = {
+            **(instance.progress or {}),
+            "phase": "pod_scheduled",
+            "launched_at": db.utcnow().isoformat(),
+        }
+        recorded = self._set(
+            instance,
+            "starting",
+            pid=pid,
+            port=port,
+            wrapper_token=instance.wrapper_token,
+            progress=progress,
+            error_message=None,
+        )
+        if not recorded:  # terminated while it was launched
+            self.runtime.stop(instance)
+            self.runtime.remove_files(instance)
+
+    def _poll(self, instance: db.Instance) -> None:
+        settings = self.platform.settings
+        port, token = instance.port or 0, instance.wrapper_token or ""
+        report = self._client.progress(port, token) if port else None
+        if report is not None:
+            progress = {
+                **(instance.progress or {}),
+                "phase": report.get("phase") or "pod_scheduled",
+                "steps": list(report.get("steps") or []),
+                "current_step": report.get("current_step"),
+            }
+            if report.get("phase") == "failed":
+                error = report.get("error_message") or "the wrapper reported a failure"
+                instance.progress = progress
+                self._fail(instance, "starting", f"The instance failed to load: {error}")
+                return
+            if progress != instance.progress:
+                self._set(instance, "starting", progress=progress)
+                instance.progress = progress
+        if port and self._client.ready(port):
+            done = {**(instance.progress or {}), "phase": "ready", "current_step": None}
+            if self._set(
+                instance,
+                "starting",
+                status="running",
+                instance_url=f"http://127.0.0.1:{port}",
+                progress=done,
+                last_activity_at=db.utcnow(),
+            ):
+                log.info("instance %s is running on port %s", instance.id, port)
+            return
+        if not self.runtime.alive(instance):
+            tail = self.runtime.log_tail(instance)
+            self._fail(
+                instance,
+                "starting",
+                "The instance's process exited while starting."
+                + (f" Last lines of its log:\n{tail}" if tail else ""),
+            )
+            return
+        launched = (instance.progress or {}).get("launched_at")
+        if launched:
+            began = dt.datetime.fromisoformat(launched)
+            waited = (db.utcnow() - began).total_seconds()
+            if waited > settings.instance_start_timeout:
+                self._fail(
+                    instance,
+                    "starting",
+                    f"The instance did not become ready within "
+                    f"{settings.instance_start_timeout:g} s. Try again, or use a smaller "
+                    "mapping.",
+                )
+
+    # -- restart -------------------------------------------------------------------------
+
+    def adopt_after_restart(self) -> dict[str, int]:
+        """Keep the live wrappers of ``starting``/``running`` instances; fail the others;
+        finish the terminations a stop interrupted."""
+        counts = {"adopted": 0, "failed": 0, "terminated": 0}
+        with self.platform.db.transaction() as session:
+            rows = session.scalars(
+                select(db.Instance).where(
+                    db.Instance.status.in_(("starting", "running", "stopping")),
+                    db.Instance.pid.is_not(None),
+                )
+            ).all()
+            for instance in rows:
+                adopted = self.runtime.adopt(instance)
+                if instance.status == "stopping":
+                    terminate_instance(self.platform, instance, reason="restart")
+                    counts["terminated"] += 1
+                elif adopted:
+                    counts["adopted"] += 1
+                else:
+                    instance.status = "failed"
+                    instance.error_message = (
+                        f"{RESTART_GONE} (pid {instance.pid}). Start a new instance."
+                    )
+                    instance.instance_url = None
+                    self.runtime.remove_files(instance, keep_log=True)
+                    counts["failed"] += 1
+        if any(counts.values()):
+            log.info("instances after restart: %s", counts)
+        return counts
