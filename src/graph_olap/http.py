@@ -13,6 +13,7 @@ import dataclasses
 import logging
 import random
 import time
+import weakref
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -152,6 +153,7 @@ class HTTPClient(_Driver):
         super().__init__(config, clock=clock, rng=rng)
         self._sleep = sleep
         self._transport = transport
+        self._derived: weakref.WeakSet[HTTPClient] = weakref.WeakSet()
         self._owns_client = http_client is None
         self._client = http_client or httpx.Client(transport=transport, **self._client_kwargs())
         if http_client is not None:
@@ -160,21 +162,26 @@ class HTTPClient(_Driver):
 
     def derive(self, api_url: str) -> HTTPClient:
         """A transport to another base URL (an instance) with this one's credentials,
-        retry policy, clock and sleep. Close it when done.
+        retry policy, clock and sleep. Closed with this one, or earlier by its user.
 
         Example:
             >>> wrapper = http.derive("http://127.0.0.1:41234")
         """
-        return HTTPClient(
+        derived = HTTPClient(
             dataclasses.replace(self.config, api_url=api_url),
             transport=self._transport,
             sleep=self._sleep,
             clock=self._clock,
             rng=self._rng,
         )
+        self._derived.add(derived)
+        return derived
 
     def close(self) -> None:
-        """Close the connection pool (if this transport created it)."""
+        """Close the connection pool (if this transport created it) and the pools of
+        the transports derived from it."""
+        for derived in list(self._derived):
+            derived.close()
         if self._owns_client:
             self._client.close()
 
@@ -240,6 +247,7 @@ class AsyncHTTPClient(_Driver):
         super().__init__(config, clock=clock, rng=rng)
         self._sleep = sleep
         self._transport = transport
+        self._derived: weakref.WeakSet[AsyncHTTPClient] = weakref.WeakSet()
         self._owns_client = http_client is None
         self._client = http_client or httpx.AsyncClient(
             transport=transport, **self._client_kwargs()
@@ -250,16 +258,21 @@ class AsyncHTTPClient(_Driver):
 
     def derive(self, api_url: str) -> AsyncHTTPClient:
         """Async twin of :meth:`HTTPClient.derive`."""
-        return AsyncHTTPClient(
+        derived = AsyncHTTPClient(
             dataclasses.replace(self.config, api_url=api_url),
             transport=self._transport,
             sleep=self._sleep,
             clock=self._clock,
             rng=self._rng,
         )
+        self._derived.add(derived)
+        return derived
 
     async def aclose(self) -> None:
-        """Close the connection pool (if this transport created it)."""
+        """Close the connection pool (if this transport created it) and the pools of
+        the transports derived from it."""
+        for derived in list(self._derived):
+            await derived.aclose()
         if self._owns_client:
             await self._client.aclose()
 

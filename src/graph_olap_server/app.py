@@ -93,6 +93,8 @@ def create_app(settings: Settings) -> FastAPI:
             platform.scheduler.stop()
             platform.monitor.stop()
             platform.exporter.stop()
+            if settings.stop_instances_on_exit:
+                platform.monitor.terminate_all("the platform stopped")
             platform.runtime.close()  # wrappers keep running: the next start adopts them
             platform.warehouse.close()
             platform.db.dispose()

@@ -30,8 +30,9 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from graph_olap_server.app import create_app
+    from graph_olap_server.runner import with_own_url
 
-    settings = _settings(args)
+    settings = with_own_url(_settings(args), args.host, args.port)
     print(f"Graph OLAP local platform on http://{args.host}:{args.port}")
     print(f"  data folder: {settings.data_dir}")
     print(f"  API docs:    http://{args.host}:{args.port}/docs")

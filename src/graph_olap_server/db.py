@@ -98,6 +98,8 @@ class MappingVersion(Base):
 
 class Snapshot(_Timestamps, Base):
     __tablename__ = "snapshots"
+    # ids are never reused: a deleted snapshot's id names its (removed) folder and audit rows
+    __table_args__ = {"sqlite_autoincrement": True}
     id: Mapped[int] = mapped_column(primary_key=True)
     mapping_id: Mapped[int] = mapped_column(ForeignKey("mappings.id"), index=True)
     mapping_version: Mapped[int]
@@ -117,6 +119,8 @@ class Snapshot(_Timestamps, Base):
 
 class Instance(_Timestamps, Base):
     __tablename__ = "instances"
+    # ids are never reused: the runtime and wrappers know instances by id
+    __table_args__ = {"sqlite_autoincrement": True}
     id: Mapped[int] = mapped_column(primary_key=True)
     snapshot_id: Mapped[int | None] = mapped_column(ForeignKey("snapshots.id"), index=True)
     mapping_id: Mapped[int | None] = mapped_column(ForeignKey("mappings.id"), index=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import socket
 import threading
 import time
@@ -12,13 +13,24 @@ import uvicorn
 from graph_olap_server.app import create_app
 from graph_olap_server.settings import Settings
 
-__all__ = ["ServerThread", "free_port"]
+__all__ = ["ServerThread", "free_port", "with_own_url"]
 
 
 def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as sock:
         sock.bind((host, 0))
         return int(sock.getsockname()[1])
+
+
+def with_own_url(settings: Settings, host: str, port: int) -> Settings:
+    """``settings`` knowing where the control plane listens (for its instance wrappers),
+    unless ``control_plane_url`` is already set."""
+    if settings.control_plane_url:
+        return settings
+    reachable = "127.0.0.1" if host in ("", "0.0.0.0", "::") else host
+    if ":" in reachable:  # IPv6 literal
+        reachable = f"[{reachable}]"
+    return dataclasses.replace(settings, control_plane_url=f"http://{reachable}:{port}")
 
 
 class ServerThread:
@@ -30,11 +42,15 @@ class ServerThread:
     """
 
     def __init__(self, settings: Settings, *, host: str = "127.0.0.1", port: int = 0) -> None:
-        self.settings = settings
         self.host = host
         self.port = port or free_port(host)
+        self.settings = with_own_url(settings, host, self.port)
         config = uvicorn.Config(
-            create_app(settings), host=host, port=self.port, log_level="warning", lifespan="on"
+            create_app(self.settings),
+            host=host,
+            port=self.port,
+            log_level="warning",
+            lifespan="on",
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(

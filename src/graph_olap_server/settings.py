@@ -83,6 +83,9 @@ class Settings:
     wrapper_command: tuple[str, ...] = ()
     """Command that starts a wrapper, before its arguments; empty: ``python -m
     graph_olap_server.wrapper`` (tests point it at a stand-in)."""
+    stop_instances_on_exit: bool = False
+    """Terminate every live instance when the control plane stops (tests, demos); by
+    default instances keep running and the next start adopts them."""
     instance_poll_interval: float = 0.25
     instance_start_timeout: float = 600.0
     instance_stop_timeout: float = 10.0

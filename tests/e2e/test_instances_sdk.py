@@ -261,8 +261,7 @@ def test_lock_status_and_repr(conn: InstanceConnection[Any], started: Any) -> No
 
 
 def test_another_analyst_cannot_query_it(bob: GraphOLAPClient, started: Any) -> None:
-    with pytest.raises(GraphOLAPError) as info:
-        bob_conn = bob.instances.connect(started[0].id)
+    with pytest.raises(GraphOLAPError) as info, bob.instances.connect(started[0].id) as bob_conn:
         bob_conn.query("MATCH (n) RETURN count(n)")
     assert info.value.status_code in (403, 404)
 

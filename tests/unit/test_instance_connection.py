@@ -73,7 +73,7 @@ class Wrapper:
     def _handle(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
         if request.url.path == "/api/instances/12":
-            assert str(request.url) == f"{CP}/api/instances/12"  # the control plane, not the wrapper
+            assert str(request.url) == f"{CP}/api/instances/12"  # asked of the control plane
             data = {**INSTANCE, "status": self.status, "instance_url": WRAPPER}
             return httpx.Response(200, json={"data": data})
         assert str(request.url).startswith(WRAPPER), request.url
@@ -190,3 +190,13 @@ async def test_connect_to_a_starting_instance_says_how_to_wait(mode: str) -> Non
     assert not isinstance(info.value, InstanceGoneError)
     assert "Instance 12 is not running yet (status 'starting')" in str(info.value)
     assert "client.instances.wait_until_running(12)" in str(info.value)
+
+
+async def test_closing_the_client_closes_its_connections(mode: str) -> None:
+    wrapper = Wrapper(mode, [httpx.Response(200, json=ANSWER)])
+    conn = await wrapper.run(lambda c: c)
+    assert not conn._runner._client.is_closed
+    closed = wrapper.client.close()
+    if inspect.isawaitable(closed):
+        await closed
+    assert conn._runner._client.is_closed

@@ -40,6 +40,31 @@ def test_rows_given_as_dicts_are_aligned_with_columns() -> None:
     assert result.row_count == 1
 
 
+def test_string_encoded_columns_are_parsed_by_type() -> None:
+    import datetime
+    from decimal import Decimal
+
+    result = QueryResult.from_api(
+        {
+            "columns": ["amount", "day", "at", "big", "name", "bad"],
+            "column_types": ["DECIMAL(12,2)", "DATE", "TIMESTAMP", "INT128", "STRING", "DATE"],
+            "rows": [
+                ["12.34", "2024-01-31", "2024-01-31T12:00:00", str(2**127 - 1), "12.34", "soon"],
+                [None] * 6,
+            ],
+        }
+    )
+    assert result.rows[0] == [
+        Decimal("12.34"),
+        datetime.date(2024, 1, 31),
+        datetime.datetime(2024, 1, 31, 12),
+        2**127 - 1,
+        "12.34",
+        "soon",
+    ]
+    assert result.rows[1] == [None] * 6
+
+
 def test_first_of_empty_is_none() -> None:
     assert QueryResult.from_api({"columns": ["a"], "rows": []}).first() is None
 
@@ -96,6 +121,23 @@ def test_to_networkx_finds_values_nested_in_lists_and_maps() -> None:
     )
     g = result.to_networkx()
     assert g.number_of_nodes() == 2 and g.number_of_edges() == 1
+
+
+def test_to_networkx_accepts_ids_given_as_maps() -> None:
+    pytest.importorskip("networkx")
+    a = {"_id": {"table": 0, "offset": 1}, "_label": "Customer"}
+    b = {"_id": {"table": 1, "offset": 7}, "_label": "Account"}
+    r = {"_id": {"table": 2, "offset": 0}, "_src": a["_id"], "_dst": b["_id"], "_label": "OWNS"}
+    g = QueryResult.from_api({"columns": ["a", "r", "b"], "rows": [[a, r, b]]}).to_networkx()
+    assert g.has_edge("0:1", "1:7")
+    assert set(g.edges(keys=True)) == {("0:1", "1:7", "2:0")}
+
+
+def test_to_networkx_refuses_values_without_ids() -> None:
+    pytest.importorskip("networkx")
+    anonymous = {**ADA, "_id": None}
+    with pytest.raises(ResultShapeError, match="without an _id"):
+        QueryResult.from_api({"columns": ["c"], "rows": [[anonymous]]}).to_networkx()
 
 
 def test_to_networkx_without_graph_values_says_what_to_return() -> None:

@@ -246,7 +246,11 @@ class InstanceConnection(Resource[M]):
         self._runner.close()  # type: ignore[union-attr]
 
     async def aclose(self) -> None:
-        """Close the connection's HTTP pool (async client)."""
+        """Close the connection's HTTP pool (async client).
+
+        Example:
+            >>> await conn.aclose()
+        """
         if self._is_async:
             await self._runner.aclose()  # type: ignore[union-attr]
         else:

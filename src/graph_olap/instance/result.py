@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+import contextlib
+import datetime
+import decimal
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from graph_olap import exceptions as exc
@@ -19,7 +22,9 @@ class QueryResult:
 
     Iterating yields each row as a dict keyed by column name; ``len()`` is the number of
     rows. Graph values follow the wrapper's shape: a node is ``{"_id", "_label",
-    ...properties}``, a relationship ``{"_id", "_src", "_dst", "_label", ...}``.
+    ...properties}``, a relationship ``{"_id", "_src", "_dst", "_label", ...}``. Columns
+    typed ``DECIMAL``, ``INT128``, ``DATE`` and ``TIMESTAMP`` (sent as strings in JSON) are
+    read back as ``Decimal``, ``int``, ``date`` and ``datetime``, as ``query_df`` has them.
 
     Attributes:
         columns: Column names, in ``RETURN`` order.
@@ -71,10 +76,11 @@ class QueryResult:
             [row.get(c) for c in columns] if isinstance(row, Mapping) else list(row)
             for row in data.get("rows") or []
         ]
+        types = list(data.get("column_types") or [])
         return cls(
             columns=columns,
-            rows=rows,
-            column_types=data.get("column_types"),
+            rows=_typed(rows, types),
+            column_types=types,
             row_count=data.get("row_count"),
             execution_time_ms=data.get("execution_time_ms"),
             truncated=bool(data.get("truncated", False)),
@@ -180,12 +186,30 @@ class QueryResult:
                 "RETURN whole nodes and relationships (e.g. RETURN a, r, b), not their "
                 "properties."
             )
+        missing = [v for v in (*nodes, *rels) if v.get("_id") is None]
+        if missing:
+            raise exc.ResultShapeError(
+                f"to_networkx() found {len(missing)} node or relationship values without an "
+                f"_id (e.g. {missing[0]!r}); the instance did not send their ids. Report "
+                "this with the query."
+            )
         for node in nodes:
-            graph.add_node(node["_id"], **{k: v for k, v in node.items() if k != "_id"})
+            graph.add_node(_key(node["_id"]), **{k: v for k, v in node.items() if k != "_id"})
         for rel in rels:
             attrs = {k: v for k, v in rel.items() if k not in _REL_KEYS}
-            graph.add_edge(rel["_src"], rel["_dst"], key=rel["_id"], **attrs)
+            graph.add_edge(_key(rel["_src"]), _key(rel["_dst"]), key=_key(rel["_id"]), **attrs)
         return graph
+
+
+def _key(value: Any) -> Any:
+    """A hashable node or edge key: ids come as maps ``{"table", "offset"}`` -> ``"0:1"``."""
+    if isinstance(value, Mapping) and set(value) == {"table", "offset"}:
+        return f"{value['table']}:{value['offset']}"
+    if isinstance(value, Mapping):
+        return tuple((k, _key(v)) for k, v in sorted(value.items()))
+    if isinstance(value, list):
+        return tuple(_key(v) for v in value)
+    return value
 
 
 def _graph_values(
@@ -208,3 +232,28 @@ def _graph_values(
     nodes.reverse()
     rels.reverse()
     return nodes, rels
+
+
+def _parser(column_type: str) -> Callable[[str], Any] | None:
+    kind = column_type.upper()
+    if kind.startswith("DECIMAL"):
+        return decimal.Decimal
+    if kind == "INT128":
+        return int
+    if kind == "DATE":
+        return datetime.date.fromisoformat
+    if kind.startswith("TIMESTAMP"):
+        return datetime.datetime.fromisoformat
+    return None
+
+
+def _typed(rows: list[list[Any]], column_types: Sequence[str]) -> list[list[Any]]:
+    """Parse the string-encoded scalar columns (see :class:`QueryResult`)."""
+    parsers = [(i, p) for i, t in enumerate(column_types) if (p := _parser(str(t)))]
+    for row in rows:
+        for i, parse in parsers:
+            value = row[i] if i < len(row) else None
+            if isinstance(value, str):
+                with contextlib.suppress(ValueError):  # else leave what the server sent
+                    row[i] = parse(value)
+    return rows

@@ -20,7 +20,7 @@ class NodeLabelSchema(APIModel):
     """A node label: its primary key, properties and number of nodes."""
 
     label: str
-    primary_key: str | None = None
+    primary_key: GraphProperty | None = None
     properties: list[GraphProperty] = Field(default_factory=list)
     count: int | None = None
 
@@ -50,7 +50,12 @@ class GraphSchema(APIModel):
     relationship_types: list[RelationshipTypeSchema] = Field(default_factory=list)
 
     def label(self, name: str) -> NodeLabelSchema:
-        """The node label called ``name`` (KeyError naming the known labels otherwise)."""
+        """The node label called ``name`` (KeyError naming the known labels otherwise).
+
+        Example:
+            >>> conn.schema().label("Customer").count
+            1000
+        """
         for node in self.node_labels:
             if node.label == name:
                 return node

@@ -44,5 +44,6 @@ class LockStatus(APIModel):
     locked: bool
     holder_id: str | None = None
     holder_name: str | None = None
+    holder_username: str | None = None
     algorithm: str | None = None
     locked_at: datetime | None = None

@@ -56,7 +56,7 @@ def reconciliation(platform: Platform) -> dict[str, Any]:
             )
         ).all()
         for instance in rows:
-            if platform.runtime.alive(instance) or platform.runtime.was_stopped(instance.id):
+            if platform.runtime.alive(instance) or platform.runtime.was_stopped(instance):
                 continue
             pid = int(instance.pid or 0)
             tail = platform.runtime.log_tail(instance, lines=5)

@@ -60,9 +60,10 @@ class InstanceRuntime(abc.ABC):
         del instance, lines
         return ""
 
-    def was_stopped(self, instance_id: int) -> bool:
-        """Whether :meth:`stop` was called for this instance (the monitor leaves it alone)."""
-        del instance_id
+    def was_stopped(self, instance: db.Instance) -> bool:
+        """Whether :meth:`stop` stopped this instance's process (the monitor and
+        reconciliation leave it to whoever is terminating it)."""
+        del instance
         return False
 
     def close(self) -> None:  # noqa: B027  # optional hook, not abstract

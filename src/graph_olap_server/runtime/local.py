@@ -89,7 +89,7 @@ class LocalProcessRuntime(InstanceRuntime):
         self.settings = settings
         self._lock = threading.Lock()
         self._procs: dict[int, _Process] = {}
-        self._stopped: set[int] = set()
+        self._stopped: dict[int, int | None] = {}  # instance id -> pid it had
         self._engine: str | None = None
         self._client = WrapperClient()
 
@@ -161,14 +161,14 @@ class LocalProcessRuntime(InstanceRuntime):
         pid = int(output)
         with self._lock:
             self._procs[instance.id] = _Process(pid, port, instance.wrapper_token)
-            self._stopped.discard(instance.id)
+            self._stopped.pop(instance.id, None)
         log.info("instance %s: wrapper started, pid %s, port %s", instance.id, pid, port)
         return pid
 
     def stop(self, instance: db.Instance) -> None:
         with self._lock:
             proc = self._procs.pop(instance.id, None)
-            self._stopped.add(instance.id)
+            self._stopped[instance.id] = proc.pid if proc else instance.pid
         if proc is None or not self._pid_alive(proc.pid):
             return
         self._signal(proc.pid, signal.SIGTERM)
@@ -225,7 +225,7 @@ class LocalProcessRuntime(InstanceRuntime):
             self._procs[instance.id] = _Process(
                 instance.pid, instance.port, instance.wrapper_token or ""
             )
-            self._stopped.discard(instance.id)
+            self._stopped.pop(instance.id, None)
         log.info("instance %s: adopted its wrapper (pid %s)", instance.id, instance.pid)
         return True
 
@@ -253,9 +253,9 @@ class LocalProcessRuntime(InstanceRuntime):
             return ""
         return "\n".join(text.strip().splitlines()[-lines:])
 
-    def was_stopped(self, instance_id: int) -> bool:
+    def was_stopped(self, instance: db.Instance) -> bool:
         with self._lock:
-            return instance_id in self._stopped
+            return instance.id in self._stopped and self._stopped[instance.id] == instance.pid
 
     def managed(self) -> dict[int, int]:
         """``{instance_id: pid}`` of the processes this runtime manages."""

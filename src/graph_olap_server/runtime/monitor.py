@@ -27,7 +27,7 @@ from sqlalchemy import select, update
 
 from graph_olap_server import db
 from graph_olap_server.export import MANIFEST, snapshot_folder
-from graph_olap_server.instance_lifecycle import terminate_instance
+from graph_olap_server.instance_lifecycle import ENDED_STATUSES, terminate_instance
 from graph_olap_server.runtime.base import InstanceRuntimeError
 from graph_olap_server.runtime.wrapper_client import WrapperClient
 
@@ -107,7 +107,7 @@ class InstanceMonitor:
         for instance, snapshot in rows:
             if self._stopping:
                 return
-            if self.runtime.was_stopped(instance.id):
+            if instance.pid is not None and self.runtime.was_stopped(instance):
                 continue
             if instance.status == "waiting_for_snapshot":
                 self._promote(instance, snapshot)
@@ -127,14 +127,16 @@ class InstanceMonitor:
         return changed == 1
 
     def _fail(self, instance: db.Instance, expected: str, message: str) -> None:
+        """Stop the process and free its files (keeping the log), then record ``failed``:
+        whoever sees the status sees the cleanup done."""
+        try:
+            self.runtime.stop(instance)
+        except InstanceRuntimeError:
+            log.exception("instance %s: stopping the failed process", instance.id)
+        self.runtime.remove_files(instance, keep_log=True)
         progress = {**(instance.progress or {}), "phase": "failed", "current_step": None}
         if self._set(instance, expected, status="failed", error_message=message, progress=progress):
             log.warning("instance %s failed: %s", instance.id, message)
-            try:
-                self.runtime.stop(instance)
-            except InstanceRuntimeError:
-                log.exception("instance %s: stopping the failed process", instance.id)
-            self.runtime.remove_files(instance, keep_log=True)
 
     def _promote(self, instance: db.Instance, snapshot: db.Snapshot | None) -> None:
         if snapshot is None:
@@ -244,7 +246,23 @@ class InstanceMonitor:
                     "mapping.",
                 )
 
-    # -- restart -------------------------------------------------------------------------
+    # -- restart and shutdown ------------------------------------------------------------
+
+    def terminate_all(self, reason: str) -> int:
+        """Terminate every instance that is not ended (``settings.stop_instances_on_exit``)."""
+        with self.platform.db.session() as session:
+            ids = session.scalars(
+                select(db.Instance.id).where(db.Instance.status.not_in(ENDED_STATUSES))
+            ).all()
+        for instance_id in ids:
+            try:
+                with self.platform.db.transaction() as session:
+                    instance = session.get(db.Instance, instance_id)
+                    if instance is not None and instance.status not in ENDED_STATUSES:
+                        terminate_instance(self.platform, instance, reason=reason)
+            except InstanceRuntimeError:
+                log.exception("instance %s could not be stopped at exit", instance_id)
+        return len(ids)
 
     def adopt_after_restart(self) -> dict[str, int]:
         """Keep the live wrappers of ``starting``/``running`` instances; fail the others;

@@ -52,6 +52,8 @@ def instance_progress(instance: db.Instance, snapshot: db.Snapshot | None) -> di
         current = export.get("current_step")
     else:
         phase = str(stored.get("phase") or _LOAD_PHASE.get(instance.status, instance.status))
+        if phase == "waiting_for_snapshot":  # promoted, not launched yet
+            phase = "pod_scheduled"
         if instance.status in ("stopping", "terminated"):
             phase = instance.status
         elif instance.status == "running":

@@ -40,6 +40,10 @@ SORTABLE = {
 }
 
 
+_PHASE_OF = {"pending": "queued", "creating": "exporting", "ready": "ready", "failed": "failed"}
+"""Phase of a snapshot that has no progress document (made before there was one)."""
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
@@ -235,7 +239,8 @@ def set_snapshot_lifecycle(
 @router.get("/{snapshot_id}/progress", summary="Export progress of a snapshot")
 def snapshot_progress(snapshot_id: int, session: DbSession, _user: CurrentUser) -> dict[str, Any]:
     s = load_snapshot(session, snapshot_id)
-    return ok(public_progress(s.id, s.status, s.progress or {}, s.error_message))
+    progress = s.progress or {"phase": _PHASE_OF.get(s.status, "queued")}
+    return ok(public_progress(s.id, s.status, progress, s.error_message))
 
 
 @router.post("/{snapshot_id}/retry", summary="Export a failed snapshot again")

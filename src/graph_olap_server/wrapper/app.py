@@ -1,0 +1,296 @@
+"""``create_wrapper_app(config)``: the HTTP API of one instance (no module-level state).
+
+The app answers at once; the snapshot loads in a background thread (see
+:mod:`.loader`). Endpoints follow docs/design-instances.md: ``/health``, ``/ready``,
+``/progress`` and ``PUT /threads`` (``X-Wrapper-Token``), ``/schema``, ``POST /query``
+(JSON, or an Arrow IPC stream with ``Accept: application/vnd.apache.arrow.stream``) and
+``/lock`` (the caller's credentials, checked by the :class:`~.auth.Authorizer`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hmac
+import json
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import Response, StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from graph_olap_server.errors import APIError, install_error_handlers
+from graph_olap_server.wrapper.auth import (
+    ActivityReporter,
+    Authorizer,
+    Caller,
+    ControlPlaneAuthorizer,
+    StaticAuthorizer,
+)
+from graph_olap_server.wrapper.config import WrapperConfig
+from graph_olap_server.wrapper.cypher import count_statements, find_write_clause
+from graph_olap_server.wrapper.engine import EmbeddedEngine, GraphEngine, QueryError, QueryTimeout
+from graph_olap_server.wrapper.loader import Loader, LoadState
+from graph_olap_server.wrapper.values import (
+    ARROW_STREAM,
+    arrow_stream_chunks,
+    json_body,
+    table_rows,
+)
+
+__all__ = ["WrapperContext", "create_wrapper_app"]
+
+log = logging.getLogger("graph_olap_server.wrapper")
+
+WRITE_MESSAGE = (
+    "This query writes to the graph (CREATE/MERGE/SET/DELETE); "
+    "pass write=True to conn.query(...) if you mean it"
+)
+
+
+class QueryBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    query: str = Field(min_length=1, max_length=1_000_000)
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    timeout_ms: int | None = Field(default=None, ge=1)
+    write: bool = False
+
+
+class ThreadsBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    threads: int = Field(ge=1, le=1024)
+
+
+@dataclasses.dataclass
+class WrapperContext:
+    """Everything the routes share, kept on ``app.state.wrapper``."""
+
+    config: WrapperConfig
+    engine: GraphEngine
+    state: LoadState
+    loader: Loader
+    authorizer: Authorizer
+    activity: ActivityReporter
+
+
+def _default_authorizer(config: WrapperConfig) -> Authorizer:
+    if config.trusted_users is not None:
+        log.warning("GRAPH_OLAP_WRAPPER_TRUST is set: trusting X-Username (dev/test only)")
+        return StaticAuthorizer(config.trusted_users)
+    if not config.control_plane:
+        raise ValueError("--control-plane is required unless GRAPH_OLAP_WRAPPER_TRUST is set")
+    return ControlPlaneAuthorizer(config.control_plane, config.instance_id)
+
+
+def _ctx(request: Request) -> WrapperContext:
+    ctx: WrapperContext = request.app.state.wrapper
+    return ctx
+
+
+def _internal(request: Request) -> WrapperContext:
+    """The context, if the request carries the right ``X-Wrapper-Token``."""
+    ctx = _ctx(request)
+    given = request.headers.get("x-wrapper-token", "")
+    if not ctx.config.token or not hmac.compare_digest(given, ctx.config.token):
+        raise APIError(401, "UNAUTHORIZED", "This endpoint needs the instance's X-Wrapper-Token.")
+    return ctx
+
+
+def _caller(request: Request) -> tuple[WrapperContext, Caller]:
+    ctx = _ctx(request)
+    caller = ctx.authorizer.check(request.headers)
+    ctx.activity.touch()
+    return ctx, caller
+
+
+def _require_ready(ctx: WrapperContext) -> None:
+    state = ctx.state
+    if state.ready:
+        return
+    if state.failed:
+        message = f"The instance failed to load: {state.error_message}"
+    else:
+        message = f"The instance is still loading (phase {state.phase}); try again shortly."
+    raise APIError(503, "NOT_READY", message, {"phase": state.phase}, {"Retry-After": "2"})
+
+
+def create_wrapper_app(
+    config: WrapperConfig,
+    *,
+    authorizer: Authorizer | None = None,
+    engine: GraphEngine | None = None,
+) -> FastAPI:
+    """The wrapper app for ``config``; loading starts when the app starts (lifespan).
+
+    Example:
+        >>> app = create_wrapper_app(config, authorizer=StaticAuthorizer({"alice"}))
+        >>> # uvicorn.run(app, host="127.0.0.1", port=config.port)
+    """
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        graph = engine or EmbeddedEngine(
+            config.engine,
+            max_connections=config.max_connections,
+            buffer_pool_bytes=config.buffer_pool_mb << 20,
+        )
+        state = LoadState()
+        loader = Loader(graph, config.snapshot_dir, config.db_path, config.threads, state)
+        app.state.wrapper = WrapperContext(
+            config=config,
+            engine=graph,
+            state=state,
+            loader=loader,
+            authorizer=authorizer or _default_authorizer(config),
+            activity=ActivityReporter(config.control_plane, config.instance_id, config.token),
+        )
+        loader.start()
+        try:
+            yield
+        finally:
+            app.state.wrapper.activity.close()
+            loader.join(0.1)
+            if state.ready or state.failed:
+                graph.close()
+
+    app = FastAPI(
+        title=f"Graph OLAP instance {config.instance_id}",
+        description="One graph instance: Cypher queries over a loaded snapshot.",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+
+    @app.get("/health")
+    async def health(request: Request) -> dict[str, Any]:
+        state = _ctx(request).state
+        status = "healthy" if state.ready else "failed" if state.failed else "loading"
+        return {
+            "status": status,
+            "instance_id": config.instance_id,
+            "phase": state.phase,
+            "engine": config.engine,
+            "error": state.error_message,
+        }
+
+    @app.get("/ready")
+    async def ready(request: Request) -> dict[str, Any]:
+        _require_ready(_ctx(request))
+        return {"status": "ready"}
+
+    @app.get("/progress")
+    async def progress(request: Request) -> dict[str, Any]:
+        return _internal(request).state.snapshot()
+
+    @app.put("/threads")
+    def threads(body: ThreadsBody, request: Request) -> dict[str, Any]:
+        ctx = _internal(request)
+        ctx.engine.set_threads(body.threads)
+        log.info("threads per query set to %s", body.threads)
+        return {"threads": body.threads}
+
+    @app.get("/lock")
+    def lock(request: Request) -> dict[str, Any]:
+        _caller(request)
+        return {
+            "locked": False,
+            "holder_id": None,
+            "holder_username": None,
+            "algorithm": None,
+            "locked_at": None,
+        }
+
+    @app.get("/schema")
+    def schema(request: Request) -> Response:
+        ctx, _ = _caller(request)
+        _require_ready(ctx)
+        manifest = ctx.loader.manifest
+        assert manifest is not None
+        counts = ctx.engine.counts(manifest)
+
+        def props(items: Any) -> list[dict[str, str]]:
+            return [{"name": p.name, "type": p.type} for p in items]
+
+        body = {
+            "node_labels": [
+                {
+                    "label": n.label,
+                    "primary_key": {"name": n.primary_key.name, "type": n.primary_key.type},
+                    "properties": props(n.properties),
+                    "count": counts.get(n.label, 0),
+                }
+                for n in manifest.nodes
+            ],
+            "relationship_types": [
+                {
+                    "type": e.type,
+                    "from": e.from_node,
+                    "to": e.to_node,
+                    "properties": props(e.properties),
+                    "count": counts.get(e.type, 0),
+                }
+                for e in manifest.edges
+            ],
+        }
+        return Response(json_body(body), media_type="application/json")
+
+    @app.post("/query")
+    def query(body: QueryBody, request: Request) -> Response:
+        ctx, _ = _caller(request)
+        _require_ready(ctx)
+        return _run_query(ctx, body, arrow=ARROW_STREAM in request.headers.get("accept", ""))
+
+    return app
+
+
+def _run_query(ctx: WrapperContext, body: QueryBody, *, arrow: bool) -> Response:
+    config = ctx.config
+    statements = count_statements(body.query)
+    if statements != 1:
+        problem = "is empty" if statements == 0 else f"holds {statements} statements"
+        raise APIError(
+            400,
+            "QUERY_ERROR",
+            f"The query {problem}; send exactly one Cypher statement per query.",
+            {"query": body.query},
+        )
+    if not body.write:
+        clause = find_write_clause(body.query)
+        if clause is not None:
+            raise APIError(403, "WRITE_NOT_ALLOWED", WRITE_MESSAGE, {"clause": clause})
+    timeout = min(body.timeout_ms or config.default_timeout_ms, config.max_timeout_ms)
+    try:
+        result = ctx.engine.query(body.query, body.parameters, timeout, write=body.write)
+    except QueryTimeout:
+        raise APIError(
+            408,
+            "QUERY_TIMEOUT",
+            f"The query ran longer than its timeout of {timeout} ms and was stopped. "
+            "Narrow it (filters, LIMIT) or pass a larger timeout_ms.",
+            {"timeout_ms": timeout, "query": body.query},
+        ) from None
+    except QueryError as err:
+        raise APIError(400, "QUERY_ERROR", str(err), {"query": body.query}) from None
+    ms = round(result.execution_time_ms)
+    if arrow:
+        types = json.dumps(dict(zip(result.columns, result.column_types, strict=True)))
+        table = result.table.replace_schema_metadata({"graph_olap.column_types": types})
+        headers = {"X-Row-Count": str(result.row_count), "X-Execution-Time-Ms": str(ms)}
+        chunks = arrow_stream_chunks(table, config.arrow_batch_rows)
+        return StreamingResponse(chunks, media_type=ARROW_STREAM, headers=headers)
+    table = result.table
+    truncated = table.num_rows > config.json_max_rows
+    if truncated:
+        table = table.slice(0, config.json_max_rows)
+    payload = {
+        "columns": result.columns,
+        "column_types": result.column_types,
+        "rows": table_rows(table),
+        "row_count": table.num_rows,
+        "execution_time_ms": ms,
+        "truncated": truncated,
+    }
+    return Response(json_body(payload), media_type="application/json")

@@ -1,0 +1,195 @@
+"""Who may use this instance, and telling the control plane that someone did.
+
+:class:`ControlPlaneAuthorizer` forwards the caller's own credentials (``X-Username``,
+``Authorization``, ``X-Internal-Api-Key``) to ``GET {control_plane}/api/instances/{id}/access``
+and caches each answer for 60 s per header set; 401/403/404 answers reach the caller with
+the control plane's own error envelope. :class:`StaticAuthorizer` trusts a fixed list of
+usernames (``GRAPH_OLAP_WRAPPER_TRUST=alice,admin``): for tests and development only, it
+checks no password or key.
+
+:class:`ActivityReporter` posts ``/api/internal/instances/{id}/activity`` (internal
+token) at most every 5 s, from a background thread; a failure is logged, never raised.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import threading
+import time
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+import httpx
+
+from graph_olap_server.errors import APIError
+
+__all__ = [
+    "AUTH_HEADERS",
+    "ActivityReporter",
+    "Authorizer",
+    "Caller",
+    "ControlPlaneAuthorizer",
+    "StaticAuthorizer",
+]
+
+log = logging.getLogger("graph_olap_server.wrapper")
+
+AUTH_HEADERS = ("x-username", "authorization", "x-internal-api-key")
+TOKEN_HEADER = "X-Wrapper-Token"
+
+
+@dataclasses.dataclass(frozen=True)
+class Caller:
+    username: str
+    role: str
+
+
+class Authorizer(Protocol):
+    """Answers who the caller is, or raises :class:`APIError` (401/403/404/503)."""
+
+    def check(self, headers: Mapping[str, str]) -> Caller: ...
+
+
+def _credentials(headers: Mapping[str, str]) -> tuple[str, ...]:
+    return tuple(headers.get(name, "") for name in AUTH_HEADERS)
+
+
+class StaticAuthorizer:
+    """Trusts ``X-Username`` when it is in ``usernames`` (dev/test only)."""
+
+    def __init__(
+        self, usernames: set[str] | frozenset[str], admins: frozenset[str] = frozenset({"admin"})
+    ):
+        self.usernames = frozenset(usernames)
+        self.admins = admins
+
+    def check(self, headers: Mapping[str, str]) -> Caller:
+        username = headers.get("x-username", "")
+        if not username:
+            raise APIError(401, "UNAUTHORIZED", "Send X-Username to use this instance.")
+        if username not in self.usernames:
+            raise APIError(
+                403, "FORBIDDEN", f"User {username} may not use this instance.", {"user": username}
+            )
+        return Caller(username, "admin" if username in self.admins else "analyst")
+
+
+class ControlPlaneAuthorizer:
+    """Asks the control plane, caching answers per credential set for ``ttl`` seconds."""
+
+    def __init__(
+        self,
+        control_plane: str,
+        instance_id: int,
+        *,
+        ttl: float = 60.0,
+        timeout: float = 10.0,
+        max_entries: int = 1024,
+    ) -> None:
+        self.url = f"{control_plane.rstrip('/')}/api/instances/{instance_id}/access"
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self._http = httpx.Client(timeout=timeout, trust_env=False)
+        self._cache: dict[tuple[str, ...], tuple[float, Caller | APIError]] = {}
+        self._lock = threading.Lock()
+
+    def check(self, headers: Mapping[str, str]) -> Caller:
+        key = _credentials(headers)
+        now = time.monotonic()
+        with self._lock:
+            hit = self._cache.get(key)
+        if hit is None or hit[0] <= now:
+            answer = self._ask(key)
+            with self._lock:
+                if len(self._cache) >= self.max_entries:
+                    self._cache = {k: v for k, v in self._cache.items() if v[0] > now}
+                    if len(self._cache) >= self.max_entries:
+                        self._cache.clear()
+                self._cache[key] = (now + self.ttl, answer)
+            hit = (now + self.ttl, answer)
+        if isinstance(hit[1], APIError):
+            raise hit[1]
+        return hit[1]
+
+    def _ask(self, key: tuple[str, ...]) -> Caller | APIError:
+        forwarded = {name: value for name, value in zip(AUTH_HEADERS, key, strict=True) if value}
+        try:
+            response = self._http.get(self.url, headers=forwarded)
+        except httpx.HTTPError as err:
+            raise APIError(
+                503,
+                "SERVICE_UNAVAILABLE",
+                "The instance cannot check your access: the control plane did not answer "
+                f"({type(err).__name__}). Try again in a moment.",
+            ) from err
+        body = _json(response)
+        if response.status_code == 200:
+            data = body.get("data", body)
+            return Caller(str(data.get("username", "")), str(data.get("role", "analyst")))
+        error = body.get("error") if isinstance(body.get("error"), dict) else {}
+        answer = APIError(
+            response.status_code if response.status_code in (401, 403, 404) else 503,
+            str(error.get("code") or "UNAUTHORIZED"),
+            str(
+                error.get("message")
+                or f"The control plane refused access ({response.status_code})."
+            ),
+            error.get("details") or {},
+        )
+        if response.status_code not in (401, 403, 404):
+            raise answer  # not a definitive answer: do not cache it
+        return answer
+
+    def close(self) -> None:
+        self._http.close()
+
+
+def _json(response: httpx.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+class ActivityReporter:
+    """Reports "someone used the instance" to the control plane, throttled and async."""
+
+    def __init__(
+        self, control_plane: str | None, instance_id: int, token: str, *, interval: float = 5.0
+    ) -> None:
+        self.url = (
+            f"{control_plane.rstrip('/')}/api/internal/instances/{instance_id}/activity"
+            if control_plane
+            else None
+        )
+        self.token = token
+        self.interval = interval
+        self._last = float("-inf")
+        self._lock = threading.Lock()
+        self._http = httpx.Client(timeout=5.0, trust_env=False) if self.url else None
+
+    def touch(self) -> None:
+        """Note one authenticated call; posts in the background if the last post is old."""
+        if self._http is None:
+            return
+        now = time.monotonic()
+        with self._lock:
+            if now - self._last < self.interval:
+                return
+            self._last = now
+        threading.Thread(target=self._post, name="graph-olap-activity", daemon=True).start()
+
+    def _post(self) -> None:
+        assert self._http is not None and self.url is not None
+        try:
+            response = self._http.post(self.url, headers={TOKEN_HEADER: self.token})
+            if response.status_code >= 300:
+                log.warning("activity report answered %s", response.status_code)
+        except httpx.HTTPError as err:
+            log.warning("activity report failed: %s", err)
+
+    def close(self) -> None:
+        if self._http is not None:
+            self._http.close()
