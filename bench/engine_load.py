@@ -71,8 +71,8 @@ VARIANTS: dict[str, Variant] = {
 DUCK_TYPES = {"DOUBLE": "DOUBLE", "FLOAT": "FLOAT", "DECIMAL(18,9)": "DECIMAL(18,9)"}
 
 
-def generate(folder: Path, n_nodes: int, n_edges: int) -> None:
-    """Write every Parquet file the variants need (skips files that exist)."""
+def generate(folder: Path, n_nodes: int, n_edges: int, variants: list[Variant]) -> None:
+    """Write the Parquet files ``variants`` need (skips files that exist)."""
     import duckdb
 
     con = duckdb.connect()
@@ -97,9 +97,10 @@ def generate(folder: Path, n_nodes: int, n_edges: int) -> None:
     jobs["nodes_INT64_DOUBLE_shuffled"] = f"{base} ORDER BY hash(id + 7)"
     jobs["nodes_INT64_DOUBLE_rd"] = base.replace(SCORE, SCORE_RD)
     folder.mkdir(parents=True, exist_ok=True)
+    needed = {path for v in variants for path in files(folder, v)}
     for name, sql in jobs.items():
         path = folder / f"{name}.parquet"
-        if not path.exists():
+        if path in needed and not path.exists():
             con.execute(f"COPY ({sql}) TO '{path}' (FORMAT parquet)")
 
 
@@ -117,6 +118,12 @@ def child(engine: str, variant: Variant, folder: Path, db_dir: Path) -> None:
     import importlib
 
     mod = importlib.import_module(engine)
+    if variant.source != "parquet":  # the engines' frame scans import these: not timed
+        import importlib.util
+
+        for name in ("pandas", "polars", "pyarrow.parquet"):
+            if importlib.util.find_spec(name.split(".")[0]) is not None:
+                importlib.import_module(name)
     node_file, edge_file = files(folder, variant)
     db = mod.Database(
         None if variant.in_memory else str(db_dir / "graph"),
@@ -252,7 +259,8 @@ def main(argv: list[str] | None = None) -> None:
     folder = opts.workdir or Path(tempfile.gettempdir()) / "graph-olap-bench"
     folder = folder / f"{opts.nodes}x{opts.edges}"
     started = time.perf_counter()
-    generate(folder, opts.nodes, opts.edges)
+    names = opts.variants.split(",")
+    generate(folder, opts.nodes, opts.edges, [VARIANTS[name] for name in names])
     print(
         f"data: {opts.nodes:,} nodes, {opts.edges:,} edges in {folder} "
         f"({time.perf_counter() - started:.1f} s)",
@@ -260,7 +268,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     engines = opts.engines.split(",")
     results = []
-    for name in opts.variants.split(","):
+    for name in names:
         for engine in engines:
             results.append(run_one(engine, name, folder, opts.step_timeout))
             print(json.dumps(results[-1]), file=sys.stderr, flush=True)

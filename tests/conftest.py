@@ -19,6 +19,7 @@ def platform_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         data_dir=tmp_path_factory.mktemp("platform"),
         internal_api_key=INTERNAL_KEY,
         job_trigger_min_interval=60.0,
+        stop_instances_on_exit=True,  # no wrapper process outlives the test session
     )
 
 

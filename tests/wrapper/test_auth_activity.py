@@ -138,7 +138,10 @@ def test_activity_is_throttled_and_carries_the_token(control_plane: FakeControlP
     while len(control_plane.activity) < before + 2 and time.monotonic() < deadline:
         time.sleep(0.02)
     assert control_plane.activity[before:] == [TOKEN, TOKEN]
-    ActivityReporter(f"http://127.0.0.1:{free_port()}", 7, TOKEN).touch()  # never raises
+    unreachable = ActivityReporter(f"http://127.0.0.1:{free_port()}", 7, TOKEN)
+    unreachable.touch()  # never raises
+    time.sleep(0.2)
+    unreachable.close()
     reporter.close()
 
 

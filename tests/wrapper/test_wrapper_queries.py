@@ -5,7 +5,9 @@ Each expected answer is computed by DuckDB from the same Parquet files.
 
 from __future__ import annotations
 
+import concurrent.futures
 import io
+import time
 from typing import Any
 
 import duckdb
@@ -212,3 +214,23 @@ def test_auth_threads_and_lock(wrapper: Wrapper) -> None:
     wrapper.http.put("/threads", json={"threads": 2}, headers={"X-Wrapper-Token": TOKEN})
     lock = wrapper.http.get("/lock").json()
     assert lock["locked"] is False and lock["holder_id"] is None
+
+
+def test_a_slow_query_blocks_neither_health_nor_other_reads(wrapper: Wrapper) -> None:
+    slow = (
+        "MATCH (a:Account), (b:Account), (c:Account) "
+        "WHERE a.kind + b.kind + c.kind = 'never' RETURN count(*)"
+    )
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        running = pool.submit(wrapper.query, slow, timeout_ms=1500)
+        time.sleep(0.2)
+        started = time.monotonic()
+        assert wrapper.http.get("/health").json()["status"] == "healthy"
+        reads = [
+            pool.submit(wrapper.rows, "MATCH (c:Customer) WHERE c.id < $n RETURN count(*)",
+                        parameters={"n": n})
+            for n in (10, 20, 30)
+        ]  # fmt: skip
+        assert [r.result() for r in reads] == [[[10]], [[20]], [[30]]]
+        assert time.monotonic() - started < 1.0
+        assert running.result().status_code == 408

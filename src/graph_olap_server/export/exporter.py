@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select, update
 
 from graph_olap_server import db
-from graph_olap_server.export.queue import requeue_snapshot
+from graph_olap_server.export.queue import changed_rows, requeue_snapshot
 from graph_olap_server.export.run import MANIFEST, Run, SnapshotExport
 
 if TYPE_CHECKING:
@@ -153,11 +153,12 @@ class Exporter:
                 run = Run(snapshot_id)
                 self._active[snapshot_id] = run
             with self.platform.db.transaction() as session:
-                claimed = session.execute(
+                claimed = changed_rows(
+                    session,
                     update(db.Snapshot)
                     .where(db.Snapshot.id == snapshot_id, db.Snapshot.status == "pending")
-                    .values(status="creating", error_message=None)
-                ).rowcount
+                    .values(status="creating", error_message=None),
+                )
             if claimed == 1:
                 return run
             with self._lock:

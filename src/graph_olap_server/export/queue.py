@@ -8,15 +8,29 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any, cast
 
 from sqlalchemy import update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from graph_olap_server import db
 from graph_olap_server.export.plan import build_plan
 from graph_olap_server.export.progress import new_progress
 
-__all__ = ["queue_snapshot", "remove_snapshot_files", "requeue_snapshot", "snapshot_folder"]
+__all__ = [
+    "changed_rows",
+    "queue_snapshot",
+    "remove_snapshot_files",
+    "requeue_snapshot",
+    "snapshot_folder",
+]
+
+
+def changed_rows(session: Session, statement: Any) -> int:
+    """Run an UPDATE/DELETE; answers how many rows it changed."""
+    result = cast("CursorResult[Any]", session.execute(statement))
+    return int(result.rowcount)
 
 
 def snapshot_folder(snapshot_dir: Path, snapshot_id: int) -> Path:

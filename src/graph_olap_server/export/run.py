@@ -28,7 +28,7 @@ from graph_olap_server.export.checks import (
 )
 from graph_olap_server.export.plan import EdgePlan, ExportPlan, NodePlan, _Definition, build_plan
 from graph_olap_server.export.progress import new_progress, set_step
-from graph_olap_server.export.queue import snapshot_folder
+from graph_olap_server.export.queue import changed_rows, snapshot_folder
 from graph_olap_server.warehouse import SqlValidationError, WarehouseError
 
 if TYPE_CHECKING:
@@ -72,11 +72,12 @@ class SnapshotExport:
             raise Cancelled
         now = db.utcnow()
         with self.platform.db.transaction() as session:
-            changed = session.execute(
+            changed = changed_rows(
+                session,
                 update(db.Snapshot)
                 .where(db.Snapshot.id == run.snapshot_id, db.Snapshot.status == "creating")
-                .values(progress=progress, updated_at=now, **values)
-            ).rowcount
+                .values(progress=progress, updated_at=now, **values),
+            )
             if changed != 1:
                 raise Cancelled
             session.execute(

@@ -117,9 +117,7 @@ def lifecycle(platform: Platform) -> dict[str, Any]:
             continue
         counts[reason] += 1
     if stuck:
-        raise RuntimeError(
-            f"instances {stuck} could not be stopped (the others were); see the log"
-        )
+        raise RuntimeError(f"instances {stuck} could not be stopped (the others were); see the log")
     return {"checked": len(rows), **counts, "terminated": counts["expired"] + counts["inactive"]}
 
 

@@ -41,6 +41,8 @@ log = logging.getLogger("graph_olap_server")
 TOKEN_ENV = "GRAPH_OLAP_WRAPPER_TOKEN"
 LOG_NAME = "wrapper.log"
 FALLBACK_ENGINE = "ryugraph"
+ADOPT_WAIT = 10.0
+"""Seconds a restarted control plane waits for a live wrapper's ``/health``."""
 
 # argv: log file, then the wrapper's command; prints the wrapper's pid
 _LAUNCHER = """\
@@ -216,18 +218,34 @@ class LocalProcessRuntime(InstanceRuntime):
         _pin(proc.pid, cores)
 
     def adopt(self, instance: db.Instance) -> bool:
-        if not instance.pid or not instance.port or not self._pid_alive(instance.pid):
+        """Keep the wrapper when its ``/health`` names this instance (waiting up to
+        ``ADOPT_WAIT`` s for a wrapper still starting its server). A live process that
+        is not adopted is killed only when its command line shows it is this instance's
+        wrapper (Linux); a pid alone is never trusted."""
+        if not instance.pid or not instance.port:
             return False
-        health = self._client.health(instance.port)
-        if health is None or str(health.get("instance_id")) != str(instance.id):
-            return False
-        with self._lock:
-            self._procs[instance.id] = _Process(
-                instance.pid, instance.port, instance.wrapper_token or ""
-            )
-            self._stopped.pop(instance.id, None)
-        log.info("instance %s: adopted its wrapper (pid %s)", instance.id, instance.pid)
-        return True
+        deadline = time.monotonic() + ADOPT_WAIT
+        while self._pid_alive(instance.pid):
+            health = self._client.health(instance.port)
+            if health is not None and str(health.get("instance_id")) == str(instance.id):
+                with self._lock:
+                    self._procs[instance.id] = _Process(
+                        instance.pid, instance.port, instance.wrapper_token or ""
+                    )
+                    self._stopped.pop(instance.id, None)
+                log.info("instance %s: adopted its wrapper (pid %s)", instance.id, instance.pid)
+                return True
+            if time.monotonic() >= deadline:
+                if _is_wrapper_of(instance.pid, instance.id):
+                    log.warning(
+                        "instance %s: its wrapper (pid %s) does not answer; killing it",
+                        instance.id,
+                        instance.pid,
+                    )
+                    self._signal(instance.pid, getattr(signal, "SIGKILL", signal.SIGTERM))
+                break
+            time.sleep(0.1)
+        return False
 
     def remove_files(self, instance: db.Instance, *, keep_log: bool = False) -> None:
         folder = self.folder(instance.id)
@@ -264,6 +282,18 @@ class LocalProcessRuntime(InstanceRuntime):
 
     def close(self) -> None:
         self._client.close()
+
+
+def _is_wrapper_of(pid: int, instance_id: int) -> bool:
+    """Linux: the command line of ``pid`` is a wrapper's for ``instance_id``."""
+    try:
+        args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    flag = b"--instance-id"
+    return flag in args and args[args.index(flag) + 1 : args.index(flag) + 2] == [
+        str(instance_id).encode()
+    ]
 
 
 def _pin(pid: int, cores: int) -> None:

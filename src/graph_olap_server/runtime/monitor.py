@@ -27,6 +27,7 @@ from sqlalchemy import select, update
 
 from graph_olap_server import db
 from graph_olap_server.export import MANIFEST, snapshot_folder
+from graph_olap_server.export.queue import changed_rows
 from graph_olap_server.instance_lifecycle import ENDED_STATUSES, terminate_instance
 from graph_olap_server.runtime.base import InstanceRuntimeError
 from graph_olap_server.runtime.wrapper_client import WrapperClient
@@ -119,11 +120,12 @@ class InstanceMonitor:
     def _set(self, instance: db.Instance, expected: str, **values: Any) -> bool:
         """Write ``values`` if the instance is still ``expected``; answers whether it was."""
         with self.platform.db.transaction() as session:
-            changed = session.execute(
+            changed = changed_rows(
+                session,
                 update(db.Instance)
                 .where(db.Instance.id == instance.id, db.Instance.status == expected)
-                .values(**values)
-            ).rowcount
+                .values(**values),
+            )
         return changed == 1
 
     def _fail(self, instance: db.Instance, expected: str, message: str) -> None:

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import dataclasses
 import hmac
-import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import Response, StreamingResponse
+from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from graph_olap_server.errors import APIError, install_error_handlers
@@ -30,33 +29,14 @@ from graph_olap_server.wrapper.auth import (
     StaticAuthorizer,
 )
 from graph_olap_server.wrapper.config import WrapperConfig
-from graph_olap_server.wrapper.cypher import count_statements, find_write_clause
-from graph_olap_server.wrapper.engine import EmbeddedEngine, GraphEngine, QueryError, QueryTimeout
+from graph_olap_server.wrapper.engine import EmbeddedEngine, GraphEngine
 from graph_olap_server.wrapper.loader import Loader, LoadState
-from graph_olap_server.wrapper.values import (
-    ARROW_STREAM,
-    arrow_stream_chunks,
-    json_body,
-    table_rows,
-)
+from graph_olap_server.wrapper.query import QueryBody, run_query
+from graph_olap_server.wrapper.values import ARROW_STREAM, json_body
 
 __all__ = ["WrapperContext", "create_wrapper_app"]
 
 log = logging.getLogger("graph_olap_server.wrapper")
-
-WRITE_MESSAGE = (
-    "This query writes to the graph (CREATE/MERGE/SET/DELETE); "
-    "pass write=True to conn.query(...) if you mean it"
-)
-
-
-class QueryBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    query: str = Field(min_length=1, max_length=1_000_000)
-    parameters: dict[str, Any] = Field(default_factory=dict)
-    timeout_ms: int | None = Field(default=None, ge=1)
-    write: bool = False
 
 
 class ThreadsBody(BaseModel):
@@ -131,6 +111,8 @@ def create_wrapper_app(
         >>> # uvicorn.run(app, host="127.0.0.1", port=config.port)
     """
 
+    checker = authorizer or _default_authorizer(config)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         graph = engine or EmbeddedEngine(
@@ -145,7 +127,7 @@ def create_wrapper_app(
             engine=graph,
             state=state,
             loader=loader,
-            authorizer=authorizer or _default_authorizer(config),
+            authorizer=checker,
             activity=ActivityReporter(config.control_plane, config.instance_id, config.token),
         )
         loader.start()
@@ -153,6 +135,9 @@ def create_wrapper_app(
             yield
         finally:
             app.state.wrapper.activity.close()
+            close = getattr(checker, "close", None)
+            if authorizer is None and close is not None:
+                close()  # ours to close; one given by the caller is the caller's
             loader.join(0.1)
             if state.ready or state.failed:
                 graph.close()
@@ -241,56 +226,7 @@ def create_wrapper_app(
     def query(body: QueryBody, request: Request) -> Response:
         ctx, _ = _caller(request)
         _require_ready(ctx)
-        return _run_query(ctx, body, arrow=ARROW_STREAM in request.headers.get("accept", ""))
+        arrow = ARROW_STREAM in request.headers.get("accept", "")
+        return run_query(ctx.engine, ctx.config, body, arrow=arrow)
 
     return app
-
-
-def _run_query(ctx: WrapperContext, body: QueryBody, *, arrow: bool) -> Response:
-    config = ctx.config
-    statements = count_statements(body.query)
-    if statements != 1:
-        problem = "is empty" if statements == 0 else f"holds {statements} statements"
-        raise APIError(
-            400,
-            "QUERY_ERROR",
-            f"The query {problem}; send exactly one Cypher statement per query.",
-            {"query": body.query},
-        )
-    if not body.write:
-        clause = find_write_clause(body.query)
-        if clause is not None:
-            raise APIError(403, "WRITE_NOT_ALLOWED", WRITE_MESSAGE, {"clause": clause})
-    timeout = min(body.timeout_ms or config.default_timeout_ms, config.max_timeout_ms)
-    try:
-        result = ctx.engine.query(body.query, body.parameters, timeout, write=body.write)
-    except QueryTimeout:
-        raise APIError(
-            408,
-            "QUERY_TIMEOUT",
-            f"The query ran longer than its timeout of {timeout} ms and was stopped. "
-            "Narrow it (filters, LIMIT) or pass a larger timeout_ms.",
-            {"timeout_ms": timeout, "query": body.query},
-        ) from None
-    except QueryError as err:
-        raise APIError(400, "QUERY_ERROR", str(err), {"query": body.query}) from None
-    ms = round(result.execution_time_ms)
-    if arrow:
-        types = json.dumps(dict(zip(result.columns, result.column_types, strict=True)))
-        table = result.table.replace_schema_metadata({"graph_olap.column_types": types})
-        headers = {"X-Row-Count": str(result.row_count), "X-Execution-Time-Ms": str(ms)}
-        chunks = arrow_stream_chunks(table, config.arrow_batch_rows)
-        return StreamingResponse(chunks, media_type=ARROW_STREAM, headers=headers)
-    table = result.table
-    truncated = table.num_rows > config.json_max_rows
-    if truncated:
-        table = table.slice(0, config.json_max_rows)
-    payload = {
-        "columns": result.columns,
-        "column_types": result.column_types,
-        "rows": table_rows(table),
-        "row_count": table.num_rows,
-        "execution_time_ms": ms,
-        "truncated": truncated,
-    }
-    return Response(json_body(payload), media_type="application/json")

@@ -124,22 +124,29 @@ class ControlPlaneAuthorizer:
                 f"({type(err).__name__}). Try again in a moment.",
             ) from err
         body = _json(response)
-        if response.status_code == 200:
+        status = response.status_code
+        if status == 200:
             data = body.get("data", body)
+            data = data if isinstance(data, dict) else {}
             return Caller(str(data.get("username", "")), str(data.get("role", "analyst")))
-        error = body.get("error") if isinstance(body.get("error"), dict) else {}
-        answer = APIError(
-            response.status_code if response.status_code in (401, 403, 404) else 503,
-            str(error.get("code") or "UNAUTHORIZED"),
+        raw = body.get("error")
+        error: dict[str, Any] = raw if isinstance(raw, dict) else {}
+        if status not in (401, 403, 404):  # not a definitive answer: not cached
+            raise APIError(
+                503,
+                "SERVICE_UNAVAILABLE",
+                f"The instance cannot check your access: the control plane answered {status}. "
+                "Try again in a moment.",
+            )
+        return APIError(
+            status,
             str(
-                error.get("message")
-                or f"The control plane refused access ({response.status_code})."
+                error.get("code")
+                or {401: "UNAUTHORIZED", 403: "FORBIDDEN"}.get(status, "NOT_FOUND")
             ),
+            str(error.get("message") or f"The control plane refused access ({status})."),
             error.get("details") or {},
         )
-        if response.status_code not in (401, 403, 404):
-            raise answer  # not a definitive answer: do not cache it
-        return answer
 
     def close(self) -> None:
         self._http.close()
@@ -187,7 +194,7 @@ class ActivityReporter:
             response = self._http.post(self.url, headers={TOKEN_HEADER: self.token})
             if response.status_code >= 300:
                 log.warning("activity report answered %s", response.status_code)
-        except httpx.HTTPError as err:
+        except Exception as err:  # HTTP errors, or the client closed at shutdown
             log.warning("activity report failed: %s", err)
 
     def close(self) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import shutil
 import threading
 import time
 from pathlib import Path
@@ -232,7 +233,8 @@ class Loader:
         if self.db_path is not None:
             self.db_path.parent.mkdir(parents=True, exist_ok=True)
             for stale in self.db_path.parent.glob(self.db_path.name + "*"):
-                stale.unlink()  # a fresh process always loads a fresh graph
+                # a fresh process always loads a fresh graph
+                shutil.rmtree(stale) if stale.is_dir() else stale.unlink()
         self.engine.open(self.db_path, self.threads)
         self.engine.create_schema(manifest)
         return None

@@ -73,9 +73,7 @@ def _matching(body: BulkDelete) -> Select[Any]:
     return query
 
 
-def _delete_one(
-    platform: Platform, session: Any, user: User, resource_type: str, row: Any
-) -> None:
+def _delete_one(platform: Platform, session: Any, user: User, resource_type: str, row: Any) -> None:
     """Delete one match: mappings only without dependants, snapshots with their files
     (only without live instances), instances after terminating them through the runtime."""
     if resource_type == "mapping":

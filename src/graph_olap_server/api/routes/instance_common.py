@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from graph_olap_server import db
@@ -66,11 +66,9 @@ def delete_snapshot_row(
             "terminated. Terminate them (client.instances.terminate(id)) and try again.",
             instance_ids=list(users),
         )
-    session.execute(db.ExportJob.__table__.delete().where(db.ExportJob.snapshot_id == snapshot.id))
+    session.execute(delete(db.ExportJob).where(db.ExportJob.snapshot_id == snapshot.id))
     session.execute(
-        db.Instance.__table__.update()
-        .where(db.Instance.snapshot_id == snapshot.id)
-        .values(snapshot_id=None)
+        update(db.Instance).where(db.Instance.snapshot_id == snapshot.id).values(snapshot_id=None)
     )
     session.delete(snapshot)
     audit(session, user, "snapshot.delete", "snapshot", snapshot.id)
