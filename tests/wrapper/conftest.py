@@ -202,3 +202,10 @@ def duck(snapshot_dir: Path) -> Iterator[duckdb.DuckDBPyConnection]:
             con.execute(f"CREATE VIEW {path.stem} AS FROM '{path}'")
     yield con
     con.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_engine_in_this_process() -> Iterator[None]:
+    """``kuzu`` and ``ryugraph`` may only live in wrapper processes, never in pytest's."""
+    yield
+    assert not {"kuzu", "ryugraph"} & set(sys.modules), "a graph engine was imported in-process"

@@ -45,8 +45,8 @@ __all__ = [
     "QueryTimeout",
 ]
 
-# Kùzu 0.11.3 loads float columns 15-40x faster than Ryugraph 25.9.2 with identical
-# results and the same Python API; see docs/engines.md for the figures.
+# Kùzu 0.11.3 loads float columns 20-90x faster than Ryugraph 25.9.2 (an O(n^2) ALP size
+# estimate in Ryugraph's COPY), with the same results and Python API: docs/engines.md.
 DEFAULT_ENGINE = "kuzu"
 ENGINES = ("kuzu", "ryugraph")
 DEFAULT_BUFFER_POOL_BYTES = 2 << 30
