@@ -154,7 +154,29 @@ def run(client: GraphOLAPClient) -> None:
         "favorites: "
         + ", ".join(f"{f.resource_type} {f.resource_name}" for f in client.favorites.list())
     )
-    print("\nDone. Next: start an instance from the mapping and query it (coming next).")
+
+    heading("Start a graph instance from the mapping")
+    instance = client.instances.create_from_mapping_and_wait(
+        mapping.id, "demo graph", progress=True, timeout=600
+    )
+    print(f"instance {instance.id} is {instance.status} at {instance.instance_url}")
+    with client.instances.connect(instance.id) as conn:
+        heading("Cypher from Python")
+        counts = conn.query_df(
+            "MATCH (c:Customer)-[:OWNS]->(a:Account) "
+            "RETURN c.city AS city, count(a) AS accounts, count(DISTINCT c) AS customers "
+            "ORDER BY accounts DESC LIMIT 5"
+        )
+        print(counts)
+        busiest = conn.query_one(
+            "MATCH (a:Account)-[t:TRANSFERRED_TO]->() RETURN a.account_id AS account, "
+            "count(t) AS transfers ORDER BY transfers DESC LIMIT 1"
+        )
+        print(f"busiest sender: {busiest}")
+        total = conn.query_scalar("MATCH (n) RETURN count(n)")
+        print(f"{total} nodes in the graph")
+    client.instances.terminate(instance.id)
+    print(f"\nDone. Instance {instance.id} terminated.")
 
 
 def main() -> int:

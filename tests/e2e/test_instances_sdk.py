@@ -191,6 +191,26 @@ def test_a_join_and_an_aggregate(
     assert by_type.execution_time_ms is not None and by_type.truncated is False
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="Kùzu 0.11.3 / Ryugraph 25.9.2 bug: an aggregate after count(DISTINCT ...) in the "
+    "same RETURN answers 0 (docs/engines.md). When this passes, an engine release fixed it.",
+)
+def test_distinct_aggregate_beside_a_plain_one(
+    conn: InstanceConnection[Any], warehouse: duckdb.DuckDBPyConnection
+) -> None:
+    result = conn.query(
+        "MATCH (c:Customer)-[:OWNS]->(a:Account) "
+        "RETURN c.city AS city, count(DISTINCT c) AS customers, count(a) AS accounts "
+        "ORDER BY city"
+    )
+    assert [tuple(r) for r in result.rows] == expect(
+        warehouse,
+        "SELECT c.city, count(DISTINCT c.customer_id), count(*) FROM bank.customers c "
+        "JOIN bank.accounts a ON a.customer_id = c.customer_id GROUP BY c.city ORDER BY c.city",
+    )
+
+
 def test_query_df_equals_query_rows(conn: InstanceConnection[Any]) -> None:
     cypher = (
         "MATCH (c:Customer)-[:OWNS]->(a:Account) RETURN c.customer_id AS customer, "
