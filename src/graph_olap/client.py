@@ -10,6 +10,7 @@ from types import TracebackType
 from typing import Any, Generic
 
 import httpx
+from typing_extensions import Self
 
 from graph_olap._core.resource import Async, M, Sync
 from graph_olap._core.waiter import ProgressCallback
@@ -54,6 +55,37 @@ class _Resources(Generic[M]):
         self.ops = OpsResource(runner)
         self.admin = AdminResource(runner)
         self.health = HealthResource(runner)
+
+    @classmethod
+    def from_env(
+        cls,
+        api_url: str | None = None,
+        api_key: str | None = None,
+        internal_api_key: str | None = None,
+        username: str | None = None,
+        **kwargs: Any,
+    ) -> Self:
+        """Create a client (sync or async) from ``GRAPH_OLAP_*`` environment variables;
+        arguments win.
+
+        With nothing set it talks to the local platform at ``http://localhost:8000``;
+        with ``GRAPH_OLAP_IN_CLUSTER_MODE=true`` to the in-cluster service.
+
+        Example:
+            >>> import os
+            >>> os.environ["GRAPH_OLAP_USERNAME"] = "alice"
+            >>> GraphOLAPClient.from_env().config.username
+            'alice'
+        """
+        settings = {k: kwargs.pop(k) for k in ("timeout", "max_retries") if k in kwargs}
+        config = Config.from_env(
+            api_url=api_url,
+            api_key=api_key,
+            internal_api_key=internal_api_key,
+            username=username,
+            **settings,
+        )
+        return cls(config=config, **kwargs)  # type: ignore[call-arg]  # the concrete clients take config=
 
     @property
     def config(self) -> Config:
@@ -154,36 +186,6 @@ class GraphOLAPClient(_Resources[Sync]):
         self._http = HTTPClient(cfg, http_client=http_client, transport=transport, **http_options)
         self._attach(self._http)
 
-    @classmethod
-    def from_env(
-        cls,
-        api_url: str | None = None,
-        api_key: str | None = None,
-        internal_api_key: str | None = None,
-        username: str | None = None,
-        **kwargs: Any,
-    ) -> GraphOLAPClient:
-        """Create a client from ``GRAPH_OLAP_*`` environment variables; arguments win.
-
-        With nothing set it talks to the local platform at ``http://localhost:8000``;
-        with ``GRAPH_OLAP_IN_CLUSTER_MODE=true`` to the in-cluster service.
-
-        Example:
-            >>> import os
-            >>> os.environ["GRAPH_OLAP_USERNAME"] = "alice"
-            >>> GraphOLAPClient.from_env().config.username
-            'alice'
-        """
-        settings = {k: kwargs.pop(k) for k in ("timeout", "max_retries") if k in kwargs}
-        config = Config.from_env(
-            api_url=api_url,
-            api_key=api_key,
-            internal_api_key=internal_api_key,
-            username=username,
-            **settings,
-        )
-        return cls(config=config, **kwargs)
-
     def quick_start(
         self,
         mapping_id: int,
@@ -267,26 +269,6 @@ class AsyncGraphOLAPClient(_Resources[Async]):
             cfg, http_client=http_client, transport=transport, **http_options
         )
         self._attach(self._http)
-
-    @classmethod
-    def from_env(
-        cls,
-        api_url: str | None = None,
-        api_key: str | None = None,
-        internal_api_key: str | None = None,
-        username: str | None = None,
-        **kwargs: Any,
-    ) -> AsyncGraphOLAPClient:
-        """Create an async client from ``GRAPH_OLAP_*`` environment variables."""
-        settings = {k: kwargs.pop(k) for k in ("timeout", "max_retries") if k in kwargs}
-        config = Config.from_env(
-            api_url=api_url,
-            api_key=api_key,
-            internal_api_key=internal_api_key,
-            username=username,
-            **settings,
-        )
-        return cls(config=config, **kwargs)
 
     async def quick_start(
         self,

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Concatenate, Generic, TypeVar, overload
 from typing_extensions import ParamSpec, Self
 
 from graph_olap import exceptions as exc
-from graph_olap._core.ops import Op
+from graph_olap._core.ops import Call, Op
 from graph_olap.models.common import PaginatedList
 
 if TYPE_CHECKING:
@@ -27,6 +27,7 @@ __all__ = [
     "Sync",
     "api_method",
     "drop_none",
+    "paged",
     "require_id",
     "require_text",
     "to_page",
@@ -125,6 +126,18 @@ def require_text(value: Any, name: str) -> str:
 def drop_none(body: dict[str, Any]) -> dict[str, Any]:
     """A JSON body without its ``None`` values (fields the caller left unset)."""
     return {k: v for k, v in body.items() if v is not None}
+
+
+def paged(
+    path: str,
+    params: dict[str, Any],
+    parse: Callable[[Any], T],
+    again: Callable[..., Any],
+) -> Op[PaginatedList[T]]:
+    """GET one page of a list; later pages come from ``again(**params, offset=...)``, the
+    public list method itself, so they are fetched sync or async like the first."""
+    body = yield Call("GET", path, params=params)
+    return to_page(body, parse, lambda offset: again(**{**params, "offset": offset}))
 
 
 def to_page(

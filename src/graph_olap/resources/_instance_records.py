@@ -6,11 +6,9 @@ creation, waiting and connecting.
 
 from __future__ import annotations
 
-from typing import Any
-
 from graph_olap import exceptions as exc
 from graph_olap._core.ops import Call, Op
-from graph_olap._core.resource import M, Resource, api_method, drop_none, require_id, to_page
+from graph_olap._core.resource import M, Resource, api_method, drop_none, paged, require_id
 from graph_olap.models.common import PaginatedList
 from graph_olap.models.instance import Instance, InstanceProgress
 
@@ -53,12 +51,7 @@ class InstanceRecords(Resource[M]):
             "offset": offset,
             "limit": limit,
         }
-        body = yield Call("GET", "/api/instances", params=params)
-
-        def fetch(next_offset: int) -> Any:
-            return self.list(**{**params, "offset": next_offset})  # type: ignore[arg-type]
-
-        return to_page(body, Instance.model_validate, fetch)
+        return (yield from paged("/api/instances", params, Instance.model_validate, self.list))
 
     @api_method
     def get(self, instance_id: int) -> Op[Instance]:

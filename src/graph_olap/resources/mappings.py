@@ -11,6 +11,7 @@ from graph_olap._core.resource import (
     M,
     Resource,
     api_method,
+    paged,
     require_id,
     require_text,
     to_page,
@@ -112,12 +113,7 @@ class MappingResource(Resource[M]):
             "offset": offset,
             "limit": limit,
         }
-        body = yield Call("GET", "/api/mappings", params=params)
-
-        def fetch(next_offset: int) -> Any:
-            return self.list(**{**params, "offset": next_offset})  # type: ignore[arg-type]
-
-        return to_page(body, Mapping.model_validate, fetch)
+        return (yield from paged("/api/mappings", params, Mapping.model_validate, self.list))
 
     @api_method
     def get(self, mapping_id: int) -> Op[Mapping]:

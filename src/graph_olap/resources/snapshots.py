@@ -7,17 +7,15 @@ platform does), creates, waits for, retries and deletes them.
 
 from __future__ import annotations
 
-from typing import Any
-
 from graph_olap._core.ops import Call, Op
 from graph_olap._core.resource import (
     M,
     Resource,
     api_method,
     drop_none,
+    paged,
     require_id,
     require_text,
-    to_page,
 )
 from graph_olap._core.waiter import ProgressCallback
 from graph_olap.models.common import PaginatedList
@@ -72,12 +70,7 @@ class SnapshotResource(Resource[M]):
             "offset": offset,
             "limit": limit,
         }
-        body = yield Call("GET", "/api/snapshots", params=params)
-
-        def fetch(next_offset: int) -> Any:
-            return self.list(**{**params, "offset": next_offset})  # type: ignore[arg-type]
-
-        return to_page(body, Snapshot.model_validate, fetch)
+        return (yield from paged("/api/snapshots", params, Snapshot.model_validate, self.list))
 
     @api_method
     def get(self, snapshot_id: int) -> Op[Snapshot]:
