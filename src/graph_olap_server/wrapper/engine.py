@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import importlib.util  # the engines' frame scans use it without importing it
+import os
 import queue
 import threading
 import time
@@ -148,7 +149,7 @@ class EmbeddedEngine:
             None if path is None else str(path), buffer_pool_size=self.buffer_pool_bytes
         )
 
-    def _borrow(self) -> Any:
+    def _borrow(self, threads: int | None = None) -> Any:
         self._slots.acquire()
         try:
             conn = self._idle.get_nowait()
@@ -157,15 +158,17 @@ class EmbeddedEngine:
             conn = self._mod.Connection(self._db)
             with self._pool_lock:
                 self._all.append(conn)
-        conn.set_max_threads_for_exec(self.threads)
+        conn.set_max_threads_for_exec(threads or self.threads)
         return conn
 
     def _give_back(self, conn: Any) -> None:
         self._idle.put(conn)
         self._slots.release()
 
-    def _execute(self, cypher: str, parameters: dict[str, Any] | None = None) -> Any:
-        conn = self._borrow()
+    def _execute(
+        self, cypher: str, parameters: dict[str, Any] | None = None, *, threads: int | None = None
+    ) -> Any:
+        conn = self._borrow(threads)
         try:
             conn.set_query_timeout(0)
             return conn.execute(cypher, parameters or {})
@@ -183,15 +186,20 @@ class EmbeddedEngine:
 
     def _copy(self, table: str, path: Path, options: str = "") -> None:
         with self._write_lock:
+            # Loading uses every core: no query runs yet, and the instance's CPU
+            # allowance (``threads``) applies to queries once it is ready.
+            load_threads = max(self.threads, os.cpu_count() or 1)
             if not _has_decimal(path):
-                self._execute(f"COPY {quote(table)} FROM '{path}'{options}")
+                self._execute(f"COPY {quote(table)} FROM '{path}'{options}", threads=load_threads)
                 return
             # DuckDB's DECIMAL Parquet columns fail in the engines' Parquet reader
             # ("Unsupported converted type"); an Arrow table of the file loads fine.
             import pyarrow.parquet as pq
 
             frame = pq.ParquetFile(path).read()
-            self._execute(f"COPY {quote(table)} FROM $frame{options}", {"frame": frame})
+            self._execute(
+                f"COPY {quote(table)} FROM $frame{options}", {"frame": frame}, threads=load_threads
+            )
 
     def load_nodes(self, node: NodeFile) -> int:
         """``COPY`` one node file; returns the label's row count afterwards."""
