@@ -46,7 +46,9 @@ def make_warehouse(path: Path, n_nodes: int, n_edges: int) -> None:
     con.close()
 
 
-def start_platform(data_dir: Path, port: int, warehouse: Path) -> subprocess.Popen[bytes]:
+def start_platform(
+    data_dir: Path, port: int, warehouse: Path | None = None
+) -> subprocess.Popen[bytes]:
     """Start the local platform on ``port``; returns once ``/health`` answers 200."""
     cmd = [
         sys.executable,
@@ -57,12 +59,11 @@ def start_platform(data_dir: Path, port: int, warehouse: Path) -> subprocess.Pop
         str(port),
         "--data-dir",
         str(data_dir),
-        "--warehouse",
-        str(warehouse),
-        "--no-sample",
         "--log-level",
         "warning",
     ]
+    if warehouse is not None:  # the user's warehouse instead of the sample one
+        cmd += ["--warehouse", str(warehouse), "--no-sample"]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

@@ -17,7 +17,6 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -29,37 +28,15 @@ import httpx
 from graph_olap import GraphOLAPClient
 from graph_olap_server.runner import free_port
 
+sys.path.insert(0, str(Path(__file__).parent))
+from _platform import start_platform, stop_platform
+
 NODE = {
     "label": "Customer",
     "sql": "SELECT customer_id, name, city FROM sample.bank.customers",
     "primary_key": {"name": "customer_id", "type": "INT64"},
     "properties": [{"name": "name"}, {"name": "city"}],
 }
-
-
-def start_server(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
-    cmd = [
-        sys.executable,
-        "-m",
-        "graph_olap_server.cli",
-        "server",
-        "--port",
-        str(port),
-        "--data-dir",
-        str(data_dir),
-        "--log-level",
-        "warning",
-    ]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    proc.kill()
-    raise SystemExit("the local platform did not start within 60 s")
 
 
 def per_call(fn: Callable[[], object], calls: int) -> float:
@@ -91,7 +68,7 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory() as tmp:
         port = free_port()
-        proc = start_server(Path(tmp), port)
+        proc = start_platform(Path(tmp), port)
         url = f"http://127.0.0.1:{port}"
         try:
             client = GraphOLAPClient(url, username="bench")
@@ -127,8 +104,7 @@ def main() -> int:
             bare.close()
             client.close()
         finally:
-            proc.terminate()
-            proc.wait(10)
+            stop_platform(proc)
     return 0
 
 
