@@ -11,6 +11,9 @@ from graph_olap._version import __version__
 from graph_olap.client import AsyncGraphOLAPClient, GraphOLAPClient
 from graph_olap.config import Config
 from graph_olap.exceptions import (
+    AlgorithmCancelledError,
+    AlgorithmFailedError,
+    AlgorithmNotFoundError,
     AlreadyExistsError,
     AuthenticationError,
     ConcurrencyLimitError,
@@ -19,6 +22,7 @@ from graph_olap.exceptions import (
     DependencyError,
     ForbiddenError,
     GraphOLAPError,
+    GraphTooLargeError,
     InstanceFailedError,
     InstanceGoneError,
     InvalidStateError,
@@ -29,6 +33,7 @@ from graph_olap.exceptions import (
     QueryTimeoutError,
     RateLimitError,
     ResourceLockedError,
+    ResultExpiredError,
     ResultShapeError,
     ServerError,
     SnapshotFailedError,
@@ -38,10 +43,15 @@ from graph_olap.exceptions import (
 )
 from graph_olap.instance import InstanceConnection, QueryResult
 from graph_olap.models import (
+    AlgorithmExecution,
+    AlgorithmInfo,
+    AlgorithmParameter,
+    AlgorithmSummary,
     EdgeDefinition,
     GraphSchema,
     Instance,
     InstanceProgress,
+    LockStatus,
     Mapping,
     MappingVersion,
     NodeDefinition,
@@ -54,6 +64,13 @@ from graph_olap.models import (
 from graph_olap.progress import ProgressEvent, ProgressReporter, TextProgress
 
 __all__ = [
+    "AlgorithmCancelledError",
+    "AlgorithmExecution",
+    "AlgorithmFailedError",
+    "AlgorithmInfo",
+    "AlgorithmNotFoundError",
+    "AlgorithmParameter",
+    "AlgorithmSummary",
     "AlreadyExistsError",
     "AsyncGraphOLAPClient",
     "AuthenticationError",
@@ -67,12 +84,14 @@ __all__ = [
     "GraphOLAPClient",
     "GraphOLAPError",
     "GraphSchema",
+    "GraphTooLargeError",
     "Instance",
     "InstanceConnection",
     "InstanceFailedError",
     "InstanceGoneError",
     "InstanceProgress",
     "InvalidStateError",
+    "LockStatus",
     "MaintenanceError",
     "Mapping",
     "MappingVersion",
@@ -89,6 +108,7 @@ __all__ = [
     "QueryTimeoutError",
     "RateLimitError",
     "ResourceLockedError",
+    "ResultExpiredError",
     "ResultShapeError",
     "ServerError",
     "Snapshot",

@@ -13,8 +13,11 @@ The tree::
     │   ├── ForbiddenError           403  (the name the ops/admin docs use)
     │   └── WriteNotAllowedError     403  WRITE_NOT_ALLOWED: a write query without write=True
     ├── NotFoundError                404
+    │   ├── AlgorithmNotFoundError   404  ALGORITHM_NOT_FOUND: no such algorithm (suggestions)
+    │   └── ResultExpiredError       410  RESULT_EXPIRED: an algorithm's result was evicted
     ├── ValidationError              400 / 422  bad input; nothing was changed
-    │   └── QueryError               400  QUERY_ERROR: the engine refused the Cypher
+    │   ├── QueryError               400  QUERY_ERROR: the engine refused the Cypher
+    │   └── GraphTooLargeError       400  GRAPH_TOO_LARGE: a NetworkX run would take too long
     ├── ConflictError                409
     │   ├── ResourceLockedError          RESOURCE_LOCKED
     │   ├── ConcurrencyLimitError        CONCURRENCY_LIMIT_EXCEEDED
@@ -30,12 +33,17 @@ The tree::
     ├── ConnectionError              the platform could not be reached
     ├── SnapshotFailedError          a snapshot ended in ``failed``
     ├── InstanceFailedError          an instance ended in ``failed``
+    ├── AlgorithmFailedError         an algorithm execution ended in ``failed``
+    ├── AlgorithmCancelledError      an algorithm execution was cancelled
     └── ResultShapeError             a result helper (``scalar()``, ``to_networkx()``) does
                                      not fit the result (also a ``ValueError``)
 
 The query errors (``QueryError``, ``QueryTimeoutError``, ``WriteNotAllowedError``) carry
 the Cypher text in ``.query``. Interrupting a wait (Ctrl-C) raises ``KeyboardInterrupt``
 with a message naming the resource, which keeps running on the platform.
+
+A 400 ``INVALID_PARAMETER`` (an algorithm's parameter, selection or orientation) is a
+``ValidationError`` whose ``details["parameter"]`` names the culprit.
 
 ``TimeoutError`` and ``ConnectionError`` also derive from the built-in exceptions of the
 same name, so ``except TimeoutError`` works with either.
@@ -47,6 +55,9 @@ import builtins
 from typing import Any
 
 __all__ = [
+    "AlgorithmCancelledError",
+    "AlgorithmFailedError",
+    "AlgorithmNotFoundError",
     "AlreadyExistsError",
     "AuthenticationError",
     "ConcurrencyLimitError",
@@ -55,6 +66,7 @@ __all__ = [
     "DependencyError",
     "ForbiddenError",
     "GraphOLAPError",
+    "GraphTooLargeError",
     "InstanceFailedError",
     "InstanceGoneError",
     "InvalidStateError",
@@ -65,6 +77,7 @@ __all__ = [
     "QueryTimeoutError",
     "RateLimitError",
     "ResourceLockedError",
+    "ResultExpiredError",
     "ResultShapeError",
     "ServerError",
     "SnapshotFailedError",
@@ -159,9 +172,38 @@ class ConflictError(GraphOLAPError):
 
 
 class ResourceLockedError(ConflictError):
-    """The instance is locked by a running algorithm (409 ``RESOURCE_LOCKED``)."""
+    """The instance is locked by a running algorithm (409 ``RESOURCE_LOCKED``).
+
+    A ``mutate`` algorithm run holds the instance's lock until it ends; another ``mutate``
+    run or a ``write=True`` query is refused meanwhile (read queries keep working).
+    ``details`` holds ``holder_username``, ``algorithm``, ``execution_id`` and
+    ``locked_at``; see ``conn.lock_status()``.
+
+    Example:
+        >>> try:
+        ...     conn.algo.pagerank(mode="mutate")
+        ... except ResourceLockedError as err:
+        ...     print(err.holder_username, err.algorithm, err.execution_id)
+        alice louvain ex-4f3a9c1b
+    """
 
     default_code = "RESOURCE_LOCKED"
+
+    @property
+    def holder_username(self) -> str | None:
+        """Who holds the lock."""
+        return _text(self.details.get("holder_username"))
+
+    @property
+    def algorithm(self) -> str | None:
+        """The algorithm holding the lock."""
+        return _text(self.details.get("algorithm"))
+
+    @property
+    def execution_id(self) -> str | None:
+        """The execution holding the lock (cancel it with
+        ``conn.algo.execution(id).cancel()`` if it is yours)."""
+        return _text(self.details.get("execution_id"))
 
 
 class ConcurrencyLimitError(ConflictError):
@@ -232,6 +274,83 @@ class InstanceFailedError(GraphOLAPError):
     """An instance ended in status ``failed``."""
 
     default_code = "INSTANCE_FAILED"
+
+
+class AlgorithmNotFoundError(NotFoundError):
+    """There is no algorithm of that name (404 ``ALGORITHM_NOT_FOUND``).
+
+    The message names the close matches; ``suggestions`` lists them.
+
+    Example:
+        >>> try:
+        ...     conn.algo.run("pagerang")
+        ... except AlgorithmNotFoundError as err:
+        ...     print(err.suggestions)
+        ['pagerank']
+    """
+
+    default_code = "ALGORITHM_NOT_FOUND"
+
+    @property
+    def suggestions(self) -> list[str]:
+        """Close matches of the name asked for (may be empty)."""
+        found = self.details.get("suggestions")
+        return [str(s) for s in found] if isinstance(found, list) else []
+
+
+class ResultExpiredError(NotFoundError):
+    """An algorithm's result is no longer kept (410 ``RESULT_EXPIRED``): the wrapper keeps
+    the newest results only. Run the algorithm again."""
+
+    default_code = "RESULT_EXPIRED"
+
+
+class GraphTooLargeError(ValidationError):
+    """A NetworkX algorithm would run too long on this graph (400 ``GRAPH_TOO_LARGE``).
+
+    ``details`` holds ``estimated_seconds``, ``nodes``, ``relationships`` and
+    ``limit_seconds``. Select fewer labels or types, use a native algorithm
+    (``conn.algo``), or pass ``force=True`` to run it anyway.
+    """
+
+    default_code = "GRAPH_TOO_LARGE"
+
+
+class _ExecutionErrorMixin:
+    """Gives execution errors ``.execution_id`` and ``.algorithm`` from their details."""
+
+    details: dict[str, Any]
+
+    @property
+    def execution_id(self) -> str | None:
+        """The execution's id (``conn.algo.execution(id)`` shows it)."""
+        return _text(self.details.get("execution_id"))
+
+    @property
+    def algorithm(self) -> str | None:
+        """The algorithm's name."""
+        return _text(self.details.get("algorithm"))
+
+
+class AlgorithmFailedError(_ExecutionErrorMixin, GraphOLAPError):
+    """An algorithm execution ended in ``failed``: the algorithm raised.
+
+    The message is the library's, after the execution's id; ``execution_id`` and
+    ``algorithm`` name the run. Nothing was written and the instance's lock is free.
+    """
+
+    default_code = "ALGORITHM_FAILED"
+
+
+class AlgorithmCancelledError(_ExecutionErrorMixin, GraphOLAPError):
+    """An algorithm execution was cancelled (``execution.cancel()``) before it finished;
+    it wrote nothing."""
+
+    default_code = "ALGORITHM_CANCELLED"
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
 
 
 class _QueryMixin:
@@ -309,6 +428,11 @@ _BY_CODE: dict[str, type[GraphOLAPError]] = {
     "QUERY_TIMEOUT": QueryTimeoutError,
     "WRITE_NOT_ALLOWED": WriteNotAllowedError,
     "RESOURCE_LOCKED": ResourceLockedError,
+    "ALGORITHM_NOT_FOUND": AlgorithmNotFoundError,
+    "INVALID_PARAMETER": ValidationError,
+    "GRAPH_TOO_LARGE": GraphTooLargeError,
+    "RESULT_EXPIRED": ResultExpiredError,
+    "ALGORITHM_FAILED": AlgorithmFailedError,
     "CONCURRENCY_LIMIT_EXCEEDED": ConcurrencyLimitError,
     "RESOURCE_HAS_DEPENDENCIES": DependencyError,
     "INVALID_STATE": InvalidStateError,

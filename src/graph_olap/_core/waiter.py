@@ -4,7 +4,9 @@
 runner for the time (``Now``) and to pause (``Sleep``), so the sync and async clients
 share it and tests drive it with a fake clock. Waits have a deadline, not an attempt
 count. Polling starts fast (0.2 s) and slows down to ``poll_interval``, so a small local
-instance is seen ready at once while a long export is not polled hard.
+instance is seen ready at once while a long export is not polled hard. A ``long_poll``
+fetch waits on the server itself (an algorithm execution's ``?wait_ms=``), so the loop
+does not pause between its polls.
 """
 
 from __future__ import annotations
@@ -57,26 +59,28 @@ class Subject:
     """The resource waited for, and the words for telling the user about it.
 
     Attributes:
-        kind: ``"Instance"`` or ``"Snapshot"``.
+        kind: ``"Instance"``, ``"Snapshot"`` or ``"Execution"``.
         id: Its id.
         activity: What it keeps doing after a timeout (``"starting"``).
         wait_again: The call that resumes the wait.
         give_up: The call that stops the resource.
         failure: The error for the failed state.
         failure_hint: A sentence after the server's error message.
+        title: How messages name it, when not ``"{kind} {id}"``.
     """
 
     kind: str
-    id: int
+    id: int | str
     activity: str
     wait_again: str
     give_up: str
     failure: type[exc.GraphOLAPError]
     failure_hint: str = ""
+    title: str = ""
 
     @property
     def label(self) -> str:
-        return f"{self.kind} {self.id}"
+        return self.title or f"{self.kind} {self.id}"
 
     def details(self, seen: Observation | None) -> dict[str, Any]:
         info: dict[str, Any] = {f"{self.kind.lower()}_id": self.id}
@@ -130,8 +134,13 @@ def wait_for(
     poll_interval: float,
     on_progress: ProgressCallback | None = None,
     reporter: ProgressReporter | None = None,
+    long_poll: bool = False,
 ) -> Op[T]:
     """Poll ``fetch`` until ``ready``; return the last value it fetched.
+
+    With ``long_poll``, ``fetch`` waits on the server until the resource is done or its
+    own window ends (it must keep that window within the deadline), and the next poll
+    follows at once; ``poll_interval`` is then unused.
 
     Raises:
         TimeoutError: The deadline passed; the message names the resource, its last
@@ -166,6 +175,8 @@ def wait_for(
                 raise subject.failed(seen)
             if now >= deadline:
                 raise subject.timed_out(seen, timeout)
+            if long_poll:
+                continue
             yield Sleep(min(delay, deadline - now))
             delay = min(poll_interval, delay * GROWTH)
     except KeyboardInterrupt as err:

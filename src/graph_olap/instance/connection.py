@@ -19,7 +19,9 @@ from graph_olap import exceptions as exc
 from graph_olap._core.ops import BinaryAnswer, Call, Op
 from graph_olap._core.resource import M, Resource, api_method, require_text
 from graph_olap.instance._guard import guarded, unwrap
+from graph_olap.instance.algorithms import AlgorithmManager
 from graph_olap.instance.arrow import ARROW_STREAM, Backend, check_backend, read_arrow_stream
+from graph_olap.instance.networkx import NetworkXManager
 from graph_olap.instance.result import QueryResult
 from graph_olap.models.graph import GraphSchema
 from graph_olap.models.instance import LockStatus
@@ -46,6 +48,8 @@ class InstanceConnection(Resource[M]):
         ...         {"city": "Lisbon"},
         ...     )
         ...     df = conn.query_df("MATCH (a:Account) RETURN a.account_type AS type")
+        ...     ranks = conn.algo.pagerank()                 # graph algorithms
+        ...     density = conn.networkx.density()            # any NetworkX function
     """
 
     def __init__(
@@ -59,6 +63,8 @@ class InstanceConnection(Resource[M]):
         self.instance_id = instance_id
         self.instance_url: str = runner.config.api_url
         self._control_plane_url = control_plane_url
+        self._algo: AlgorithmManager[M] | None = None
+        self._networkx: NetworkXManager[M] | None = None
 
     def __repr__(self) -> str:
         return f"<InstanceConnection instance {self.instance_id} at {self.instance_url}>"
@@ -221,13 +227,42 @@ class InstanceConnection(Resource[M]):
         body = yield from self._send(Call("GET", "/schema"))
         return GraphSchema.model_validate(unwrap(body))
 
+    @property
+    def algo(self) -> AlgorithmManager[M]:
+        """The instance's native graph algorithms (PageRank, Louvain, components...).
+
+        Example:
+            >>> conn.algo.pagerank().sort("pagerank", descending=True).head()
+            >>> conn.algo.wcc(mode="mutate", property="component")
+        """
+        if self._algo is None:
+            self._algo = AlgorithmManager(self)
+        return self._algo
+
+    @property
+    def networkx(self) -> NetworkXManager[M]:
+        """Any NetworkX function that takes a graph, run on the instance's graph.
+
+        Example:
+            >>> conn.networkx.density()
+            >>> conn.networkx.run("closeness_centrality", orientation="undirected")
+        """
+        if self._networkx is None:
+            self._networkx = NetworkXManager(self)
+        return self._networkx
+
     @api_method
     def lock_status(self) -> Op[LockStatus]:
         """Whether an algorithm holds the instance's lock, and which.
 
+        A ``mutate`` algorithm run holds it from start to end; meanwhile other mutate
+        runs and ``write=True`` queries are refused (``ResourceLockedError``), read
+        queries keep working.
+
         Example:
-            >>> conn.lock_status().locked
-            False
+            >>> status = conn.lock_status()
+            >>> status.locked, status.holder_username, status.algorithm, status.execution_id
+            (True, 'alice', 'louvain', 'ex-4f3a9c1b')
         """
         body = yield from self._send(Call("GET", "/lock"))
         return LockStatus.model_validate(unwrap(body))

@@ -1,5 +1,13 @@
 """Typed models of everything the platform sends and receives."""
 
+from graph_olap.models.algorithm import (
+    AlgorithmExecution,
+    AlgorithmInfo,
+    AlgorithmParameter,
+    AlgorithmProgress,
+    AlgorithmSummary,
+    ExecutionError,
+)
 from graph_olap.models.common import APIModel, Favorite, PaginatedList
 from graph_olap.models.graph import (
     GraphProperty,
@@ -43,6 +51,11 @@ from graph_olap.models.snapshot import Snapshot, SnapshotProgress
 
 __all__ = [
     "APIModel",
+    "AlgorithmExecution",
+    "AlgorithmInfo",
+    "AlgorithmParameter",
+    "AlgorithmProgress",
+    "AlgorithmSummary",
     "BulkDeleteResult",
     "CacheStats",
     "Catalog",
@@ -53,6 +66,7 @@ __all__ = [
     "ConcurrencyConfig",
     "DefinitionChange",
     "EdgeDefinition",
+    "ExecutionError",
     "ExportConfig",
     "ExportJob",
     "Favorite",

@@ -39,11 +39,24 @@ class InstanceProgress(_Progress):
 
 
 class LockStatus(APIModel):
-    """Instance lock status for algorithm execution."""
+    """Instance lock status for algorithm execution.
+
+    ``holder_id`` and ``execution_id`` are the id of the execution holding the lock (a
+    running ``mutate`` algorithm); ``holder_username`` who started it.
+    """
 
     locked: bool
     holder_id: str | None = None
     holder_name: str | None = None
     holder_username: str | None = None
     algorithm: str | None = None
+    execution_id: str | None = None
     locked_at: datetime | None = None
+
+    def __repr__(self) -> str:
+        if not self.locked:
+            return "LockStatus(unlocked)"
+        return (
+            f"LockStatus(locked by {self.holder_username} running {self.algorithm}, "
+            f"execution {self.execution_id or self.holder_id}, since {self.locked_at})"
+        )

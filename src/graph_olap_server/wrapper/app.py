@@ -4,7 +4,8 @@ The app answers at once; the snapshot loads in a background thread (see
 :mod:`.loader`). Endpoints follow docs/design-instances.md: ``/health``, ``/ready``,
 ``/progress`` and ``PUT /threads`` (``X-Wrapper-Token``), ``/schema``, ``POST /query``
 (JSON, or an Arrow IPC stream with ``Accept: application/vnd.apache.arrow.stream``) and
-``/lock`` (the caller's credentials, checked by the :class:`~.auth.Authorizer`).
+the algorithm endpoints of :mod:`.algo.routes` with ``/lock`` (the caller's credentials,
+checked by the :class:`~.auth.Authorizer`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from graph_olap_server.errors import APIError, install_error_handlers
+from graph_olap_server.wrapper.algo.executions import ExecutionManager
+from graph_olap_server.wrapper.algo.routes import install_algorithm_routes
 from graph_olap_server.wrapper.auth import (
     ActivityReporter,
     Authorizer,
@@ -31,6 +34,7 @@ from graph_olap_server.wrapper.auth import (
 from graph_olap_server.wrapper.config import WrapperConfig
 from graph_olap_server.wrapper.engine import EmbeddedEngine, GraphEngine
 from graph_olap_server.wrapper.loader import Loader, LoadState
+from graph_olap_server.wrapper.manifest import Manifest
 from graph_olap_server.wrapper.query import QueryBody, run_query
 from graph_olap_server.wrapper.values import ARROW_STREAM, json_body
 
@@ -55,6 +59,7 @@ class WrapperContext:
     loader: Loader
     authorizer: Authorizer
     activity: ActivityReporter
+    algorithms: ExecutionManager
 
 
 def _default_authorizer(config: WrapperConfig) -> Authorizer:
@@ -122,19 +127,28 @@ def create_wrapper_app(
         )
         state = LoadState()
         loader = Loader(graph, config.snapshot_dir, config.db_path, config.threads, state)
+        activity = ActivityReporter(config.control_plane, config.instance_id, config.token)
+
+        def manifest() -> Manifest:
+            assert loader.manifest is not None, "the graph is not loaded yet"
+            return loader.manifest
+
+        algorithms = ExecutionManager(graph, manifest, activity)
         app.state.wrapper = WrapperContext(
             config=config,
             engine=graph,
             state=state,
             loader=loader,
             authorizer=checker,
-            activity=ActivityReporter(config.control_plane, config.instance_id, config.token),
+            activity=activity,
+            algorithms=algorithms,
         )
         loader.start()
         try:
             yield
         finally:
-            app.state.wrapper.activity.close()
+            algorithms.close()
+            activity.close()
             close = getattr(checker, "close", None)
             if authorizer is None and close is not None:
                 close()  # ours to close; one given by the caller is the caller's
@@ -177,17 +191,6 @@ def create_wrapper_app(
         log.info("threads per query set to %s", body.threads)
         return {"threads": body.threads}
 
-    @app.get("/lock")
-    def lock(request: Request) -> dict[str, Any]:
-        _caller(request)
-        return {
-            "locked": False,
-            "holder_id": None,
-            "holder_username": None,
-            "algorithm": None,
-            "locked_at": None,
-        }
-
     @app.get("/schema")
     def schema(request: Request) -> Response:
         ctx, _ = _caller(request)
@@ -226,7 +229,21 @@ def create_wrapper_app(
     def query(body: QueryBody, request: Request) -> Response:
         ctx, _ = _caller(request)
         _require_ready(ctx)
+        if body.write:
+            ctx.algorithms.check_writable()
         arrow = ARROW_STREAM in request.headers.get("accept", "")
         return run_query(ctx.engine, ctx.config, body, arrow=arrow)
+
+    def access(request: Request) -> tuple[ExecutionManager, str]:
+        ctx, caller = _caller(request)
+        return ctx.algorithms, caller.username
+
+    def loaded_manifest(request: Request) -> Manifest:
+        ctx = _ctx(request)
+        _require_ready(ctx)
+        assert ctx.loader.manifest is not None
+        return ctx.loader.manifest
+
+    install_algorithm_routes(app, access, loaded_manifest, config.arrow_batch_rows)
 
     return app

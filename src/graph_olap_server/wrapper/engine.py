@@ -106,6 +106,12 @@ class GraphEngine(Protocol):
         write: bool = False,
     ) -> EngineResult: ...
     def counts(self, manifest: Manifest) -> dict[str, int]: ...
+    def write_node_property(
+        self, label: str, key_name: str, prop: str, ddl_type: str, frame: pa.Table
+    ) -> int: ...
+    def property_type(self, label: str, prop: str) -> str | None: ...
+    @property
+    def generation(self) -> int: ...
     def set_threads(self, threads: int) -> None: ...
     def close(self) -> None: ...
 
@@ -140,6 +146,12 @@ class EmbeddedEngine:
         self._all: list[Any] = []
         self._write_lock = threading.Lock()
         self._pool_lock = threading.Lock()
+        self._generation = 0
+
+    @property
+    def generation(self) -> int:
+        """Bumped by every write query: projections of the graph older than it are stale."""
+        return self._generation
 
     def open(self, path: Path | None, threads: int) -> None:
         """Open (create) the database at ``path`` (``None``: in memory)."""
@@ -258,6 +270,8 @@ class EmbeddedEngine:
             columns = list(result.get_column_names())
             types = list(result.get_column_data_types())
             result.close()
+            if write:
+                self._generation += 1
         except RuntimeError as err:
             message = str(err)
             if message.strip().rstrip(".") == "Interrupted":
@@ -269,6 +283,36 @@ class EmbeddedEngine:
                 lock.release()
         elapsed = (time.perf_counter() - started) * 1000
         return EngineResult(columns, types, table, elapsed)
+
+    def write_node_property(
+        self, label: str, key_name: str, prop: str, ddl_type: str, frame: pa.Table
+    ) -> int:
+        """Set node property ``prop`` of ``label`` from ``frame`` (columns ``k``: primary
+        key, ``v``: value), adding the property if missing. Returns the rows written.
+
+        One ``LOAD FROM`` scan of the Arrow frame (1M nodes in about 3 s); an ``UNWIND``
+        of a parameter list is 100x slower. The graph's topology is unchanged, so
+        :attr:`generation` stays.
+        """
+        table, key, column = quote(label), quote(key_name), quote(prop)
+        with self._write_lock:
+            self._execute(f"ALTER TABLE {table} ADD IF NOT EXISTS {column} {ddl_type}")
+            load_threads = max(self.threads, os.cpu_count() or 1)
+            self._execute(
+                f"LOAD FROM $frame MATCH (n:{table} {{{key}: k}}) SET n.{column} = v",
+                {"frame": frame},
+                threads=load_threads,
+            )
+        return int(frame.num_rows)
+
+    def property_type(self, label: str, prop: str) -> str | None:
+        """The engine type of node property ``prop`` of ``label``, or None if absent."""
+        result = self._execute(f"CALL table_info('{label}') RETURN *")
+        table = result.get_as_arrow()
+        for row in table.to_pylist():
+            if row.get("name") == prop:
+                return str(row.get("type"))
+        return None
 
     def set_threads(self, threads: int) -> None:
         """Threads each query may use from now on (``PUT /threads``)."""

@@ -1,0 +1,168 @@
+"""``conn.networkx``: any NetworkX function that takes a graph, run inside the instance.
+
+The wrapper builds a NetworkX graph from the projection and calls the function by name
+with the keyword arguments given; ``conn.networkx.<name>(...)`` is ``run(name, ...)``.
+Results keyed by node (a dict of node to value) come back as a DataFrame like the native
+algorithms'; anything else (a number, a list, a matching) as the Python value.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Callable, Mapping
+from typing import Any
+from urllib.parse import quote
+
+from graph_olap._core.ops import Call, Op
+from graph_olap._core.resource import M, api_method, require_text
+from graph_olap._core.waiter import ProgressCallback
+from graph_olap.instance._guard import unwrap
+from graph_olap.instance._requests import Labels, Mode, Orientation, resolve_parameters, run_request
+from graph_olap.instance.algorithms import info_list
+from graph_olap.instance.arrow import Backend
+from graph_olap.instance.executions import ExecutionOps
+from graph_olap.models.algorithm import AlgorithmInfo
+from graph_olap.models.common import PaginatedList
+from graph_olap.progress import ProgressReporter
+
+__all__ = ["NetworkXManager"]
+
+
+class NetworkXManager(ExecutionOps[M]):
+    """NetworkX algorithms on an instance's graph (``conn.networkx``).
+
+    Any attribute not starting with ``_`` is an algorithm: ``conn.networkx.density()`` is
+    ``conn.networkx.run("density")``; a name NetworkX does not have is refused by the
+    instance with close matches (:class:`~graph_olap.AlgorithmNotFoundError`). After
+    :meth:`list`, ``dir(conn.networkx)`` (and tab completion) shows every name.
+
+    Example:
+        >>> conn.networkx.density()
+        0.139
+        >>> conn.networkx.betweenness_centrality(k=100, seed=7)   # a DataFrame
+        >>> print(conn.networkx.describe("average_clustering"))
+    """
+
+    _names: list[str] | None = None
+
+    @api_method
+    def run(
+        self,
+        name: str,
+        /,
+        parameters: Mapping[str, Any] | None = None,
+        *,
+        node_labels: Labels = None,
+        relationship_types: Labels = None,
+        weight_property: str | None = None,
+        orientation: Orientation | None = None,
+        mode: Mode = "stream",
+        property: str | None = None,
+        force: bool = False,
+        wait: bool = True,
+        timeout: float | None = None,
+        on_progress: ProgressCallback | None = None,
+        show_progress: bool | ProgressReporter = False,
+        backend: Backend = "polars",
+        **kwargs: Any,
+    ) -> Op[Any]:
+        """Run the NetworkX function ``name`` on the graph; ``kwargs`` are its keyword
+        arguments (JSON values; nodes by primary key).
+
+        Args:
+            name: The function's name (``conn.networkx.list()``).
+            parameters: Its keyword arguments as a dict (for one named like an option).
+            node_labels, relationship_types: The selection (default: the whole graph).
+            weight_property: Numeric relationship property the graph's edges carry as
+                ``weight``.
+            orientation: ``"natural"`` (a directed graph), ``"reverse"`` or
+                ``"undirected"`` (default: what the function needs).
+            mode: ``"stream"`` returns the result; ``"mutate"`` writes a per-node result
+                into the nodes as ``property`` and returns the completed execution.
+            force: Run even when the instance estimates it would take too long.
+            wait: ``False`` returns the running :class:`AlgorithmExecution` at once.
+            timeout: Seconds to wait (default one hour).
+            on_progress, show_progress: Report the execution's phases while waiting.
+            backend: ``"polars"`` (default) or ``"pandas"`` for a DataFrame result.
+
+        Raises:
+            AlgorithmNotFoundError: NetworkX has no such function taking a graph.
+            ValidationError: An argument the function does not take, or it needs another
+                orientation (the message says which to pass).
+            GraphTooLargeError: Estimated too slow on this graph (``force=True`` runs it).
+            AlgorithmFailedError: NetworkX raised (its message).
+            TimeoutError: Still running after ``timeout``; it keeps running.
+
+        Example:
+            >>> conn.networkx.run("betweenness_centrality", k=50, seed=1)
+            >>> conn.networkx.run("is_directed_acyclic_graph", orientation="natural")
+            False
+        """
+        where = f"conn.networkx.run({name!r})"
+        body = run_request(
+            parameters=resolve_parameters(parameters, kwargs, where),
+            node_labels=node_labels,
+            relationship_types=relationship_types,
+            weight_property=weight_property,
+            orientation=orientation,
+            mode=mode,
+            property=property,
+            force=force,
+        )
+        return (
+            yield from self._start(
+                f"/networkx/{quote(require_text(name, 'name'), safe='')}",
+                body,
+                wait=wait,
+                timeout=timeout,
+                on_progress=on_progress,
+                show_progress=show_progress,
+                backend=backend,
+            )
+        )
+
+    @api_method
+    def list(self) -> Op[PaginatedList[AlgorithmInfo]]:
+        """Every NetworkX function the instance can run (those taking a graph).
+
+        Example:
+            >>> len(conn.networkx.list())
+            400
+            >>> [a.name for a in conn.networkx.list() if "centrality" in a.name]
+        """
+        infos = info_list((yield from self._send(Call("GET", "/networkx"))))
+        self._names = sorted(info.name for info in infos)
+        return infos
+
+    @api_method
+    def describe(self, name: str) -> Op[AlgorithmInfo]:
+        """One function: its parameters, signature and full NetworkX documentation.
+
+        Raises:
+            AlgorithmNotFoundError: No such function (``suggestions`` lists close names).
+
+        Example:
+            >>> print(conn.networkx.describe("pagerank").documentation)
+        """
+        path = f"/networkx/{quote(require_text(name, 'name'), safe='')}"
+        return AlgorithmInfo.model_validate(unwrap((yield from self._send(Call("GET", path)))))
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        if name.startswith("_"):  # Python's and IPython's probes are never remote calls
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        run = self.run
+
+        def algorithm(**kwargs: Any) -> Any:
+            return run(name, **kwargs)
+
+        algorithm.__name__ = name
+        algorithm.__qualname__ = f"{type(self).__name__}.{name}"
+        algorithm.__doc__ = (
+            f"Run networkx.{name} on the instance's graph: the same as "
+            f"conn.networkx.run({name!r}, **kwargs). Its arguments and documentation: "
+            f"conn.networkx.describe({name!r})."
+        )
+        return algorithm
+
+    def __dir__(self) -> builtins.list[str]:
+        return sorted({*super().__dir__(), *(self._names or ())})

@@ -1,0 +1,321 @@
+"""Graph algorithms on an instance: their descriptions and their executions.
+
+An :class:`AlgorithmExecution` is also a handle: got from ``conn.algo`` or
+``conn.networkx``, its :meth:`~AlgorithmExecution.wait`, :meth:`~AlgorithmExecution.result`,
+:meth:`~AlgorithmExecution.cancel` and :meth:`~AlgorithmExecution.refresh` call the
+instance (and return awaitables on the async client).
+"""
+
+from __future__ import annotations
+
+import builtins
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ConfigDict, Field, PrivateAttr
+
+from graph_olap import exceptions as exc
+from graph_olap.models.common import APIModel
+
+if TYPE_CHECKING:
+    from graph_olap._core.waiter import ProgressCallback
+    from graph_olap.progress import ProgressReporter
+
+__all__ = [
+    "FINAL_STATUSES",
+    "AlgorithmExecution",
+    "AlgorithmInfo",
+    "AlgorithmParameter",
+    "AlgorithmProgress",
+    "AlgorithmSummary",
+    "ExecutionError",
+]
+
+FINAL_STATUSES = frozenset({"completed", "failed", "cancelled"})
+"""Statuses an execution never leaves."""
+
+
+class AlgorithmParameter(APIModel):
+    """One parameter of an algorithm: its type, default, range or choices."""
+
+    name: str
+    type: str = "any"
+    default: Any = None
+    required: bool = False
+    description: str = ""
+    choices: list[Any] | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+
+    def __repr__(self) -> str:
+        bounds = ""
+        if self.minimum is not None or self.maximum is not None:
+            low = "" if self.minimum is None else f"{self.minimum:g}"
+            high = "" if self.maximum is None else f"{self.maximum:g}"
+            bounds = f" in [{low}, {high}]"
+        choices = f" one of {self.choices}" if self.choices else ""
+        value = "required" if self.required else f"default {self.default!r}"
+        return f"<AlgorithmParameter {self.name}: {self.type}{bounds}{choices}, {value}>"
+
+
+class AlgorithmInfo(APIModel):
+    """What an algorithm does, takes and returns (``conn.algo.describe(name)``).
+
+    Attributes:
+        name: The name to run it by (``pagerank``, ``betweenness_centrality``).
+        kind: ``"native"`` (``conn.algo``) or ``"networkx"`` (``conn.networkx``).
+        parameters: Its parameters (NetworkX: the function's keyword arguments).
+        modes: ``"stream"`` (return results) and/or ``"mutate"`` (write a node property).
+        result_columns: The columns of its stream result after the node keys.
+        default_property: The node property ``mutate`` writes unless told otherwise.
+        default_orientation: The orientation used unless told otherwise.
+        orientations: The orientations it accepts.
+        weighted: Whether it uses ``weight_property``.
+        signature: The NetworkX function's signature.
+        documentation: The NetworkX function's docstring (``describe`` only).
+
+    Example:
+        >>> info = conn.algo.describe("pagerank")
+        >>> [p.name for p in info.parameters]
+        ['damping_factor', 'max_iterations', 'tolerance']
+    """
+
+    name: str
+    kind: str = "native"
+    title: str = ""
+    description: str = ""
+    parameters: list[AlgorithmParameter] = Field(default_factory=list)
+    modes: list[str] = Field(default_factory=lambda: ["stream", "mutate"])
+    result_columns: list[str] = Field(default_factory=list)
+    default_property: str | None = None
+    default_orientation: str | None = None
+    orientations: list[str] = Field(default_factory=list)
+    weighted: bool = False
+    signature: str | None = None
+    documentation: str | None = None
+
+    def parameter(self, name: str) -> AlgorithmParameter:
+        """The parameter called ``name``.
+
+        Raises:
+            KeyError: It has no such parameter.
+        """
+        for param in self.parameters:
+            if param.name == name:
+                return param
+        raise KeyError(name)
+
+    def __repr__(self) -> str:
+        params = ", ".join(p.name for p in self.parameters)
+        return f"<AlgorithmInfo {self.kind} {self.name}({params}) modes={self.modes}>"
+
+    def __str__(self) -> str:
+        lines = [f"{self.name} ({self.kind}): {self.title or self.description}".rstrip(": ")]
+        if self.signature:
+            lines.append(f"  {self.signature}")
+        for p in self.parameters:
+            value = "required" if p.required else f"default {p.default!r}"
+            text = f" - {p.description}" if p.description else ""
+            lines.append(f"  {p.name}: {p.type}, {value}{text}")
+        if self.documentation:
+            lines.extend(["", self.documentation])
+        return "\n".join(lines)
+
+
+class AlgorithmProgress(APIModel):
+    """Where a running execution is: its phase and the phase's steps."""
+
+    phase: str = ""
+    completed_steps: int = 0
+    total_steps: int = 0
+    message: str | None = None
+
+
+class AlgorithmSummary(APIModel):
+    """The figures of a finished execution.
+
+    ``nodes``, ``relationships`` (of the projection), ``result_rows``, ``nodes_written``
+    (mutate) and the algorithm's own figures (``iterations``, ``components``,
+    ``modularity``...), which read as attributes or items.
+
+    Example:
+        >>> execution.summary.nodes_written, execution.summary["modularity"]
+        (77, 0.556)
+    """
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+    nodes: int | None = None
+    relationships: int | None = None
+    result_rows: int | None = None
+    nodes_written: int | None = None
+    iterations: int | None = None
+
+    def __getitem__(self, key: str) -> Any:
+        extra = self.model_extra or {}
+        if key in extra:
+            return extra[key]
+        return super().__getitem__(key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """Dict-style access to any figure."""
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
+    def as_dict(self) -> dict[str, Any]:
+        """Every figure the server sent (unset standard ones left out)."""
+        return {k: v for k, v in self.model_dump().items() if v is not None}
+
+    def __repr__(self) -> str:
+        figures = ", ".join(f"{k}={v!r}" for k, v in self.as_dict().items())
+        return f"AlgorithmSummary({figures})"
+
+
+class ExecutionError(APIModel):
+    """Why an execution failed: the code and the library's message."""
+
+    code: str = "ALGORITHM_FAILED"
+    message: str = ""
+
+
+class AlgorithmExecution(APIModel):
+    """One run of an algorithm on an instance, and a handle to it.
+
+    Status goes ``queued -> running -> completed | failed | cancelled``; ``phase``
+    ``queued -> projecting -> computing -> writing -> done``.
+
+    Example:
+        >>> run = conn.algo.louvain(wait=False)
+        >>> run.status
+        'running'
+        >>> run.wait(timeout=600)          # the same execution, completed
+        >>> df = run.result()              # the community of each node
+    """
+
+    id: str
+    algorithm: str
+    kind: str = "native"
+    mode: str = "stream"
+    status: str
+    phase: str | None = None
+    progress: AlgorithmProgress | None = None
+    username: str | None = None
+    node_labels: list[str] | None = None
+    relationship_types: list[str] | None = None
+    weight_property: str | None = None
+    orientation: str | None = None
+    property: str | None = None
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    duration_ms: float | None = None
+    summary: AlgorithmSummary = Field(default_factory=AlgorithmSummary)
+    result_kind: str | None = None
+    error: ExecutionError | None = None
+
+    _manager: Any = PrivateAttr(default=None)
+
+    @builtins.property
+    def is_finished(self) -> bool:
+        """Whether it ended (completed, failed or cancelled)."""
+        return self.status in FINAL_STATUSES
+
+    @builtins.property
+    def succeeded(self) -> bool:
+        """Whether it completed."""
+        return self.status == "completed"
+
+    def __repr__(self) -> str:
+        phase = f", phase {self.phase}" if self.phase and not self.is_finished else ""
+        took = f", {self.duration_ms:g} ms" if self.duration_ms is not None else ""
+        error = f", error {self.error.message!r}" if self.error else ""
+        return (
+            f"<AlgorithmExecution {self.id} {self.kind} {self.algorithm} ({self.mode}) "
+            f"{self.status}{phase}{took}{error}>"
+        )
+
+    # -- the handle ----------------------------------------------------------------
+
+    def wait(
+        self,
+        timeout: float | None = None,
+        *,
+        on_progress: ProgressCallback | None = None,
+        show_progress: bool | ProgressReporter = False,
+    ) -> Any:
+        """Wait until it ends; return it, completed (awaitable on the async client).
+
+        This execution is updated in place too.
+
+        Args:
+            timeout: Seconds to wait (default one hour).
+            on_progress: Called as ``on_progress(phase, completed_steps, total_steps)``.
+            show_progress: ``True`` for a line of text on stderr, or a
+                :class:`~graph_olap.ProgressReporter`.
+
+        Raises:
+            AlgorithmFailedError: The algorithm failed (the library's message).
+            AlgorithmCancelledError: It was cancelled.
+            TimeoutError: Still running after ``timeout``; it keeps running.
+
+        Example:
+            >>> run = conn.algo.pagerank(wait=False)
+            >>> run.wait(timeout=60).summary.iterations
+            31
+        """
+        return self._handle()._wait_execution(
+            self, timeout, on_progress=on_progress, show_progress=show_progress
+        )
+
+    def result(self, backend: str = "polars") -> Any:
+        """Its result: a DataFrame for a ``stream`` table, the Python value for a value
+        result, and the execution itself (with ``summary.nodes_written``) for ``mutate``.
+
+        Raises:
+            InvalidStateError: It has not finished yet (call :meth:`wait` first).
+            AlgorithmFailedError / AlgorithmCancelledError: It did not complete.
+            ResultExpiredError: The wrapper no longer keeps it; run the algorithm again.
+
+        Example:
+            >>> df = conn.algo.execution("ex-4f3a9c1b").result(backend="pandas")
+        """
+        return self._handle()._execution_result(self, backend)
+
+    def cancel(self) -> Any:
+        """Cancel it (a no-op once it has ended); return it, updated. A cancelled
+        execution writes nothing and frees the instance's lock.
+
+        Example:
+            >>> conn.algo.execution("ex-4f3a9c1b").cancel().status
+            'cancelled'
+        """
+        return self._handle()._cancel_execution(self)
+
+    def refresh(self) -> Any:
+        """Fetch its current state into this object; return it.
+
+        Example:
+            >>> run.refresh().progress
+            AlgorithmProgress(phase='computing', completed_steps=0, total_steps=1, ...)
+        """
+        return self._handle()._refresh_execution(self)
+
+    def _handle(self) -> Any:
+        if self._manager is None:
+            raise exc.GraphOLAPError(
+                f"Execution {self.id} is not attached to a connection. Get it with "
+                f"conn.algo.execution({self.id!r}) to wait for it, fetch or cancel it."
+            )
+        return self._manager
+
+    def _bind(self, manager: Any) -> AlgorithmExecution:
+        self._manager = manager
+        return self
+
+    def _update(self, other: AlgorithmExecution) -> AlgorithmExecution:
+        """Take ``other``'s state (a newer view of the same execution); return self."""
+        for name in type(self).model_fields:
+            setattr(self, name, getattr(other, name))
+        return self

@@ -1,0 +1,185 @@
+"""Projections: reading a selection out of the engine, and the cache that keeps them.
+
+The pieces (docs/design-algorithms.md, "Where algorithms run, and on what"):
+
+- :func:`select` (``selection.py``): labels, relationship types and weight of a run;
+- :class:`Projection` (``dense_graph.py``): the dense arrays, library graphs and keys;
+- :func:`build_projection`: one engine query per label and per (type, label pair);
+- :class:`ProjectionCache`: the newest few projections, per selection and engine
+  generation, each built once even when two executions ask for it together.
+
+All of them are importable from this module.
+"""
+
+from __future__ import annotations
+
+import collections
+import threading
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from graph_olap_server.wrapper.algo.base import Progress
+from graph_olap_server.wrapper.algo.dense_graph import LabelBlock, Projection
+from graph_olap_server.wrapper.algo.selection import Selection, is_numeric_type, select
+from graph_olap_server.wrapper.manifest import Manifest, ddl_type, quote
+
+__all__ = [
+    "LabelBlock",
+    "Projection",
+    "ProjectionCache",
+    "Selection",
+    "build_projection",
+    "is_numeric_type",
+    "select",
+]
+
+
+def _offsets(column: pa.ChunkedArray) -> np.ndarray:
+    return np.asarray(column.to_numpy(), dtype=np.int64)
+
+
+def _keys_by_offset(keys: pa.ChunkedArray, offsets: np.ndarray) -> tuple[pa.Array, int]:
+    """``keys`` placed at their offsets (null at holes); and the block size."""
+    size = int(offsets.max()) + 1 if len(offsets) else 0
+    flat = keys.combine_chunks() if isinstance(keys, pa.ChunkedArray) else keys
+    if len(offsets) == size and np.array_equal(offsets, np.arange(size)):
+        return flat, size
+    where = np.full(size, -1, dtype=np.int64)
+    where[offsets] = np.arange(len(offsets))
+    return flat.take(pa.array(where, mask=where < 0)), size
+
+
+def build_projection(
+    engine: Any, manifest: Manifest, selection: Selection, progress: Progress
+) -> Projection:
+    """Read ``selection`` out of ``engine``: one query per label and per (type, pair).
+
+    Progress: phase ``projecting``, one step per query; cancellation is checked between
+    queries. Null weights count as 1.
+    """
+    del manifest  # the selection carries the files; kept for the cache's signature
+    progress.start("projecting", total=len(selection.nodes) + len(selection.edges))
+    blocks: list[LabelBlock] = []
+    base = 0
+    for node in selection.nodes:
+        pk = node.primary_key
+        table = engine.query(
+            f"MATCH (n:{quote(node.label)}) RETURN offset(id(n)) AS o, n.{quote(pk.name)} AS k"
+        ).table
+        keys, size = _keys_by_offset(table.column("k"), _offsets(table.column("o")))
+        blocks.append(LabelBlock(node.label, pk.name, ddl_type(pk.type), keys, base, size))
+        base += size
+        progress.step(message=f"{table.num_rows} {node.label} nodes")
+    bases = {b.label: b.base for b in blocks}
+    weight = selection.weight_property
+    srcs, dsts, weights = [], [], []
+    for e in selection.edges:
+        cypher = (
+            f"MATCH (a:{quote(e.from_node)})-[r:{quote(e.type)}]->(b:{quote(e.to_node)}) "
+            "RETURN offset(id(a)) AS s, offset(id(b)) AS d"
+        )
+        if weight is not None:
+            cypher += f", CAST(r.{quote(weight)} AS DOUBLE) AS w"
+        table = engine.query(cypher).table
+        srcs.append(_offsets(table.column("s")) + bases[e.from_node])
+        dsts.append(_offsets(table.column("d")) + bases[e.to_node])
+        if weight is not None:
+            w = table.column("w")
+            weights.append(pc.fill_null(w, 1.0).to_numpy() if w.null_count else w.to_numpy())
+        progress.step(message=f"{table.num_rows} {e.type} ({e.from_node}->{e.to_node})")
+
+    def joined(parts: list[np.ndarray], dtype: type) -> np.ndarray:
+        return parts[0] if len(parts) == 1 else np.concatenate(parts or [np.zeros(0, dtype)])
+
+    return Projection(
+        blocks=blocks,
+        src=joined(srcs, np.int64),
+        dst=joined(dsts, np.int64),
+        weight=joined(weights, np.float64) if weight is not None else None,
+        relationship_types=selection.relationship_types,
+        weight_property=weight,
+    )
+
+
+class _Slot:
+    """One projection being built or built; waiters block on ``done``."""
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.projection: Projection | None = None
+
+
+class ProjectionCache:
+    """The newest ``capacity`` projections, by selection and engine generation.
+
+    A write query bumps ``engine.generation``; projections of older generations are never
+    returned again and are dropped. Two executions asking for the same projection build
+    it once: the second waits (still cancellable) for the first.
+    """
+
+    def __init__(self, capacity: int = 4) -> None:
+        self.capacity = capacity
+        self._lock = threading.Lock()
+        self._slots: collections.OrderedDict[Any, _Slot] = collections.OrderedDict()
+
+    def __len__(self) -> int:
+        with self._lock:
+            return sum(1 for s in self._slots.values() if s.projection is not None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._slots.clear()
+
+    def get(
+        self, engine: Any, manifest: Manifest, selection: Selection, progress: Progress
+    ) -> Projection:
+        """The cached projection of ``selection``, built (and cached) if missing."""
+        generation = int(getattr(engine, "generation", 0))
+        key = (*selection.key, generation)
+        while True:
+            with self._lock:
+                for stale in [k for k in self._slots if k[-1] < generation]:
+                    del self._slots[stale]
+                slot = self._slots.get(key)
+                owner = slot is None
+                if slot is None:
+                    slot = self._slots[key] = _Slot()
+                self._slots.move_to_end(key)
+            if owner:
+                return self._build(key, slot, engine, manifest, selection, progress)
+            if slot.projection is None:
+                progress.start("projecting", total=1, message="waiting for the same projection")
+                while not slot.done.wait(0.05):
+                    progress.check()
+            if slot.projection is not None:
+                progress.start("projecting", total=1)
+                progress.step()
+                return slot.projection
+            # the builder failed or was cancelled: try again (this caller builds)
+
+    def _build(
+        self,
+        key: Any,
+        slot: _Slot,
+        engine: Any,
+        manifest: Manifest,
+        selection: Selection,
+        progress: Progress,
+    ) -> Projection:
+        try:
+            slot.projection = build_projection(engine, manifest, selection, progress)
+        except BaseException:
+            with self._lock:
+                if self._slots.get(key) is slot:
+                    del self._slots[key]
+            raise
+        finally:
+            slot.done.set()
+        with self._lock:
+            built = [k for k, s in self._slots.items() if s.projection is not None]
+            for old in built[: max(0, len(built) - self.capacity)]:
+                del self._slots[old]
+        return slot.projection
