@@ -3,8 +3,9 @@
 Generates a seeded random directed graph (uniform ends, like bench/_platform.py's
 warehouse; default 1M nodes, 5M edges, float weights) as the dense numpy arrays a
 projection holds, then times, per library, building its graph from those arrays and
-running PageRank, weakly connected components and Louvain/Leiden. NetworkX runs on the
-first ``--nx-edges`` edges only (its per-edge cost is reported for comparison). The
+running PageRank, weakly connected components and Louvain/Leiden. NetworkX runs on a
+graph of the same average degree scaled down to ``--nx-edges`` edges (its per-edge cost
+is reported for comparison). The
 ``graph_olap`` rows are the native algorithms themselves (graph_olap_server.wrapper.algo)
 on a fresh projection, so they include the projection's own graph building.
 
@@ -103,7 +104,7 @@ def _networkit(algorithm: str, n: int, src: Any, dst: Any, weight: Any) -> tuple
 
     build, graph = _timed(build_graph)
     if algorithm == "pagerank":
-        sinks = nk.centrality.SinkHandling.DISTRIBUTE_SINKS
+        sinks = nk.centrality.SinkHandling.DistributeSinks
         pr = nk.centrality.PageRank(graph, damp=0.85, tol=1e-10, distributeSinks=sinks)
         run, _ = _timed(pr.run)
         return build, run, {"iterations": pr.numberOfIterations()}
@@ -187,10 +188,9 @@ def _networkx(algorithm: str, n: int, src: Any, dst: Any, weight: Any) -> tuple[
 
 
 def child(algorithm: str, library: str, nodes: int, edges: int, nx_edges: int) -> dict[str, Any]:
+    if library == "networkx":  # the same shape (average degree), scaled down
+        nodes, edges = max(1, nodes * nx_edges // edges), nx_edges
     src, dst, weight = make_graph(nodes, edges)
-    if library == "networkx":
-        src, dst, weight = src[:nx_edges], dst[:nx_edges], weight[:nx_edges]
-        edges = nx_edges
     name = algorithm
     runner = {
         "scipy": _scipy,
@@ -205,15 +205,54 @@ def child(algorithm: str, library: str, nodes: int, edges: int, nx_edges: int) -
     return {"build_s": build, "run_s": run, "edges": edges, "extra": extra}
 
 
+def native_times(nodes: int, edges: int) -> None:
+    """Every native algorithm on one projection, in catalog order (as a wrapper would:
+    library graphs built by the first algorithm that needs them, then reused)."""
+    import numpy as np
+
+    from graph_olap_server.wrapper.algo.base import Progress
+    from graph_olap_server.wrapper.algo.native import native_catalog
+    from graph_olap_server.wrapper.algo.projection import Projection
+
+    src, dst, weight = make_graph(nodes, edges)
+    plain = Projection.from_arrays(src, dst, keys=np.arange(nodes))
+    weighted = Projection.from_arrays(src, dst, weight, keys=np.arange(nodes))
+    print(f"{nodes:,} nodes, {edges:,} random edges, {os.cpu_count()} cores\n")
+    print("| algorithm | weights | orientation | seconds | summary |")
+    print("|---|---|---|---:|---|")
+    for algorithm in native_catalog():
+        for p in (plain, weighted) if algorithm.info.weighted else (plain,):
+            params: dict[str, Any] = {}
+            if any(x.name == "source" for x in algorithm.info.parameters):
+                names = {x.name for x in algorithm.info.parameters}
+                params = {k: v for k, v in {"source": 0, "target": nodes - 1}.items() if k in names}
+            seconds, output = _timed(
+                lambda a=algorithm, p=p, params=params: a.run(p, params, None, Progress())
+            )
+            stats = {
+                k: (round(v, 4) if isinstance(v, float) else v) for k, v in output.stats.items()
+            }
+            print(
+                f"| {algorithm.name} | {'yes' if p.weight is not None else 'no'} | "
+                f"{algorithm.info.default_orientation} | {seconds:.2f} | {stats} |",
+                flush=True,
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--nodes", type=int, default=1_000_000)
     parser.add_argument("--edges", type=int, default=5_000_000)
     parser.add_argument("--nx-edges", type=int, default=100_000)
     parser.add_argument("--only", default="", help="comma-separated algorithms")
+    parser.add_argument("--libraries", default="", help="comma-separated libraries")
     parser.add_argument("--timeout", type=float, default=900)
     parser.add_argument("--child", nargs=2, metavar=("ALGORITHM", "LIBRARY"))
+    parser.add_argument("--native", action="store_true", help="time every native algorithm")
     args = parser.parse_args()
+    if args.native:
+        native_times(args.nodes, args.edges)
+        return
     if args.child:
         result = child(*args.child, args.nodes, args.edges, args.nx_edges)
         print(json.dumps(result))
@@ -221,12 +260,14 @@ def main() -> None:
     wanted = [a for a in args.only.split(",") if a] or list(CASES)
     print(
         f"{args.nodes:,} nodes, {args.edges:,} random edges, {os.cpu_count()} cores; "
-        f"NetworkX on the first {args.nx_edges:,} edges\n"
+        f"NetworkX on {args.nx_edges:,} edges (same average degree)\n"
     )
     print("| algorithm | library | build s | run s | total s | µs/edge | notes |")
     print("|---|---|---:|---:|---:|---:|---|")
     for algorithm in wanted:
         for library in CASES[algorithm]:
+            if args.libraries and library not in args.libraries.split(","):
+                continue
             cmd = [
                 sys.executable,
                 __file__,

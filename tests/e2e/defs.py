@@ -35,6 +35,54 @@ TRANSFER = {
     "properties": [{"name": "amount", "type": "DECIMAL(12,2)"}],
 }
 
+# NetworkX's classic graphs (schema sample.classic), each undirected edge stored once.
+KARATE_MEMBER = {
+    "label": "Member",
+    "sql": "SELECT member_id, club FROM sample.classic.karate_members",
+    "primary_key": {"name": "member_id", "type": "INT64"},
+    "properties": [{"name": "club", "type": "STRING"}],
+}
+KARATE_TIE = {
+    "type": "KNOWS",
+    "from_node": "Member",
+    "to_node": "Member",
+    "sql": "SELECT member_a, member_b, weight FROM sample.classic.karate_ties",
+    "from_key": "member_a",
+    "to_key": "member_b",
+    "properties": [{"name": "weight", "type": "DOUBLE"}],
+}
+LESMIS_CHARACTER = {
+    "label": "Character",
+    "sql": "SELECT name FROM sample.classic.les_miserables_characters",
+    "primary_key": {"name": "name", "type": "STRING"},
+    "properties": [],
+}
+LESMIS_COOCCURS = {
+    "type": "APPEARS_WITH",
+    "from_node": "Character",
+    "to_node": "Character",
+    "sql": "SELECT character_a, character_b, weight "
+    "FROM sample.classic.les_miserables_cooccurrences",
+    "from_key": "character_a",
+    "to_key": "character_b",
+    "properties": [{"name": "weight", "type": "DOUBLE"}],
+}
+FLORENTINE_FAMILY = {
+    "label": "Family",
+    "sql": "SELECT family FROM sample.classic.florentine_families",
+    "primary_key": {"name": "family", "type": "STRING"},
+    "properties": [],
+}
+FLORENTINE_MARRIAGE = {
+    "type": "MARRIED",
+    "from_node": "Family",
+    "to_node": "Family",
+    "sql": "SELECT family_a, family_b FROM sample.classic.florentine_marriages",
+    "from_key": "family_a",
+    "to_key": "family_b",
+    "properties": [],
+}
+
 
 def with_changes(defn: dict[str, Any], **changes: Any) -> dict[str, Any]:
     return {**defn, **changes}

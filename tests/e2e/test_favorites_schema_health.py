@@ -54,7 +54,7 @@ def test_schema_browsing(client: GraphOLAPClient) -> None:
     catalogs = client.schema.list_catalogs()
     assert "sample" in [c.catalog_name for c in catalogs]
     schemas = client.schema.list_schemas("sample")
-    assert [s.schema_name for s in schemas] == ["bank"]
+    assert [s.schema_name for s in schemas] == ["bank", "classic"]
     tables = {t.table_name: t for t in client.schema.list_tables("sample", "bank")}
     assert {"customers", "accounts", "transactions"} <= set(tables)
     assert tables["customers"].qualified_name == "sample.bank.customers"

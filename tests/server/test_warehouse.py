@@ -25,6 +25,14 @@ from graph_olap_server.warehouse import (
 from graph_olap_server.warehouse.cache import CacheMiss
 
 TABLES = ("customers", "accounts", "merchants", "transactions", "card_payments")
+CLASSIC_TABLES = (
+    "karate_members",
+    "karate_ties",
+    "les_miserables_characters",
+    "les_miserables_cooccurrences",
+    "florentine_families",
+    "florentine_marriages",
+)
 
 
 @pytest.fixture(scope="module")
@@ -246,6 +254,7 @@ def test_user_files_and_folders_become_catalogs(warehouse: Warehouse) -> None:
         ("my_lake_2024", "main", "knows_edges"),
         ("my_lake_2024", "main", "people"),
         *(("sample", "bank", t) for t in TABLES),
+        *(("sample", "classic", t) for t in CLASSIC_TABLES),
         ("userdb", "main", "things"),
     }
     people = by_name["my_lake_2024", "main", "people"]
@@ -324,7 +333,7 @@ def test_schema_cache_browse(warehouse: Warehouse) -> None:
     cache = SchemaCache(warehouse)
     assert cache.catalogs() == [
         {"catalog_name": "my_lake_2024", "schema_count": 2},
-        {"catalog_name": "sample", "schema_count": 1},
+        {"catalog_name": "sample", "schema_count": 2},
         {"catalog_name": "userdb", "schema_count": 1},
     ]
     assert cache.schemas("my_lake_2024") == [
@@ -376,8 +385,9 @@ def test_schema_cache_search_stats_and_refresh(warehouse: Warehouse) -> None:
     assert cache.catalogs() == [] and cache.stats()["last_refresh"] is None
     result = cache.refresh()
     assert result["status"] == "completed"
-    assert (result["catalogs"], result["schemas"], result["tables"]) == (3, 4, 9)
-    assert result["columns"] == 7 + 6 + 4 + 7 + 5 + 2 + 3 + 2 + 1
+    assert (result["catalogs"], result["schemas"], result["tables"]) == (3, 5, 15)
+    classic_columns = 2 + 3 + 1 + 3 + 1 + 2
+    assert result["columns"] == 7 + 6 + 4 + 7 + 5 + 2 + 3 + 2 + 1 + classic_columns
     assert result["duration_ms"] >= 0
     found = cache.search_tables("C", 10)
     assert [(t["catalog_name"], t["table_name"]) for t in found] == [
@@ -394,8 +404,8 @@ def test_schema_cache_search_stats_and_refresh(warehouse: Warehouse) -> None:
     assert cache.search_columns("zzz", 5) == []
     cache.refresh()
     stats = cache.stats()
-    assert stats["refresh_count"] == 2 and stats["total_tables"] == 9
-    assert stats["total_catalogs"] == 3 and stats["total_schemas"] == 4
+    assert stats["refresh_count"] == 2 and stats["total_tables"] == 15
+    assert stats["total_catalogs"] == 3 and stats["total_schemas"] == 5
     assert stats["last_refresh"].endswith("+00:00") and 0 <= stats["cache_age_seconds"] < 60
     assert cache.last_refresh is not None and cache.last_refresh.tzinfo is not None
 

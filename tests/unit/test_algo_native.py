@@ -6,6 +6,7 @@ algorithm, keys the result by node as the API does, and compares with NetworkX.
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import networkx as nx
@@ -37,7 +38,8 @@ def run(name: str, p: Projection, orientation: str | None = None, **params: Any)
 def keyed(p: Projection, output: AlgoOutput, column: str) -> dict[str, Any]:
     assert output.columns is not None
     table = p.result_table(output.columns, output.keep)
-    return dict(zip(table.column("node").to_pylist(), table.column(column).to_pylist()))
+    keys, values = table.column("node").to_pylist(), table.column(column).to_pylist()
+    return dict(zip(keys, values, strict=True))
 
 
 def as_str(values: dict[Any, Any]) -> dict[str, Any]:
@@ -147,9 +149,7 @@ def test_pagerank_weighted_directed_and_not_converged() -> None:
 
 def test_pagerank_ignores_holes() -> None:
     # node "x" was deleted: a hole between a and b in the key order
-    p = Projection.from_arrays(
-        [0, 2, 3], [2, 3, 0], keys=["a", None, "b", "c"], key_name="node"
-    )
+    p = Projection.from_arrays([0, 2, 3], [2, 3, 0], keys=["a", None, "b", "c"], key_name="node")
     got = keyed(p, run("pagerank", p), "node")
     assert set(got) == {"a", "b", "c"}
     values = keyed(p, run("pagerank", p), "pagerank")
@@ -330,9 +330,11 @@ def test_shortest_paths_match_networkx_unweighted_and_weighted() -> None:
                 assert rows == [] and output.stats["found"] is False
                 continue
             checked += 1
-            assert [r["node"] for r in rows][0] == str(s) and rows[-1]["node"] == str(t)
+            assert rows[0]["node"] == str(s) and rows[-1]["node"] == str(t)
             assert rows[-1]["distance"] == lengths[s][t] == len(rows) - 1
-            assert all(graph.has_edge(int(a["node"]), int(b["node"])) for a, b in zip(rows, rows[1:]))
+            assert all(
+                graph.has_edge(int(a["node"]), int(b["node"])) for a, b in itertools.pairwise(rows)
+            )
     assert checked > 10
 
     weighted = projection_of(LES_MIS, "weight")
@@ -342,7 +344,7 @@ def test_shortest_paths_match_networkx_unweighted_and_weighted() -> None:
         expected = nx.dijkstra_path_length(LES_MIS, s, t, weight="weight")
         assert rows[-1]["distance"] == pytest.approx(expected)
         assert output.table.column_names == ["step", "node", "distance"]  # type: ignore[union-attr]
-        hops = sum(LES_MIS[a["node"]][b["node"]]["weight"] for a, b in zip(rows, rows[1:]))
+        hops = sum(LES_MIS[a["node"]][b["node"]]["weight"] for a, b in itertools.pairwise(rows))
         assert hops == pytest.approx(expected)
 
 

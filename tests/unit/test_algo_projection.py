@@ -270,15 +270,19 @@ class TableEngine:
         with self.lock:
             self.queries.append(cypher)
         time.sleep(self.delay)
-        node = re.fullmatch(r"MATCH \(n:`(\w+)`\) RETURN offset\(id\(n\)\) AS o, n.`(\w+)` AS k", cypher)
+        node = re.fullmatch(
+            r"MATCH \(n:`(\w+)`\) RETURN offset\(id\(n\)\) AS o, n.`(\w+)` AS k", cypher
+        )
         if node:
             return Result(self.nodes[node[1]])
         edge = re.fullmatch(
             r"MATCH \(a:`(\w+)`\)-\[r:`(\w+)`\]->\(b:`(\w+)`\) RETURN offset\(id\(a\)\) AS s, "
-            r"offset\(id\(b\)\) AS d(, CAST\(r.`(\w+)` AS DOUBLE\) AS w)?",
+            r"offset\(id\(b\)\) AS d(, (CAST\()?r.`(\w+)`( AS DOUBLE\))? AS w)?",
             cypher,
         )
         assert edge, cypher
+        if edge[4]:  # LOCATED.weight is a DOUBLE already: read without a cast
+            assert bool(edge[5]) == bool(edge[7]) == (edge[2] != "LOCATED"), cypher
         table = self.edges[(edge[2], edge[1], edge[3])]
         return Result(table if edge[4] else table.select(["s", "d"]))
 

@@ -246,6 +246,11 @@ def test_networkx_attributes_are_algorithms_without_a_request(
     assert callable(density) and density.__name__ == "density"
     assert "conn.networkx.describe('density')" in (density.__doc__ or "")
     assert conn.networkx.betweenness_centrality.__name__ == "betweenness_centrality"
+    louvain = conn.networkx.community.louvain_communities
+    assert louvain.__qualname__ == "community.louvain_communities"
+    assert repr(louvain) == "<NetworkX function 'community.louvain_communities'>"
+    with pytest.raises(AttributeError):
+        louvain._private  # noqa: B018
 
 
 @pytest.mark.parametrize(

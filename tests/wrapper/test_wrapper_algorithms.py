@@ -80,10 +80,14 @@ def test_wcc_over_two_labels_keys_rows_by_label(
     frame = _frame(wrapper, execution["id"])
     assert frame.columns[:2] == ["label", "node_id"]
     graph = nx.Graph()
-    graph.add_nodes_from(("Account", c) for (c,) in duck.execute("SELECT code FROM Account").fetchall())
-    graph.add_nodes_from(("Customer", str(i)) for (i,) in duck.execute("SELECT id FROM Customer").fetchall())
-    graph.add_edges_from((("Account", a), ("Account", b)) for a, b in duck.execute("SELECT src, dst FROM TRANSFER").fetchall())
-    graph.add_edges_from((("Customer", str(c)), ("Account", a)) for c, a in duck.execute("SELECT customer_id, account_code FROM OWNS").fetchall())  # fmt: skip
+    accounts = duck.execute("SELECT code FROM Account").fetchall()
+    customers = duck.execute("SELECT id FROM Customer").fetchall()
+    graph.add_nodes_from(("Account", code) for (code,) in accounts)
+    graph.add_nodes_from(("Customer", str(i)) for (i,) in customers)
+    for a, b in duck.execute("SELECT src, dst FROM TRANSFER").fetchall():
+        graph.add_edge(("Account", a), ("Account", b))
+    for c, a in duck.execute("SELECT customer_id, account_code FROM OWNS").fetchall():
+        graph.add_edge(("Customer", str(c)), ("Account", a))
     expected = {frozenset(c) for c in nx.connected_components(graph)}
     groups: dict[int, set[tuple[str, str]]] = {}
     for label, key, component in frame.select("label", "node_id", "component").iter_rows():
@@ -117,9 +121,7 @@ def test_mutate_never_overwrites_the_mappings_properties(wrapper: Wrapper) -> No
 
 
 def test_the_lock_is_held_by_a_mutating_run_and_released_by_cancel(wrapper: Wrapper) -> None:
-    first = _run(
-        wrapper, SLOW, networkx=True, **ACCOUNTS, mode="mutate", force=True, wait_ms=0
-    )
+    first = _run(wrapper, SLOW, networkx=True, **ACCOUNTS, mode="mutate", force=True, wait_ms=0)
     try:
         lock = wrapper.http.get("/lock").json()
         assert lock["locked"] is True
@@ -170,9 +172,7 @@ def test_errors_name_what_to_fix(wrapper: Wrapper) -> None:
     assert bad.status_code == 400 and "damping_factor" in _error(bad)["message"]
     label = wrapper.http.post("/algo/wcc", json={"node_labels": ["Acount"]})
     assert label.status_code == 400 and "Account" in _error(label)["message"]
-    weight = wrapper.http.post(
-        "/algo/pagerank", json={**ACCOUNTS, "weight_property": "nope"}
-    )
+    weight = wrapper.http.post("/algo/pagerank", json={**ACCOUNTS, "weight_property": "nope"})
     assert weight.status_code == 400 and "nope" in _error(weight)["message"]
     missing = wrapper.http.get("/algo/executions/ex-missing")
     assert missing.status_code == 404

@@ -135,7 +135,8 @@ class ExecutionOps(Resource[M]):
         if wait and body["mode"] == "stream":
             check_backend(backend)  # a missing pandas is said before the run, not after
         reporter = make_reporter(progress=show_progress) if wait else None
-        wait_ms = min(FIRST_WAIT_MS, int(limit * 1000)) if wait else 0
+        first = PROGRESS_POLL_MS if on_progress or reporter else FIRST_WAIT_MS
+        wait_ms = min(first, int(limit * 1000)) if wait else 0
         body = {**body, "wait_ms": wait_ms}
         call = self._held(wait_ms, method="POST", path=path, json=body, idempotent=False)
         execution = self._bind((yield from self._send(call)))

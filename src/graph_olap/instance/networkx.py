@@ -25,7 +25,7 @@ from graph_olap.models.algorithm import AlgorithmInfo
 from graph_olap.models.common import PaginatedList
 from graph_olap.progress import ProgressReporter
 
-__all__ = ["NetworkXManager"]
+__all__ = ["NetworkXFunction", "NetworkXManager"]
 
 
 class NetworkXManager(ExecutionOps[M]):
@@ -147,22 +147,39 @@ class NetworkXManager(ExecutionOps[M]):
         path = f"/networkx/{quote(require_text(name, 'name'), safe='')}"
         return AlgorithmInfo.model_validate(unwrap((yield from self._send(Call("GET", path)))))
 
-    def __getattr__(self, name: str) -> Callable[..., Any]:
+    def __getattr__(self, name: str) -> NetworkXFunction:
         if name.startswith("_"):  # Python's and IPython's probes are never remote calls
             raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
-        run = self.run
+        return NetworkXFunction(self.run, name)
 
-        def algorithm(**kwargs: Any) -> Any:
-            return run(name, **kwargs)
+    def __dir__(self) -> builtins.list[str]:
+        return sorted({*super().__dir__(), *(self._names or ())})
 
-        algorithm.__name__ = name
-        algorithm.__qualname__ = f"{type(self).__name__}.{name}"
-        algorithm.__doc__ = (
+
+class NetworkXFunction:
+    """``conn.networkx.<name>``: calling it runs the function on the instance (the same
+    as ``conn.networkx.run(name, **kwargs)``); a subpackage's function is reached through
+    it (``conn.networkx.community.louvain_communities()``). Nothing is sent until it is
+    called.
+    """
+
+    def __init__(self, run: Callable[..., Any], name: str) -> None:
+        self._run = run
+        self.__name__ = name.rsplit(".", 1)[-1]
+        self.__qualname__ = name
+        self.__doc__ = (
             f"Run networkx.{name} on the instance's graph: the same as "
             f"conn.networkx.run({name!r}, **kwargs). Its arguments and documentation: "
             f"conn.networkx.describe({name!r})."
         )
-        return algorithm
 
-    def __dir__(self) -> builtins.list[str]:
-        return sorted({*super().__dir__(), *(self._names or ())})
+    def __call__(self, **kwargs: Any) -> Any:
+        return self._run(self.__qualname__, **kwargs)
+
+    def __getattr__(self, name: str) -> NetworkXFunction:
+        if name.startswith("_"):
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        return NetworkXFunction(self._run, f"{self.__qualname__}.{name}")
+
+    def __repr__(self) -> str:
+        return f"<NetworkX function {self.__qualname__!r}>"

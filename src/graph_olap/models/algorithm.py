@@ -172,6 +172,8 @@ class AlgorithmSummary(APIModel):
         figures = ", ".join(f"{k}={v!r}" for k, v in self.as_dict().items())
         return f"AlgorithmSummary({figures})"
 
+    __str__ = __repr__
+
 
 class ExecutionError(APIModel):
     """Why an execution failed: the code and the library's message."""
@@ -235,6 +237,8 @@ class AlgorithmExecution(APIModel):
             f"<AlgorithmExecution {self.id} {self.kind} {self.algorithm} ({self.mode}) "
             f"{self.status}{phase}{took}{error}>"
         )
+
+    __str__ = __repr__
 
     # -- the handle ----------------------------------------------------------------
 

@@ -60,3 +60,5 @@ class LockStatus(APIModel):
             f"LockStatus(locked by {self.holder_username} running {self.algorithm}, "
             f"execution {self.execution_id or self.holder_id}, since {self.locked_at})"
         )
+
+    __str__ = __repr__

@@ -13,6 +13,13 @@ Structures planted for graph algorithms:
 * merchant 1, an online market taking about 15% of all card payments (a hub merchant);
 * a pair of accounts that only transfer to each other (a separate connected component),
   and customers without accounts (isolated nodes).
+
+Schema ``classic`` holds NetworkX's classic social networks as node and edge tables (each
+undirected edge once, in NetworkX's order), so results can be checked against the
+literature and against NetworkX itself: Zachary's karate club (``karate_members``,
+``karate_ties``), the co-occurrences of Les Misérables (``les_miserables_characters``,
+``les_miserables_cooccurrences``) and the marriages of Florentine families
+(``florentine_families``, ``florentine_marriages``).
 """
 
 from __future__ import annotations
@@ -238,6 +245,70 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[_Row]) -> Non
         con.unregister("_sample_rows")
 
 
+_CLASSIC_DDL = """
+CREATE SCHEMA classic;
+CREATE TABLE classic.karate_members (member_id BIGINT PRIMARY KEY, club VARCHAR);
+CREATE TABLE classic.karate_ties (member_a BIGINT NOT NULL, member_b BIGINT NOT NULL,
+  weight DOUBLE);
+CREATE TABLE classic.les_miserables_characters (name VARCHAR PRIMARY KEY);
+CREATE TABLE classic.les_miserables_cooccurrences (character_a VARCHAR NOT NULL,
+  character_b VARCHAR NOT NULL, weight DOUBLE);
+CREATE TABLE classic.florentine_families (family VARCHAR PRIMARY KEY);
+CREATE TABLE classic.florentine_marriages (family_a VARCHAR NOT NULL,
+  family_b VARCHAR NOT NULL);
+COMMENT ON TABLE classic.karate_members IS
+  'Zachary''s karate club (1977): 34 members and the club each joined after the split';
+COMMENT ON TABLE classic.karate_ties IS
+  'Friendships between karate club members (undirected, once each); weight = contexts shared';
+COMMENT ON TABLE classic.les_miserables_characters IS 'The 77 characters of Les Misérables';
+COMMENT ON TABLE classic.les_miserables_cooccurrences IS
+  'Characters appearing in the same chapter (undirected, once each); weight = chapters';
+COMMENT ON TABLE classic.florentine_families IS 'Florentine families of the 15th century';
+COMMENT ON TABLE classic.florentine_marriages IS
+  'Marriage ties between Florentine families (undirected, once each)';
+"""
+
+
+def _classic_tables() -> dict[str, pa.Table]:
+    """NetworkX's built-in social graphs as node and edge tables."""
+    import networkx as nx
+
+    karate = nx.karate_club_graph()
+    lesmis = nx.les_miserables_graph()
+    florentine = nx.florentine_families_graph()
+
+    def edges(graph: Any, a: str, b: str, *, weighted: bool) -> pa.Table:
+        rows = list(graph.edges(data="weight"))
+        columns: dict[str, Any] = {a: [r[0] for r in rows], b: [r[1] for r in rows]}
+        if weighted:
+            columns["weight"] = pa.array([float(r[2]) for r in rows], pa.float64())
+        return pa.table(columns)
+
+    return {
+        "karate_members": pa.table(
+            {
+                "member_id": pa.array(list(karate.nodes), pa.int64()),
+                "club": [karate.nodes[n]["club"] for n in karate.nodes],
+            }
+        ),
+        "karate_ties": edges(karate, "member_a", "member_b", weighted=True),
+        "les_miserables_characters": pa.table({"name": list(lesmis.nodes)}),
+        "les_miserables_cooccurrences": edges(lesmis, "character_a", "character_b", weighted=True),
+        "florentine_families": pa.table({"family": list(florentine.nodes)}),
+        "florentine_marriages": edges(florentine, "family_a", "family_b", weighted=False),
+    }
+
+
+def _build_classic(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(_CLASSIC_DDL)
+    for table, rows in _classic_tables().items():  # nodes first, as the DDL lists them
+        con.register("_sample_rows", rows)
+        try:
+            con.execute(f"INSERT INTO classic.{table} SELECT * FROM _sample_rows")
+        finally:
+            con.unregister("_sample_rows")
+
+
 def _build(con: duckdb.DuckDBPyConnection) -> None:
     rng = random.Random(SEED)
     customers = _customers(rng)
@@ -251,10 +322,12 @@ def _build(con: duckdb.DuckDBPyConnection) -> None:
     tables = (customers, accounts, merchants, transfers, payments)
     for table, rows in zip(_TYPES, tables, strict=True):  # parents first, for the foreign keys
         _insert(con, table, rows)
+    _build_classic(con)
 
 
 def generate_sample_warehouse(path: Path) -> None:
-    """Write the sample bank to the DuckDB file ``path``, replacing it atomically.
+    """Write the sample bank (and the classic graphs) to the DuckDB file ``path``,
+    replacing it atomically.
 
     The database is built under a temporary name in the same folder and renamed into place,
     so a reader sees either the old file or the complete new one.

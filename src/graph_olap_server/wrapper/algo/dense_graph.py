@@ -34,7 +34,6 @@ import pyarrow.compute as pc
 from graph_olap_server.wrapper.algo.base import ORIENTATIONS, Orientation, invalid
 
 if TYPE_CHECKING:
-    import networkit
     import scipy.sparse as sp
 
 __all__ = ["LabelBlock", "Projection"]
@@ -133,7 +132,10 @@ class Projection:
             labels = [(label, key_name, keys)]
         blocks, base = [], 0
         for name, key, values in labels:
-            array = values if isinstance(values, pa.Array) else pa.array(list(values))
+            if isinstance(values, pa.Array):
+                array = values
+            else:
+                array = pa.array(values if isinstance(values, np.ndarray) else list(values))
             blocks.append(
                 LabelBlock(name, key, _arrow_type_name(array.type), array, base, len(array))
             )
@@ -254,7 +256,7 @@ class Projection:
         weighted: bool = True,
         loops: bool = True,
         parallel: Literal["sum", "min"] = "sum",
-    ) -> networkit.Graph:
+    ) -> Any:  # networkit.Graph (networkit has no type information)
         """A networkit graph of the orientation, cached (holes are removed nodes).
 
         Directed for ``natural``/``reverse``, undirected for ``undirected``; parallel
@@ -273,7 +275,7 @@ class Projection:
 
     def _build_networkit(
         self, orientation: Orientation, *, weighted: bool, loops: bool, parallel: str
-    ) -> networkit.Graph:
+    ) -> Any:  # networkit.Graph (networkit has no type information)
         import networkit as nk
 
         directed = orientation != "undirected"

@@ -281,6 +281,7 @@ class ExecutionManager:
                 self._write(execution, projection, output)
             else:
                 self._keep_result(execution, projection, output)
+                self._evict()  # before it shows as completed: the count is exact then
             execution.finish("completed")
         except Cancelled:
             execution.finish("cancelled")
@@ -296,7 +297,6 @@ class ExecutionManager:
         finally:
             self._release(execution)
             execution.done.set()
-            self._evict()
             log.info("execution %s: %s", execution.id, execution.status)
 
     def _keep_result(

@@ -157,7 +157,7 @@ def seed_networkit(seed: int | None) -> None:
 
 def scores(values: Any, n: int, dtype: type = np.float64) -> np.ndarray:
     """A networkit score list as an array of length ``n`` (ids past its end: 0)."""
-    array = np.zeros(n, dtype=dtype)
-    data = np.asarray(values, dtype=dtype)
+    array: np.ndarray = np.zeros(n, dtype=dtype)
+    data: np.ndarray = np.asarray(values, dtype=dtype)
     array[: len(data)] = data[:n]
     return array
