@@ -32,7 +32,12 @@ from graph_olap_server.metrics import Metrics
 from graph_olap_server.middleware import IdempotencyMiddleware, RequestContextMiddleware
 from graph_olap_server.runtime import InstanceMonitor, LocalProcessRuntime
 from graph_olap_server.settings import Settings
-from graph_olap_server.warehouse import SchemaCache, Warehouse, generate_sample_warehouse
+from graph_olap_server.warehouse import (
+    SchemaCache,
+    Warehouse,
+    generate_sample_warehouse,
+    sample_is_current,
+)
 
 __all__ = ["create_app", "open_platform"]
 
@@ -46,8 +51,9 @@ def open_platform(settings: Settings) -> Platform:
     database = Database(settings.database_url)
     sources = list(settings.warehouse_sources)
     if settings.sample_warehouse:
-        if not settings.sample_warehouse_path.exists():
-            generate_sample_warehouse(settings.sample_warehouse_path)
+        path = settings.sample_warehouse_path
+        if not path.exists() or not sample_is_current(path):
+            generate_sample_warehouse(path)
         sources.insert(0, settings.sample_warehouse_path)
     settings.snapshot_dir.mkdir(parents=True, exist_ok=True)
     settings.instance_dir.mkdir(parents=True, exist_ok=True)

@@ -21,6 +21,7 @@ from graph_olap_server.warehouse import (
     Warehouse,
     WarehouseError,
     generate_sample_warehouse,
+    sample_is_current,
 )
 from graph_olap_server.warehouse.cache import CacheMiss
 
@@ -87,6 +88,18 @@ def test_sample_is_deterministic_and_replaced_atomically(sample_path: Path, tmp_
     for table in TABLES:
         assert _checksum(again, table) == _checksum(sample_path, table), table
     assert sorted(p.name for p in tmp_path.iterdir()) == ["again.duckdb"]  # no temp files
+
+
+def test_an_old_sample_without_the_classic_graphs_is_not_current(
+    sample_path: Path, tmp_path: Path
+) -> None:
+    old = tmp_path / "old.duckdb"
+    con = duckdb.connect(str(old))
+    con.execute("CREATE SCHEMA bank; CREATE TABLE bank.customers (customer_id BIGINT)")
+    con.close()
+    assert not sample_is_current(old)
+    assert not sample_is_current(tmp_path / "missing.duckdb")
+    assert sample_is_current(sample_path)
 
 
 def test_sample_shape_and_types(sample_path: Path) -> None:

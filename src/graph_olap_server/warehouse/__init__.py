@@ -20,7 +20,7 @@ from graph_olap_server.warehouse.duck import (
     Warehouse,
     WarehouseError,
 )
-from graph_olap_server.warehouse.sample import generate_sample_warehouse
+from graph_olap_server.warehouse.sample import generate_sample_warehouse, sample_is_current
 
 __all__ = [
     "CacheMiss",
@@ -32,4 +32,5 @@ __all__ = [
     "Warehouse",
     "WarehouseError",
     "generate_sample_warehouse",
+    "sample_is_current",
 ]

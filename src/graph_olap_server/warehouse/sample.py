@@ -325,6 +325,20 @@ def _build(con: duckdb.DuckDBPyConnection) -> None:
     _build_classic(con)
 
 
+def sample_is_current(path: Path) -> bool:
+    """Whether the sample file at ``path`` holds every schema this version generates
+    (older platforms wrote the bank only; the sample is ours to rebuild)."""
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error:
+        return False
+    try:
+        rows = con.execute("SELECT schema_name FROM information_schema.schemata").fetchall()
+    finally:
+        con.close()
+    return {"bank", "classic"} <= {name for (name,) in rows}
+
+
 def generate_sample_warehouse(path: Path) -> None:
     """Write the sample bank (and the classic graphs) to the DuckDB file ``path``,
     replacing it atomically.

@@ -68,6 +68,7 @@ __all__ = [
     "check_orientation",
     "check_size",
     "estimate_seconds",
+    "networkx_function",
     "networkx_graph",
     "networkx_info",
     "run_networkx",

@@ -71,17 +71,6 @@ def networkx_info_api(name: str) -> dict[str, Any]:
     return nx_bridge.networkx_info(name).to_api(full=True)
 
 
-def _orientation(info: AlgorithmInfo, given: Orientation | None) -> Orientation:
-    orientation = given or info.default_orientation
-    if orientation not in info.orientations:
-        allowed = ", ".join(repr(o) for o in info.orientations)
-        raise invalid(
-            f"{info.name} runs with orientation {allowed}, not {orientation!r}.",
-            "orientation",
-        )
-    return orientation
-
-
 def _selection(body: RunRequest, manifest: Manifest, info: AlgorithmInfo) -> Selection:
     if body.weight_property is not None and not info.weighted:
         raise invalid(
@@ -158,7 +147,8 @@ def plan_networkx(
 
     info = nx_bridge.networkx_info(name)
     kwargs = nx_bridge.validate(info.name, body.parameters)
-    orientation = _orientation(info, body.orientation)
+    entry = nx_bridge.networkx_function(info.name)
+    orientation = nx_bridge.check_orientation(entry, body.orientation)
     selection = _selection(body, manifest, info)
     prop = _property(body, info, selection, manifest)
     nodes, relationships = manager.selection_size(manifest, selection)
