@@ -372,3 +372,62 @@ def test_paths_use_the_lightest_parallel_edge_and_refuse_negative_weights() -> N
     with pytest.raises(APIError) as err:
         run("shortest_path", p, source="a", target="zz")
     assert err.value.details["parameter"] == "target" and "'zz'" in err.value.message
+
+
+# ----------------------------------------------------------------------------- holes, edge cases
+
+
+def with_holes(graph: nx.Graph, weight: str | None = None) -> Projection:
+    """``graph`` with a hole (a deleted node's offset) before every node."""
+    nodes = list(graph)
+    index = {node: 2 * i + 1 for i, node in enumerate(nodes)}
+    keys: list[str | None] = []
+    for node in nodes:
+        keys += [None, str(node)]
+    edges = list(graph.edges(data=True))
+    src = [index[u] for u, _, _ in edges]
+    dst = [index[v] for _, v, _ in edges]
+    w = [float(d[weight]) for _, _, d in edges] if weight else None
+    return Projection.from_arrays(src, dst, w, keys=keys, key_name="node")
+
+
+def test_holes_change_nothing() -> None:
+    p = with_holes(LES_MIS, "weight")
+    assert p.n == 2 * len(LES_MIS) and p.node_count == len(LES_MIS)
+    between = keyed(p, run("betweenness", p, "undirected"), "betweenness")
+    expected = nx.betweenness_centrality(LES_MIS, weight="weight")
+    assert max(abs(between[k] - expected[k]) for k in expected) < 1e-9
+    ranks = keyed(p, run("pagerank", p, "undirected"), "pagerank")
+    expected = nx.pagerank(LES_MIS, weight="weight", tol=1e-12, max_iter=1000)
+    assert max(abs(ranks[k] - expected[k]) for k in expected) < 1e-6
+    assert keyed(p, run("kcore", p), "core") == nx.core_number(LES_MIS)
+    assert keyed(p, run("triangle_count", p), "triangles") == nx.triangles(LES_MIS)
+    louvain = run("louvain", p)
+    groups = [set(g) for g in partition(keyed(p, louvain, "community"))]
+    assert louvain.stats["modularity"] == pytest.approx(
+        nx.community.modularity(LES_MIS, groups, weight="weight")
+    )
+    assert run("wcc", p).stats["component_count"] == 1
+    sampled = run("betweenness", p, "undirected", samples=30, seed=3)
+    assert set(keyed(p, sampled, "betweenness")) == set(LES_MIS)
+
+
+@pytest.mark.parametrize("name", sorted(NATIVE))
+def test_empty_edgeless_and_hole_only_graphs(name: str) -> None:
+    names = {param.name for param in native_info(name).info.parameters}
+    params = {k: "a" for k in ("source", "target") if k in names}
+    empty = Projection(blocks=[], src=np.zeros(0, np.int64), dst=np.zeros(0, np.int64))
+    edgeless = Projection.from_arrays([], [], keys=["a", None, "b"], key_name="node")
+    only_holes = Projection.from_arrays([], [], keys=[None, None], key_name="node")
+    for p in (empty, edgeless, only_holes):
+        if params and not p.node_count:
+            with pytest.raises(APIError):
+                run(name, p, **params)
+            continue
+        output = run(name, p, **params)
+        if output.columns is not None:
+            table = p.result_table(output.columns, output.keep)
+            expected_rows = 1 if params else p.node_count  # only the source is reachable
+            assert table.num_rows == expected_rows
+        else:
+            assert output.table is not None and output.table.num_rows == 1  # a -> a

@@ -220,6 +220,9 @@ def test_csr_orientations_parallel_edges_and_loops() -> None:
     assert undirected.tolist() == [[0, 12, 0], [12, 0, 0], [0, 0, 4]]
     assert p.csr("natural", weighted=False).toarray().tolist() == [[0, 2, 0], [1, 0, 1], [0, 0, 1]]
     assert p.csr("natural", parallel="min").toarray().tolist() == [[0, 2, 0], [7, 0, 0], [0, 0, 4]]
+    lightest = p.csr("undirected", parallel="min")
+    assert lightest.toarray().tolist() == [[0, 2, 0], [2, 0, 0], [0, 0, 4]]
+    assert lightest.nnz == 5  # 1-2 (weight 0) both ways, the loop once
     assert p.csr("natural") is p.csr("natural")  # cached
     with pytest.raises(APIError):
         p.csr("sideways")  # type: ignore[arg-type]
@@ -239,6 +242,12 @@ def test_networkit_graphs_merge_parallel_edges_and_drop_holes_and_loops() -> Non
     directed = p.networkit("natural")
     assert directed.isDirected() and directed.numberOfEdges() == 4
     assert p.networkit("natural", parallel="min").weight(0, 1) == 1.0
+    inner = Projection.from_arrays([0, 2], [2, 3], keys=["a", None, "c", "d"])
+    graph = inner.networkit("natural")  # networkit numbers the present nodes: a, c, d
+    assert graph.numberOfNodes() == graph.upperNodeIdBound() == 3
+    assert sorted(graph.iterEdges()) == [(0, 1), (1, 2)]
+    assert inner.present_ids.tolist() == [0, 2, 3]
+    assert inner.spread([0.5, 0.25, 0.125]).tolist() == [0.5, 0.0, 0.25, 0.125]
 
 
 def test_from_arrays_checks_its_input() -> None:
@@ -390,3 +399,24 @@ def test_cache_keeps_four_and_retries_after_a_failed_build(tmp_path: Path) -> No
         cache.get(broken, m, fresh, Progress())
     again = cache.get(source, m, fresh, Progress())
     assert again.node_labels == ("Company", "City") and again.m == 1
+
+
+def test_a_waiting_caller_can_be_cancelled(tmp_path: Path) -> None:
+    m = manifest(tmp_path)
+    source = engine()
+    source.delay = 0.1
+    cache = ProjectionCache()
+    selection = select(m, None, None, None)
+    builder = threading.Thread(target=cache.get, args=(source, m, selection, Progress()))
+    builder.start()
+    while not source.queries:
+        time.sleep(0.005)
+    waiting = Progress()
+    threading.Timer(0.05, waiting.cancelled.set).start()
+    started = time.monotonic()
+    with pytest.raises(Cancelled):
+        cache.get(source, m, selection, waiting)
+    assert time.monotonic() - started < 0.5  # the build takes 0.7 s
+    assert waiting.message == "waiting for the same projection"
+    builder.join()
+    assert len(source.queries) == 7

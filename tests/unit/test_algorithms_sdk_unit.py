@@ -43,7 +43,7 @@ from graph_olap.instance._requests import (
     split_options,
     typed_parameters,
 )
-from graph_olap.instance.executions import LONG_POLL_MS, PROGRESS_POLL_MS, unsuccessful
+from graph_olap.instance.executions import LONG_POLL_MS, PROGRESS_WINDOW_MS, unsuccessful
 
 EXECUTION = {
     "id": "ex-4f3a9c1b",
@@ -455,7 +455,8 @@ class Driver:
 def test_wait_long_polls_within_the_deadline_without_sleeping(
     conn: InstanceConnection[Any],
 ) -> None:
-    running = {**EXECUTION, "status": "running"}
+    progress = {"phase": "computing", "completed_steps": 2, "total_steps": 4}
+    running = {**EXECUTION, "status": "running", "progress": {**progress, "token": "computing:2"}}
     done = {
         **EXECUTION,
         "status": "completed",
@@ -470,7 +471,9 @@ def test_wait_long_polls_within_the_deadline_without_sleeping(
     result = driver.run(op)
     assert result is start and start.status == "completed"  # updated in place
     waits = [c.params["wait_ms"] for c in driver.calls if c.params]
-    assert waits == [PROGRESS_POLL_MS] * 3  # progress shown: short windows
+    assert waits == [PROGRESS_WINDOW_MS] * 3  # progress shown: short windows
+    # ... and the wrapper is told what was seen, so it answers as soon as progress moves
+    assert [c.params.get("seen") for c in driver.calls if c.params][1:] == ["computing:2"] * 2
     assert all(c.path == "/algo/executions/ex-4f3a9c1b" for c in driver.calls)
     assert seen[0] == ("computing", 2, 4) and seen[-1] == ("done", 2, 4)
 

@@ -135,6 +135,13 @@ def test_the_lock_is_held_by_a_mutating_run_and_released_by_cancel(wrapper: Wrap
         assert error["details"]["execution_id"] == first["id"]
         written = wrapper.query("MATCH (a:Account {code: 'A1'}) SET a.kind = 'x'", write=True)
         assert written.status_code == 409
+        # a long poll given an old progress token answers at once (within 10 s, not 30)
+        moved = wrapper.http.get(
+            f"/algo/executions/{first['id']}",
+            params={"wait_ms": 30_000, "seen": "queued:0"},
+            timeout=10,
+        ).json()
+        assert moved["status"] == "running" and moved["progress"]["token"] != "queued:0"
         # reads and stream runs keep working under the lock
         assert wrapper.rows("MATCH (a:Account) RETURN count(a)") == [[600]]
         assert _done(wrapper, "wcc", **ACCOUNTS)["status"] == "completed"

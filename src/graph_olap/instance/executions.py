@@ -38,7 +38,10 @@ FIRST_WAIT_MS = 2000
 LONG_POLL_MS = 30000
 """The longest window of one long poll (the wrapper's maximum)."""
 PROGRESS_POLL_MS = 1000
-"""The window of one long poll while progress is shown, so it moves every second."""
+"""How long the starting request is held while progress is shown (the bar appears soon)."""
+PROGRESS_WINDOW_MS = 5000
+"""The longest long poll while progress is shown: the wrapper answers as soon as the
+progress moves (``seen``), and at least this often so the elapsed time moves too."""
 
 
 def _observe(execution: AlgorithmExecution) -> Observation:
@@ -145,9 +148,13 @@ class ExecutionOps(Resource[M]):
         yield from self._wait(execution, limit, on_progress, reporter, known=True)
         return (yield from self._outcome(execution, backend))
 
-    def _get(self, execution_id: str, wait_ms: int = 0) -> Op[AlgorithmExecution]:
+    def _get(
+        self, execution_id: str, wait_ms: int = 0, seen: str | None = None
+    ) -> Op[AlgorithmExecution]:
         path = f"/algo/executions/{quote(execution_id, safe='')}"
-        params = {"wait_ms": wait_ms} if wait_ms else None
+        params: dict[str, Any] | None = None
+        if wait_ms:
+            params = {"wait_ms": wait_ms} if seen is None else {"wait_ms": wait_ms, "seen": seen}
         call = self._held(wait_ms, method="GET", path=path, params=params)
         return self._bind((yield from self._send(call)))
 
@@ -164,9 +171,10 @@ class ExecutionOps(Resource[M]):
 
         ``known``: its state is fresh (the start's answer) and is the first observation.
         """
-        window = PROGRESS_POLL_MS if on_progress or reporter else LONG_POLL_MS
+        watching = on_progress is not None or reporter is not None
         deadline: list[float] = []
         first = [execution] if known else []
+        seen: list[str | None] = [None]
 
         def fetch() -> Op[tuple[AlgorithmExecution, Observation]]:
             now: float = yield Now()
@@ -175,8 +183,11 @@ class ExecutionOps(Resource[M]):
             if first:
                 latest = first.pop()
             else:
+                window = PROGRESS_WINDOW_MS if watching else LONG_POLL_MS
                 wait_ms = int(max(0.0, min(window / 1000, deadline[0] - now)) * 1000)
-                latest = yield from self._get(execution.id, wait_ms)
+                latest = yield from self._get(execution.id, wait_ms, seen[0])
+            if watching and latest.progress is not None:
+                seen[0] = latest.progress.token  # the server answers when progress moves
             error = unsuccessful(latest)
             if error is not None:
                 execution._update(latest)
@@ -189,7 +200,7 @@ class ExecutionOps(Resource[M]):
             ready=lambda seen: seen.status == "completed",
             failed=lambda seen: False,  # fetch raises the execution's own error
             timeout=timeout,
-            poll_interval=window / 1000,
+            poll_interval=LONG_POLL_MS / 1000,
             on_progress=on_progress,
             reporter=reporter,
             long_poll=True,

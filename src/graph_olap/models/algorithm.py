@@ -129,6 +129,8 @@ class AlgorithmProgress(APIModel):
     completed_steps: int = 0
     total_steps: int = 0
     message: str | None = None
+    token: str | None = None
+    """Opaque: sent back as ``seen`` so a long poll answers when progress moves on."""
 
 
 class AlgorithmSummary(APIModel):

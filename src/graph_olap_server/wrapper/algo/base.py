@@ -255,15 +255,15 @@ class Progress:
         self.total = 0
         self.message = ""
         self.cancelled = threading.Event()
-        self._on_change = on_change
+        self.on_change = on_change
 
     def start(self, phase: str, total: int = 1, message: str = "") -> None:
         """Enter ``phase`` with ``total`` steps (raises Cancelled if cancelled)."""
         self.check()
         with self._lock:
             self.phase, self.completed, self.total, self.message = phase, 0, total, message
-        if self._on_change:
-            self._on_change()
+        if self.on_change:
+            self.on_change()
 
     def step(self, n: int = 1, message: str | None = None) -> None:
         """``n`` more steps of the current phase are done (raises Cancelled if cancelled)."""
@@ -271,8 +271,8 @@ class Progress:
             self.completed = min(self.total, self.completed + n) if self.total else self.completed
             if message is not None:
                 self.message = message
-        if self._on_change:
-            self._on_change()
+        if self.on_change:
+            self.on_change()
         self.check()
 
     def check(self) -> None:

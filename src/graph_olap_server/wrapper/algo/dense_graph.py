@@ -160,7 +160,23 @@ class Projection:
     @property
     def node_count(self) -> int:
         """Number of nodes (holes not counted)."""
-        return int(self.present.sum())
+        return len(self.present_ids)
+
+    @property
+    def present_ids(self) -> np.ndarray:
+        """The dense ids of the present nodes, ascending."""
+        return self.cached("present_ids", lambda: np.flatnonzero(self.present))
+
+    def spread(self, values: Any, dtype: Any = np.float64) -> np.ndarray:
+        """Per-node ``values`` of the present nodes (a networkit score list) as an array
+        indexed by dense id; holes get 0.
+
+        >>> Projection.from_arrays([], [], keys=["a", None, "c"]).spread([0.5, 0.25])
+        array([0.5 , 0.  , 0.25])
+        """
+        out: np.ndarray = np.zeros(self.n, dtype=dtype)
+        out[self.present_ids] = np.asarray(values, dtype=dtype)[: self.node_count]
+        return out
 
     def __repr__(self) -> str:
         return (
@@ -235,13 +251,15 @@ class Projection:
             rows, cols, data = self._entries(layout, weighted=True)
             if summed.nnz == len(rows):  # no parallel entries: the same matrix
                 return summed
-            order = np.lexsort((data, cols, rows))
-            rows, cols, data = rows[order], cols[order], data[order]
-            first = np.ones(len(rows), dtype=bool)
-            first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
-            indptr = np.zeros(self.n + 1, dtype=np.int64)
-            np.cumsum(np.bincount(rows[first], minlength=self.n), out=indptr[1:])
-            return sp.csr_array((data[first], cols[first], indptr), shape=(self.n, self.n))
+            # the summed matrix has each pair once, sorted: find every edge's entry there
+            n = self.n
+            entry_rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(summed.indptr))
+            entry_keys = entry_rows * n + summed.indices
+            where = np.searchsorted(entry_keys, rows * n + cols)
+            lightest = np.full(summed.nnz, np.inf)
+            np.minimum.at(lightest, where, data)
+            shape = (n, n)
+            return sp.csr_array((lightest, summed.indices.copy(), summed.indptr.copy()), shape)
         if layout == "reverse":  # a transpose beats a rebuild from unsorted rows
             return self._matrix("natural", weighted=weighted, parallel="sum").T.tocsr()
         rows, cols, data = self._entries(layout, weighted=weighted)
@@ -257,7 +275,12 @@ class Projection:
         loops: bool = True,
         parallel: Literal["sum", "min"] = "sum",
     ) -> Any:  # networkit.Graph (networkit has no type information)
-        """A networkit graph of the orientation, cached (holes are removed nodes).
+        """A networkit graph of the orientation, cached.
+
+        Its nodes are the present nodes: node ``i`` is dense id ``present_ids[i]``
+        (the same number when there are no holes; :meth:`spread` maps scores back).
+        networkit's own removed nodes are avoided: some of its algorithms abort the
+        process on them.
 
         Directed for ``natural``/``reverse``, undirected for ``undirected``; parallel
         edges become one edge as in :meth:`csr` (weights summed, or the lightest with
@@ -281,11 +304,11 @@ class Projection:
         directed = orientation != "undirected"
         layout = orientation if directed else "upper"  # undirected: each edge once
         matrix = self._matrix(layout, weighted=weighted, parallel=parallel)
+        if len(self.present_ids) < self.n:  # holes: number the present nodes only
+            matrix = matrix[self.present_ids][:, self.present_ids]
         graph = nk.graph.GraphFromCsr(matrix, directed=directed, weighted=weighted)
         if not loops:
             graph.removeSelfLoops()
-        for hole in np.flatnonzero(~self.present):
-            graph.removeNode(int(hole))
         return graph
 
     # ----------------------------------------------------------------- keys

@@ -88,6 +88,7 @@ class Execution:
     result_value: Any = None
     expired: bool = False
     done: threading.Event = dataclasses.field(default_factory=threading.Event)
+    changed: threading.Condition = dataclasses.field(default_factory=threading.Condition)
     mutex: threading.Lock = dataclasses.field(default_factory=threading.Lock)
     thread: threading.Thread | None = None
     _clock_start: float = dataclasses.field(default_factory=time.perf_counter)
@@ -111,7 +112,7 @@ class Execution:
             "mode": plan.mode,
             "status": self.status,
             "phase": phase,
-            "progress": {**progress, "phase": phase},
+            "progress": {**progress, "phase": phase, "token": self.progress_token},
             "username": self.username,
             "node_labels": list(plan.selection.node_labels),
             "relationship_types": list(plan.selection.relationship_types),
@@ -137,7 +138,29 @@ class Execution:
             self.finished_at = _now()
             self.summary.setdefault("duration_ms", self.duration_ms())
         self.done.set()
+        self.notify()
         return True
+
+    def notify(self) -> None:
+        """Wake the long polls waiting for a change of phase (or the end)."""
+        with self.changed:
+            self.changed.notify_all()
+
+    @property
+    def progress_token(self) -> str:
+        """``"<phase>:<completed steps>"``: what a progress display has seen."""
+        return f"{self.progress.phase}:{self.progress.completed}"
+
+    def wait_change(self, seconds: float, seen: str | None) -> None:
+        """Block up to ``seconds`` until finished, or (given the ``seen`` progress token)
+        until the progress moves on from it."""
+        deadline = time.monotonic() + seconds
+        with self.changed:
+            while not self.finished and (seen is None or self.progress_token == seen):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return
+                self.changed.wait(remaining)
 
 
 def _jsonable(value: Any) -> Any:
@@ -244,9 +267,11 @@ class ExecutionManager:
 
     def submit(self, plan: Plan, username: str) -> Execution:
         """Start ``plan`` in a new thread (409 if it mutates and the lock is held)."""
+        progress = Progress()
         execution = Execution(
-            id=f"ex-{uuid.uuid4().hex[:10]}", plan=plan, username=username, progress=Progress()
+            id=f"ex-{uuid.uuid4().hex[:10]}", plan=plan, username=username, progress=progress
         )
+        progress.on_change = execution.notify
         with self._mutex:
             if plan.mode == "mutate":
                 if self._holder is not None:
@@ -363,8 +388,9 @@ class ExecutionManager:
 
     # -- reading ------------------------------------------------------------------
 
-    def get(self, execution_id: str, wait_ms: int = 0) -> Execution:
-        """The execution, after waiting up to ``wait_ms`` for it to finish."""
+    def get(self, execution_id: str, wait_ms: int = 0, seen: str | None = None) -> Execution:
+        """The execution, after waiting up to ``wait_ms`` for it to finish (or, given the
+        ``seen`` progress token, for its progress to move on: a progress bar's long poll)."""
         with self._mutex:
             execution = self._executions.get(execution_id)
         if execution is None:
@@ -377,7 +403,7 @@ class ExecutionManager:
                 {"execution_id": execution_id},
             )
         if wait_ms > 0:
-            execution.done.wait(min(wait_ms, MAX_WAIT_MS) / 1000)
+            execution.wait_change(min(wait_ms, MAX_WAIT_MS) / 1000, seen)
         return execution
 
     def list(self, limit: int = 20) -> list[Execution]:

@@ -3,8 +3,9 @@
 
 PageRank follows ``networkx.pagerank`` step for step (row-normalised weights, dangling
 nodes' rank spread uniformly, L1 convergence test ``err < n * tolerance``), so the two
-agree to the tolerance; on this machine the scipy iteration is 5-10x faster than
-networkit's or igraph's PageRank including the graph build (docs/algorithms.md).
+agree to the tolerance; at 1M nodes / 5M relationships the scipy iteration is 6x faster
+than networkit's PageRank and 12x faster than igraph's, graph builds included
+(docs/algorithms.md).
 """
 
 from __future__ import annotations
@@ -153,8 +154,12 @@ def betweenness(
 ) -> AlgoOutput:
     import networkit as nk
 
-    graph = p.networkit(orientation, parallel="min")
     count = p.node_count
+    if count == 0:  # networkit aborts the process on a graph without nodes
+        progress.start("computing", total=1)
+        stats = {"exact": True, "samples": None}
+        return AlgoOutput(columns={"betweenness": np.zeros(p.n)}, stats=stats)
+    graph = p.networkit(orientation, parallel="min")
     samples = params["samples"]
     if samples is None and count * max(p.m, 1) > BETWEENNESS_BUDGET:
         samples = max(50, BETWEENNESS_BUDGET // max(p.m, 1))
@@ -170,7 +175,7 @@ def betweenness(
     algorithm.run()
     progress.step()
     stats: dict[str, Any] = {"exact": exact, "samples": None if exact else samples}
-    return AlgoOutput(columns={"betweenness": scores(algorithm.scores(), p.n)}, stats=stats)
+    return AlgoOutput(columns={"betweenness": scores(algorithm.scores(), p)}, stats=stats)
 
 
 ALGORITHMS: tuple[NativeAlgorithm, ...] = (pagerank, degree, betweenness)

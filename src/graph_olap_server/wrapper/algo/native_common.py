@@ -34,6 +34,7 @@ __all__ = [
     "modularity",
     "native",
     "renumber",
+    "scores",
     "seed_networkit",
 ]
 
@@ -155,9 +156,16 @@ def seed_networkit(seed: int | None) -> None:
         nk.engineering.setSeed(seed=int(seed), useThreadId=False)
 
 
-def scores(values: Any, n: int, dtype: type = np.float64) -> np.ndarray:
-    """A networkit score list as an array of length ``n`` (ids past its end: 0)."""
-    array: np.ndarray = np.zeros(n, dtype=dtype)
-    data: np.ndarray = np.asarray(values, dtype=dtype)
-    array[: len(data)] = data[:n]
-    return array
+def scores(values: Any, p: Projection, dtype: type = np.float64) -> np.ndarray:
+    """A networkit score list (one per present node) as an array indexed by dense id.
+
+    Partitions come as unsigned integers; a value past int64 (networkit's ``none``)
+    becomes -1.
+
+    >>> scores([3, 2**64 - 1], Projection.from_arrays([], [], keys=[1, 2]), np.int64)
+    array([ 3, -1])
+    """
+    if np.issubdtype(dtype, np.integer):
+        raw = np.asarray(values, dtype=np.uint64)
+        values = np.where(raw > np.iinfo(np.int64).max, -1, raw)
+    return p.spread(values, dtype)

@@ -125,7 +125,7 @@ def louvain(
     )
     method.run()
     progress.step()
-    raw = scores(method.getPartition().getVector(), p.n, np.int64)
+    raw = scores(method.getPartition().getVector(), p, np.int64)
     return _community_output(p, raw, resolution, {})
 
 
@@ -156,7 +156,7 @@ def label_propagation(
     method = nk.community.PLP(graph, maxIterations=params["max_iterations"])
     method.run()
     progress.step()
-    raw = scores(method.getPartition().getVector(), p.n, np.int64)
+    raw = scores(method.getPartition().getVector(), p, np.int64)
     return _community_output(p, raw, 1.0, {"iterations": method.numberOfIterations()})
 
 
@@ -181,7 +181,7 @@ def kcore(
     method = nk.centrality.CoreDecomposition(graph)
     method.run()
     progress.step()
-    core = scores(method.scores(), p.n, np.int64)
+    core = scores(method.scores(), p, np.int64)
     present = core[p.present]
     return AlgoOutput(
         columns={"core": core}, stats={"degeneracy": int(present.max()) if len(present) else 0}
@@ -199,8 +199,8 @@ def _triangles(p: Projection, progress: Progress) -> tuple[np.ndarray, np.ndarra
     degrees = nk.centrality.DegreeCentrality(graph)
     degrees.run()
     progress.step()
-    clustering = scores(method.scores(), p.n)
-    degree = scores(degrees.scores(), p.n)
+    clustering = scores(method.scores(), p)
+    degree = scores(degrees.scores(), p)
     wedges = degree * (degree - 1) / 2.0
     return clustering, np.rint(clustering * wedges).astype(np.int64)
 

@@ -84,7 +84,7 @@ def build_projection(
         if weight is not None:
             value = f"r.{quote(weight)}"
             types = {prop.name: ddl_type(prop.type) for prop in e.properties}
-            if types.get(weight) != "DOUBLE":  # the cast costs ~20% of the query
+            if types.get(weight) != "DOUBLE":  # a cast costs up to 20% of the query
                 value = f"CAST({value} AS DOUBLE)"
             cypher += f", {value} AS w"
         table = engine.query(cypher).table

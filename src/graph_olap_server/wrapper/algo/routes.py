@@ -69,10 +69,13 @@ def install_algorithm_routes(
 
     @app.get("/algo/executions/{execution_id}")
     def get_execution(
-        execution_id: str, request: Request, wait_ms: int = Query(0, ge=0, le=MAX_WAIT_MS)
+        execution_id: str,
+        request: Request,
+        wait_ms: int = Query(0, ge=0, le=MAX_WAIT_MS),
+        seen: str | None = Query(None, max_length=80),
     ) -> Response:
         manager, _ = access(request)
-        return _json(manager.get(execution_id, wait_ms).to_api())
+        return _json(manager.get(execution_id, wait_ms, seen).to_api())
 
     @app.delete("/algo/executions/{execution_id}")
     def cancel_execution(execution_id: str, request: Request) -> Response:
