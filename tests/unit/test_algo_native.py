@@ -184,12 +184,15 @@ def test_component_ids_are_dense_and_skip_holes() -> None:
 # ----------------------------------------------------------------------------- communities
 
 
+@pytest.mark.parametrize("method", ["leiden", "plm"])
 @pytest.mark.parametrize(
     ("graph", "weight"), [(KARATE, None), (LES_MIS, "weight"), (FLORENTINE, None)]
 )
-def test_louvain_modularity_close_to_networkx(graph: nx.Graph, weight: str | None) -> None:
+def test_louvain_modularity_close_to_networkx(
+    graph: nx.Graph, weight: str | None, method: str
+) -> None:
     p = projection_of(graph, weight)
-    output = run("louvain", p)
+    output = run("louvain", p, method=method)
     communities = keyed(p, output, "community")
     groups = [set(c) for c in partition(communities)]
     relabelled = nx.relabel_nodes(graph, str)
