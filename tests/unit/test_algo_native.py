@@ -210,10 +210,11 @@ def test_louvain_modularity_close_to_networkx(
     assert ours >= theirs * 0.98
 
 
-def test_louvain_resolution_changes_the_communities() -> None:
+@pytest.mark.parametrize("method", ["leiden", "plm"])
+def test_louvain_resolution_changes_the_communities(method: str) -> None:
     p = projection_of(LES_MIS, "weight")
-    coarse = run("louvain", p, resolution=0.2).stats["community_count"]
-    fine = run("louvain", p, resolution=3.0).stats["community_count"]
+    coarse = run("louvain", p, resolution=0.2, method=method).stats["community_count"]
+    fine = run("louvain", p, resolution=3.0, method=method).stats["community_count"]
     assert coarse < fine
 
 
