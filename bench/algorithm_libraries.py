@@ -5,17 +5,22 @@ warehouse; default 1M nodes, 5M edges, float weights) as the dense numpy arrays 
 projection holds, then times, per library, building its graph from those arrays and
 running PageRank, weakly connected components and Louvain/Leiden. NetworkX runs on a
 graph of the same average degree scaled down to ``--nx-edges`` edges (its per-edge cost
-is reported for comparison). The
-``graph_olap`` rows are the native algorithms themselves (graph_olap_server.wrapper.algo)
-on a fresh projection, so they include the projection's own graph building.
+is reported for comparison). The ``graph_olap`` rows are the native algorithms themselves
+(graph_olap_server.wrapper.algo) on a fresh projection, so they include the projection's
+own graph building. Each measurement runs in a fresh subprocess (no cache or allocator
+state carried over) with a time limit.
 
-Each measurement runs in a fresh subprocess (no cache or allocator state carried over)
-with a time limit. Prints a Markdown table; results are in docs/algorithms.md.
+``--native`` times every native algorithm on one projection instead (in one process, as
+the wrapper runs them); ``--louvain-variants`` compares networkit's PLM and ParallelLeiden
+on a planted-partition and a uniform random graph. Each prints a Markdown table; results
+are in docs/algorithms.md.
 
 Usage::
 
     .venv/bin/python bench/algorithm_libraries.py
     .venv/bin/python bench/algorithm_libraries.py --nodes 100000 --edges 500000 --only pagerank
+    .venv/bin/python bench/algorithm_libraries.py --native
+    .venv/bin/python bench/algorithm_libraries.py --louvain-variants
 """
 
 from __future__ import annotations
@@ -239,6 +244,47 @@ def native_times(nodes: int, edges: int) -> None:
             )
 
 
+def louvain_variants(nodes: int, edges: int) -> None:
+    """networkit PLM (with and without refinement) and ParallelLeiden, unweighted, on a
+    planted-partition graph (80% of edges inside 1,000-node groups) and a uniform one."""
+    import networkit as nk
+    import numpy as np
+    import scipy.sparse as sp
+
+    print(f"{nodes:,} nodes, {edges:,} edges, {os.cpu_count()} cores\n")
+    print("| graph | method | seconds | modularity | communities |")
+    print("|---|---|---:|---:|---:|")
+    rng = np.random.default_rng(7)
+    for kind in ("planted", "random"):
+        src = rng.integers(0, nodes, edges)
+        dst = rng.integers(0, nodes, edges)
+        if kind == "planted":
+            inside = rng.random(edges) < 0.8
+            group_start = (src // 1000) * 1000
+            dst = np.where(
+                inside, np.minimum(group_start + rng.integers(0, 1000, edges), nodes - 1), dst
+            )
+        rows, cols = np.minimum(src, dst), np.maximum(src, dst)
+        upper = sp.csr_array((np.ones(edges), (rows, cols)), shape=(nodes, nodes))
+        upper.sum_duplicates()
+        graph = nk.graph.GraphFromCsr(upper, directed=False, weighted=False)
+        methods: dict[str, Callable[[Any], Any]] = {
+            "PLM + refine": lambda g: nk.community.PLM(g, refine=True),
+            "PLM": lambda g: nk.community.PLM(g, refine=False),
+            "ParallelLeiden": lambda g: nk.community.ParallelLeiden(g),
+        }
+        for name, make in methods.items():
+            method = make(graph)
+            seconds, _ = _timed(method.run)
+            partition = method.getPartition()
+            quality = nk.community.Modularity().getQuality(partition, graph)
+            print(
+                f"| {kind} | {name} | {seconds:.1f} | {quality:.3f} | "
+                f"{partition.numberOfSubsets()} |",
+                flush=True,
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--nodes", type=int, default=1_000_000)
@@ -249,7 +295,11 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=900)
     parser.add_argument("--child", nargs=2, metavar=("ALGORITHM", "LIBRARY"))
     parser.add_argument("--native", action="store_true", help="time every native algorithm")
+    parser.add_argument("--louvain-variants", action="store_true", help="PLM and Leiden")
     args = parser.parse_args()
+    if args.louvain_variants:
+        louvain_variants(args.nodes, args.edges)
+        return
     if args.native:
         native_times(args.nodes, args.edges)
         return
