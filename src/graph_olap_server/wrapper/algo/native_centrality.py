@@ -157,8 +157,8 @@ def betweenness(
     count = p.node_count
     if count == 0:  # networkit aborts the process on a graph without nodes
         progress.start("computing", total=1)
-        stats = {"exact": True, "samples": None}
-        return AlgoOutput(columns={"betweenness": np.zeros(p.n)}, stats=stats)
+        empty = {"exact": True, "samples": None}
+        return AlgoOutput(columns={"betweenness": np.zeros(p.n)}, stats=empty)
     graph = p.networkit(orientation, parallel="min")
     samples = params["samples"]
     if samples is None and count * max(p.m, 1) > BETWEENNESS_BUDGET:
