@@ -175,6 +175,24 @@ def run(client: GraphOLAPClient) -> None:
         print(f"busiest sender: {busiest}")
         total = conn.query_scalar("MATCH (n) RETURN count(n)")
         print(f"{total} nodes in the graph")
+
+        heading("Graph algorithms")
+        ranks = conn.algo.pagerank(node_labels="Account", relationship_types="TRANSFERRED_TO")
+        print(ranks.sort("pagerank", descending=True).head(3))
+        run = conn.algo.louvain(mode="mutate", property="community")
+        print(
+            f"louvain found {run.summary['community_count']} communities "
+            f"(modularity {run.summary['modularity']:.3f}) and wrote them to "
+            f"{run.summary.nodes_written} nodes; read back with Cypher:"
+        )
+        print(
+            conn.query_df(
+                "MATCH (a:Account) RETURN a.community AS community, count(*) AS accounts "
+                "ORDER BY accounts DESC LIMIT 3"
+            )
+        )
+        hubs = conn.networkx.degree_centrality(relationship_types="OWNS")
+        print(f"NetworkX degree_centrality, top 3:\n{hubs.sort(hubs.columns[-1]).tail(3)}")
     client.instances.terminate(instance.id)
     print(f"\nDone. Instance {instance.id} terminated.")
 
