@@ -15,6 +15,7 @@ from typing_extensions import Self
 from graph_olap._core.resource import Async, M, Sync
 from graph_olap._core.waiter import ProgressCallback
 from graph_olap.config import DEFAULT_API_URL, Config
+from graph_olap.display import client_html
 from graph_olap.http import AsyncHTTPClient, HTTPClient
 from graph_olap.instance.connection import InstanceConnection
 from graph_olap.progress import ProgressReporter
@@ -98,6 +99,10 @@ class _Resources(Generic[M]):
             "api key" if cfg.api_key else "internal key" if cfg.internal_api_key else "anonymous"
         )
         return f"<{type(self).__name__} {self._config.api_url} as {who}>"
+
+    def _repr_html_(self) -> str:
+        """A card of the client in notebooks: its URL and how it signs in, no secret."""
+        return client_html(self)
 
 
 def _quick_start_options(

@@ -21,6 +21,8 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
+from graph_olap.display import config_html
+
 __all__ = ["DEFAULT_API_URL", "Config"]
 
 DEFAULT_API_URL = "http://localhost:8000"
@@ -70,6 +72,10 @@ class Config:
         )
 
     __str__ = __repr__
+
+    def _repr_html_(self) -> str:
+        """A card of the settings in notebooks; keys show only whether they are set."""
+        return config_html(self)
 
     @classmethod
     def from_env(

@@ -2,8 +2,10 @@
 
 A waiter feeds a :class:`ProgressReporter` one :class:`ProgressEvent` each time the
 resource's status, phase or step count changes, and closes it when the wait ends. The
-built-in :class:`TextProgress` keeps one updating line of plain text; a notebook widget
-can implement the same two methods and be passed as ``progress=MyWidget()``.
+built-in :class:`TextProgress` keeps one updating line of plain text. In a Jupyter kernel
+with ipywidgets installed, ``progress=True`` shows a bar instead
+(:class:`graph_olap.progress_widget.WidgetProgress`, see docs/notebook-progress.md). Any
+object with the same two methods can be passed as ``progress=MyDisplay()``.
 
 Example:
     >>> client.instances.create_from_mapping_and_wait(1, "demo", progress=True)
@@ -99,8 +101,8 @@ class TextProgress:
 def make_reporter(*, progress: bool | ProgressReporter | None) -> ProgressReporter | None:
     """The reporter for a ``progress=`` argument: ``True`` gives the default display.
 
-    In Jupyter the default is still :class:`TextProgress` (a widget comes later; it will
-    be chosen here).
+    The default is a :class:`~graph_olap.progress_widget.WidgetProgress` bar in a Jupyter
+    kernel when ipywidgets is installed, else :class:`TextProgress`.
 
     Example:
         >>> make_reporter(progress=False) is None
@@ -109,7 +111,7 @@ def make_reporter(*, progress: bool | ProgressReporter | None) -> ProgressReport
     if progress is None or progress is False:
         return None
     if progress is True:
-        return TextProgress()
+        return _default_reporter()
     if isinstance(progress, ProgressReporter):
         return progress
     raise exc.ValidationError(
@@ -117,3 +119,15 @@ def make_reporter(*, progress: bool | ProgressReporter | None) -> ProgressReport
         f"close(*, success) methods, got {type(progress).__name__}.",
         details={"field": "progress"},
     )
+
+
+def _default_reporter() -> ProgressReporter:
+    """A widget in a Jupyter kernel with ipywidgets installed, else one line of text."""
+    from graph_olap import progress_widget
+
+    if progress_widget.in_jupyter_kernel():
+        try:
+            return progress_widget.WidgetProgress()
+        except ImportError:
+            pass
+    return TextProgress()

@@ -462,6 +462,27 @@ def test_progress_is_reported(conn: InstanceConnection[Any]) -> None:
     assert events[-1].resource.startswith("label_propagation execution ex-")
 
 
+def test_in_a_jupyter_kernel_progress_is_a_bar_that_ends_green(
+    conn: InstanceConnection[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import IPython
+
+    from graph_olap import progress_widget
+
+    class ZMQInteractiveShell:  # what get_ipython() returns in a kernel
+        pass
+
+    shown: list[Any] = []
+    monkeypatch.setattr(IPython, "get_ipython", ZMQInteractiveShell)
+    monkeypatch.setattr(progress_widget, "_default_display", shown.append)
+    df = conn.algo.label_propagation(node_labels=LESMIS, show_progress=True)
+    assert df.height == 77
+    [box] = shown
+    bar, label = box.children
+    assert bar.bar_style == "success" and bar.value == bar.max
+    assert "label_propagation execution ex-" in label.value and " ready in " in label.value
+
+
 @pytest.mark.anyio
 async def test_async_client_runs_algorithms(
     server: ServerThread, instance_id: int, conn: InstanceConnection[Any], karate: nx.Graph

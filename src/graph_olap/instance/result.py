@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from graph_olap import exceptions as exc
+from graph_olap.display import query_html
 from graph_olap.utils.optional import import_optional
 
 __all__ = ["QueryResult"]
@@ -104,6 +105,10 @@ class QueryResult:
             f"<QueryResult {len(self.rows)} rows x {len(self.columns)} columns "
             f"{self.columns}{timing}{cut}>"
         )
+
+    def _repr_html_(self) -> str:
+        """A table of the first 20 rows in notebooks, with the column types."""
+        return query_html(self)
 
     def first(self) -> dict[str, Any] | None:
         """The first row as a dict, or None when there are no rows.

@@ -10,6 +10,7 @@ from typing import Any, Generic, TypeVar, overload
 from pydantic import BaseModel, ConfigDict
 
 from graph_olap import exceptions as exc
+from graph_olap.display import list_html, model_html
 from graph_olap.utils.optional import import_optional
 
 __all__ = ["APIModel", "Favorite", "PaginatedList", "RequestModel", "coerce_request"]
@@ -43,6 +44,10 @@ class APIModel(BaseModel):
     def get(self, key: str, default: Any = None) -> Any:
         """Dict-style access, for code written against the platform's JSON."""
         return getattr(self, key, default) if key in type(self).model_fields else default
+
+    def _repr_html_(self) -> str:
+        """A card of the model in notebooks (see ``docs/notebook.md``)."""
+        return model_html(self)
 
 
 class RequestModel(APIModel):
@@ -143,6 +148,10 @@ class PaginatedList(Sequence[T], Generic[T]):
             f"PaginatedList({len(self.items)} items, {self.offset + 1 if self.items else 0}"
             f"-{shown} of {self.total})"
         )
+
+    def _repr_html_(self) -> str:
+        """A table of this page in notebooks, with "showing N of TOTAL"."""
+        return list_html(self)
 
     @property
     def has_more(self) -> bool:

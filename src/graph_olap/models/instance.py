@@ -32,6 +32,12 @@ class Instance(APIModel):
     created_at: datetime | None = None
     updated_at: datetime | None = None
 
+    def __repr__(self) -> str:
+        error = f", error {self.error_message!r}" if self.error_message else ""
+        return (
+            f"<Instance {self.id} {self.name!r} {self.status}, snapshot {self.snapshot_id}{error}>"
+        )
+
 
 class InstanceProgress(_Progress):
     """Startup progress of an instance (phases: pod_scheduled, downloading,

@@ -117,6 +117,13 @@ class Mapping(_Definitions):
         """Alias of ``owner_username``."""
         return self.owner_username
 
+    def __repr__(self) -> str:
+        return (
+            f"<Mapping {self.id} {self.name!r} v{self.current_version} by "
+            f"{self.owner_username}, {len(self.node_definitions)} node labels, "
+            f"{len(self.edge_definitions)} edge types>"
+        )
+
 
 class DefinitionChange(APIModel):
     """How one node label or edge type differs between two versions."""

@@ -31,6 +31,13 @@ class Snapshot(APIModel):
     created_at: datetime | None = None
     updated_at: datetime | None = None
 
+    def __repr__(self) -> str:
+        error = f", error {self.error_message!r}" if self.error_message else ""
+        return (
+            f"<Snapshot {self.id} {self.name!r} {self.status}, mapping {self.mapping_id} "
+            f"v{self.mapping_version}{error}>"
+        )
+
 
 class _Progress(APIModel):
     id: int

@@ -1,0 +1,167 @@
+"""HTML building blocks: escaping, the output wrapper, badges, key/value grids, tables.
+
+Every function returns a fragment except :func:`wrap`, which makes a self-contained
+output (the design system's CSS once, in a ``<style>`` scoped by ``go-`` classes).
+"""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import html
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from graph_olap.display._time import relative_time
+from graph_olap.styles import get_notebook_css
+
+__all__ = [
+    "badge",
+    "card",
+    "esc",
+    "format_value",
+    "kv_grid",
+    "status_class",
+    "table",
+    "wrap",
+]
+
+_STATUS_CLASSES = {
+    "ok": {"running", "ready", "completed", "healthy", "succeeded", "success", "ok", "up"},
+    "info": {
+        "starting",
+        "queued",
+        "pending",
+        "creating",
+        "waiting_for_snapshot",
+        "stopping",
+        "exporting",
+        "projecting",
+        "computing",
+        "writing",
+        "in_progress",
+    },
+    "warn": {"degraded", "locked", "expiring"},
+    "error": {"failed", "unhealthy", "error", "down"},
+    "neutral": {"terminated", "cancelled", "unknown", "unlocked", "stopped", "deleted"},
+}
+_STATUS_OF = {status: kind for kind, names in _STATUS_CLASSES.items() for status in names}
+
+MAX_TEXT = 120
+"""Longer texts are cut (with an ellipsis) in cells and grid values."""
+
+
+def esc(value: Any) -> str:
+    """``value`` as text, HTML-escaped (quotes too, so it is safe in attributes)."""
+    return html.escape(str(value), quote=True)
+
+
+def wrap(body: str) -> str:
+    """A self-contained output: the CSS once, then ``body``, inside ``.go-root``."""
+    return f'<div class="go-root"><style>{get_notebook_css()}</style>{body}</div>'
+
+
+def status_class(status: str) -> str:
+    """The badge class of a status: ``go-badge-ok`` (running, ready, completed),
+    ``-info`` (starting, queued, pending), ``-error`` (failed), ``-neutral``
+    (terminated, cancelled and anything unknown)."""
+    return f"go-badge-{_STATUS_OF.get(str(status).strip().lower(), 'neutral')}"
+
+
+def badge(status: Any) -> str:
+    """A status badge coloured by :func:`status_class`."""
+    return f'<span class="go-badge {status_class(str(status))}">{esc(status)}</span>'
+
+
+def _cut(text: str, limit: int = MAX_TEXT) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+
+
+def format_value(value: Any, *, now: datetime.datetime | None = None) -> str:
+    """One value as an HTML fragment: ``None`` as a muted dash, datetimes as relative
+    times (the exact time in the tooltip), numbers grouped, long texts cut."""
+    if value is None:
+        return '<span class="go-muted">\u2014</span>'
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, datetime.datetime):
+        return f'<span title="{esc(value.isoformat())}">{esc(relative_time(value, now=now))}</span>'
+    if isinstance(value, datetime.date):
+        return esc(value.isoformat())
+    if isinstance(value, int):
+        return esc(f"{value:,}")
+    if isinstance(value, float):
+        return esc(f"{value:,.6g}" if abs(value) < 1e15 else f"{value:g}")
+    if isinstance(value, decimal.Decimal):
+        return esc(value)
+    if isinstance(value, Mapping):
+        if not value:
+            return '<span class="go-muted">{}</span>'
+        text = ", ".join(f"{k}: {_plain(v)}" for k, v in value.items())
+        return f'<span class="go-mono">{esc(_cut("{" + text + "}"))}</span>'
+    if isinstance(value, (list, tuple, set, frozenset)):
+        if not value:
+            return '<span class="go-muted">[]</span>'
+        return esc(_cut(", ".join(_plain(v) for v in value)))
+    text = str(value)
+    return (
+        f'<span title="{esc(text)}">{esc(_cut(text))}</span>' if len(text) > MAX_TEXT else esc(text)
+    )
+
+
+def _plain(value: Any) -> str:
+    """A short plain-text form of a nested value (escaped later by the caller)."""
+    if isinstance(value, Mapping):
+        for key in ("name", "label", "type", "_label", "key"):
+            if isinstance(value.get(key), str):
+                return str(value[key])
+        return "{" + ", ".join(f"{k}: {_plain(v)}" for k, v in value.items()) + "}"
+    if hasattr(value, "model_dump"):
+        for key in ("name", "label", "type", "key"):
+            text = getattr(value, key, None)
+            if isinstance(text, str):
+                return text
+        return _plain(value.model_dump())
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_plain(v) for v in value) + "]"
+    if isinstance(value, datetime.datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def kv_grid(pairs: Iterable[tuple[str, str]]) -> str:
+    """A key/value grid; keys are escaped here, values must already be HTML fragments."""
+    rows = "".join(f"<dt>{esc(k)}</dt><dd>{v}</dd>" for k, v in pairs)
+    return f'<dl class="go-kv">{rows}</dl>'
+
+
+def card(kind: str, title: str | None, header_extra: str, body: str) -> str:
+    """A card: a header (kind, escaped title, extra fragments such as ids and badges)
+    above ``body``."""
+    title_html = f'<span class="go-title">{esc(title)}</span>' if title else ""
+    return (
+        f'<div class="go-card"><div class="go-card-header"><span class="go-kind">{esc(kind)}'
+        f"</span>{title_html}{header_extra}</div>{body}</div>"
+    )
+
+
+def table(
+    columns: Sequence[str],
+    rows: Iterable[Sequence[str]],
+    *,
+    types: Sequence[str] | None = None,
+    footer: str = "",
+) -> str:
+    """A table; column names (and types) are escaped here, cells must be fragments."""
+    head = "".join(
+        f"<th>{esc(c)}"
+        + (f'<span class="go-type">{esc(types[i])}</span>' if types and i < len(types) else "")
+        + "</th>"
+        for i, c in enumerate(columns)
+    )
+    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
+    foot = f'<div class="go-footer">{footer}</div>' if footer else ""
+    return (
+        f'<div class="go-table-wrap"><table class="go-table"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{body}</tbody></table></div>{foot}"
+    )

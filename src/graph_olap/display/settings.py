@@ -1,0 +1,52 @@
+"""Cards of the client and its configuration; secrets are never shown, only whether
+they are set."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graph_olap.display._html import card, esc, format_value, kv_grid, wrap
+
+__all__ = ["client_html", "config_html"]
+
+_SET = '<span class="go-muted">set (hidden)</span>'
+
+
+def _auth(config: Any) -> str:
+    if config.internal_api_key:
+        return "internal api key"
+    if config.api_key:
+        return "api key"
+    if config.username:
+        return "username header (development)"
+    return "anonymous"
+
+
+def _config_pairs(config: Any) -> list[tuple[str, str]]:
+    return [
+        ("api_url", f'<span class="go-mono">{esc(config.api_url)}</span>'),
+        ("auth", esc(_auth(config))),
+        ("api_key", _SET if config.api_key else format_value(None)),
+        ("internal_api_key", _SET if config.internal_api_key else format_value(None)),
+        ("username", format_value(config.username)),
+        ("timeout", esc(f"{config.timeout:g} s")),
+        ("max_retries", format_value(config.max_retries)),
+        ("in_cluster_mode", format_value(config.in_cluster_mode)),
+        ("namespace", esc(config.namespace)),
+    ]
+
+
+def config_html(config: Any) -> str:
+    """The self-contained HTML output of a ``Config`` (keys shown as set or not)."""
+    return wrap(card("Config", None, "", kv_grid(_config_pairs(config))))
+
+
+def client_html(client: Any) -> str:
+    """The self-contained HTML output of a client: where it points and how it signs in."""
+    config = client.config
+    pairs = [
+        ("api_url", f'<span class="go-mono">{esc(config.api_url)}</span>'),
+        ("user", format_value(config.username)),
+        ("auth", esc(_auth(config))),
+    ]
+    return wrap(card(type(client).__name__, None, "", kv_grid(pairs)))

@@ -1,0 +1,118 @@
+"""Tables: a page of models (``PaginatedList``) and a query result (``QueryResult``)."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic import BaseModel
+
+from graph_olap.display._html import badge, esc, format_value, table, wrap
+
+__all__ = ["MAX_QUERY_ROWS", "list_html", "list_table", "query_html", "query_table"]
+
+MAX_QUERY_ROWS = 20
+"""Rows of a query result shown in its table."""
+
+MAX_COLUMNS = 9
+"""Columns of a model shown in a list table (the first scalar fields)."""
+
+_COLUMNS = {
+    "Mapping": ["id", "name", "owner_username", "current_version", "snapshot_count", "updated_at"],
+    "Snapshot": [
+        "id",
+        "name",
+        "status",
+        "mapping_id",
+        "mapping_version",
+        "owner_username",
+        "size_bytes",
+        "created_at",
+    ],
+    "Instance": [
+        "id",
+        "name",
+        "status",
+        "snapshot_id",
+        "owner_username",
+        "cpu_cores",
+        "expires_at",
+        "created_at",
+    ],
+    "AlgorithmExecution": [
+        "id",
+        "algorithm",
+        "kind",
+        "mode",
+        "status",
+        "username",
+        "started_at",
+        "duration_ms",
+    ],
+}
+
+
+def _columns(items: Sequence[Any]) -> list[str]:
+    first = items[0]
+    if not isinstance(first, BaseModel):
+        return []
+    preferred = _COLUMNS.get(type(first).__name__)
+    if preferred:
+        return preferred
+    columns = []
+    for name, info in type(first).model_fields.items():
+        value = getattr(first, name)
+        if isinstance(value, (BaseModel, dict, list)) or info.annotation in (dict, list):
+            continue
+        columns.append(name)
+    return columns[:MAX_COLUMNS]
+
+
+def _cell(name: str, value: Any, now: datetime.datetime | None) -> str:
+    if name == "id" and value is not None:
+        return f'<span class="go-id">{esc(value)}</span>'
+    if name.endswith("status") and isinstance(value, str) and value:
+        return badge(value)
+    return format_value(value, now=now)
+
+
+def list_table(page: Any, *, now: datetime.datetime | None = None) -> str:
+    """The table of a page of items, with "showing N of TOTAL"."""
+    items = list(page.items)
+    shown = len(items)
+    where = f" (from #{page.offset + 1})" if page.offset and shown else ""
+    footer = f"showing {shown:,} of {page.total:,}{where}"
+    if not items:
+        return f'<div class="go-footer">{footer}</div>'
+    columns = _columns(items)
+    if not columns:
+        rows = [[format_value(item, now=now)] for item in items]
+        return table(["item"], rows, footer=footer)
+    rows = [[_cell(c, getattr(item, c, None), now) for c in columns] for item in items]
+    return table(columns, rows, footer=footer)
+
+
+def list_html(page: Any) -> str:
+    """The self-contained HTML output of a ``PaginatedList``."""
+    return wrap(list_table(page))
+
+
+def query_table(result: Any, *, max_rows: int = MAX_QUERY_ROWS) -> str:
+    """The table of a query result: its first ``max_rows`` rows, the column types and
+    "showing N of M rows"."""
+    total = len(result.rows)
+    rows = [[format_value(v) for v in row] for row in result.rows[:max_rows]]
+    footer = f"showing {len(rows):,} of {total:,} rows"
+    if result.truncated:
+        footer += " (cut at the server's row limit)"
+    if result.execution_time_ms is not None:
+        footer += f" \u00b7 {result.execution_time_ms:g} ms"
+    if not result.columns:
+        return f'<div class="go-footer">{esc(footer)}</div>'
+    return table(result.columns, rows, types=result.column_types, footer=esc(footer))
+
+
+def query_html(result: Any) -> str:
+    """The self-contained HTML output of a ``QueryResult``."""
+    return wrap(query_table(result))

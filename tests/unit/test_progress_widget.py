@@ -1,0 +1,185 @@
+"""The notebook progress bar (WidgetProgress) and how ``progress=True`` picks it.
+
+ipywidgets objects work without a frontend, so the bar is driven with real widgets and
+read back; only the display call is recorded. Being inside a Jupyter kernel is decided
+by IPython's ``get_ipython()``, which the kernel tests replace.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+from typing import Any
+
+import IPython
+import ipywidgets
+import pytest
+
+from graph_olap import InstanceFailedError, ProgressEvent, TextProgress
+from graph_olap.progress import make_reporter
+from graph_olap.progress_widget import WidgetProgress, in_jupyter_kernel
+from tests.unit.test_waiters import Script, instance_routes, progress
+
+
+def event(phase: str, done: int, total: int, elapsed: float = 1.0) -> ProgressEvent:
+    return ProgressEvent("Instance 12", "starting", phase, done, total, elapsed)
+
+
+class Shown:
+    """Records what the reporter displays."""
+
+    def __init__(self) -> None:
+        self.widgets: list[Any] = []
+
+    def __call__(self, widget: Any) -> None:
+        self.widgets.append(widget)
+
+
+def test_first_update_displays_the_bar_once_and_later_updates_change_it() -> None:
+    shown = Shown()
+    reporter = WidgetProgress(display=shown, clock=lambda: 0.0)
+    assert reporter.bar is None and reporter.text == ""
+
+    reporter.update(event("loading_schema", 1, 5, 0.5))
+    reporter.update(event("loading_data", 3, 5, 4.06))
+
+    assert shown.widgets == [reporter.widget]
+    assert isinstance(reporter.bar, ipywidgets.IntProgress)
+    assert (reporter.bar.value, reporter.bar.max) == (3, 5)
+    assert reporter.bar.bar_style == "info"
+    assert reporter.text == "Instance 12 · starting · loading_data · 3/5 steps · 4.1 s"
+
+
+def test_unplanned_phase_shows_a_full_working_bar_without_steps() -> None:
+    reporter = WidgetProgress(display=Shown(), clock=lambda: 0.0)
+    reporter.update(event("pod_scheduled", 0, 0, 0.2))
+    assert (reporter.bar.value, reporter.bar.max) == (1, 1)
+    assert reporter.bar.bar_style == "info"
+    assert reporter.text == "Instance 12 · starting · pod_scheduled · 0.2 s"
+
+
+def test_success_ends_full_and_green_with_the_time() -> None:
+    reporter = WidgetProgress(display=Shown(), clock=lambda: 0.0)
+    reporter.update(event("loading_data", 2, 4))
+    reporter.update(event("ready", 4, 4, 4.2))
+    reporter.close(success=True)
+    assert (reporter.bar.value, reporter.bar.max) == (4, 4)
+    assert reporter.bar.bar_style == "success"
+    assert reporter.text == "Instance 12 ready in 4.2 s"
+
+
+def test_failure_ends_red_with_the_error_message() -> None:
+    reporter = WidgetProgress(display=Shown(), clock=lambda: 0.0)
+    reporter.update(event("loading_data", 2, 5, 3.0))
+    reporter.close(success=False, error=ValueError("Parquet file is corrupt <x>"))
+    assert reporter.bar.bar_style == "danger"
+    assert reporter.text == "Instance 12 stopped after 3.0 s: Parquet file is corrupt <x>"
+    assert "&lt;x&gt;" in reporter.label.value
+
+
+def test_an_error_naming_the_resource_is_not_named_twice_and_time_runs_on() -> None:
+    now = [100.0]
+    reporter = WidgetProgress(display=Shown(), clock=lambda: now[0])
+    reporter.update(event("loading_data", 2, 5, 3.0))
+    now[0] += 57.0  # no change seen for a while, then the deadline passes
+    reporter.close(success=False, error="Instance 12 is still 'starting' after 60 s.")
+    assert reporter.text == "Instance 12 is still 'starting' after 60 s. (60.0 s)"
+
+
+def test_failure_reads_the_exception_being_raised() -> None:
+    reporter = WidgetProgress(display=Shown(), clock=lambda: 0.0)
+    reporter.update(event("loading_data", 2, 5))
+    with pytest.raises(RuntimeError):
+        try:
+            raise RuntimeError("disk full")
+        finally:
+            reporter.close(success=False)
+    assert reporter.bar.bar_style == "danger"
+    assert reporter.text.endswith(": disk full")
+
+
+def test_close_without_updates_shows_nothing_and_a_reused_reporter_starts_a_new_bar() -> None:
+    shown = Shown()
+    reporter = WidgetProgress(display=shown, clock=lambda: 0.0)
+    reporter.close(success=False)
+    assert shown.widgets == []
+
+    reporter.update(event("loading_data", 1, 5))
+    reporter.close(success=True)
+    first = reporter.bar
+    reporter.update(event("loading_data", 2, 5))
+    assert len(shown.widgets) == 2 and reporter.bar is not first
+    assert first.bar_style == "success" and reporter.bar.bar_style == "info"
+
+
+def test_default_display_outside_a_kernel_is_harmless(capsys: pytest.CaptureFixture[str]) -> None:
+    reporter = WidgetProgress()
+    reporter.update(event("loading_data", 1, 5))
+    reporter.close(success=True)
+    assert reporter.bar.bar_style == "success"
+    assert "IntProgress" in capsys.readouterr().out  # the plain repr, printed once
+
+
+@pytest.mark.anyio
+async def test_a_failed_wait_ends_the_bar_with_the_platform_message(mode: str) -> None:
+    failed = progress("failed", "loading_data", 2, error_message="Parquet file is corrupt")
+    script = Script(mode, instance_routes(progress("starting", "loading_data", 2), failed))
+    reporter = WidgetProgress(display=Shown(), clock=lambda: 0.0)
+    with pytest.raises(InstanceFailedError):
+        await script.call(lambda c: c.instances.wait_until_running(12, progress=reporter))
+    assert reporter.bar.bar_style == "danger"
+    assert "Parquet file is corrupt" in reporter.text
+
+
+@pytest.mark.anyio
+async def test_a_finished_wait_ends_the_bar_green(mode: str) -> None:
+    script = Script(
+        mode,
+        instance_routes(progress("starting", "loading_data", 3), progress("running", "ready", 5)),
+    )
+    reporter = WidgetProgress(display=Shown(), clock=lambda: 0.0)
+    await script.call(lambda c: c.instances.wait_until_running(12, progress=reporter))
+    assert (reporter.bar.value, reporter.bar.max) == (5, 5)
+    assert reporter.bar.bar_style == "success"
+    assert reporter.text.startswith("Instance 12 ready in ")
+
+
+class ZMQInteractiveShell:
+    """Named like the shell of a Jupyter kernel."""
+
+
+class TerminalInteractiveShell:
+    """Named like the shell of the IPython terminal."""
+
+
+def test_outside_a_kernel_progress_true_keeps_the_text_line() -> None:
+    assert not in_jupyter_kernel()
+    assert isinstance(make_reporter(progress=True), TextProgress)
+
+
+def test_the_ipython_terminal_keeps_the_text_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(IPython, "get_ipython", TerminalInteractiveShell)
+    assert isinstance(make_reporter(progress=True), TextProgress)
+
+
+def test_in_a_kernel_progress_true_gives_the_widget(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(IPython, "get_ipython", ZMQInteractiveShell)
+    assert in_jupyter_kernel()
+    assert isinstance(make_reporter(progress=True), WidgetProgress)
+
+
+def test_in_a_kernel_without_ipywidgets_progress_true_gives_text(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(IPython, "get_ipython", ZMQInteractiveShell)
+    monkeypatch.setitem(sys.modules, "ipywidgets", None)  # import fails
+    assert isinstance(make_reporter(progress=True), TextProgress)
+    with pytest.raises(ImportError, match=r"graph-olap\[notebook\]"):
+        WidgetProgress()
+
+
+def test_an_explicit_reporter_is_kept_in_a_kernel(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(IPython, "get_ipython", ZMQInteractiveShell)
+    text = TextProgress(io.StringIO())
+    assert make_reporter(progress=text) is text
+    assert make_reporter(progress=False) is None
