@@ -1,0 +1,370 @@
+"""Write the example notebooks (without outputs) from the cells below.
+
+Run it after editing a cell: ``.venv/bin/python notebooks/build_notebooks.py``. The
+notebooks are committed without outputs; ``tests/notebooks`` runs them in a real kernel.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+HERE = Path(__file__).resolve().parent
+
+KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+
+
+def md(text: str) -> nbformat.NotebookNode:
+    return new_markdown_cell(text.strip())
+
+
+def code(text: str) -> nbformat.NotebookNode:
+    return new_code_cell(text.strip())
+
+
+BASIC_WORKFLOW = [
+    md("""
+# Graph OLAP: the basic workflow
+
+This notebook walks through what an analyst does first on the Graph OLAP platform:
+
+1. **connect** to the platform;
+2. **browse** the data warehouse to find the tables to use;
+3. describe a graph as SQL over those tables: a **mapping**;
+4. start a graph database from the mapping: an **instance**;
+5. ask questions in **Cypher** and get DataFrames back;
+6. **terminate** the instance when done.
+
+It runs against the local platform (`make server` or `graph-olap server`), which comes
+with a small sample bank: customers, their accounts and the money transfers between them.
+"""),
+    md("""
+## 1. Connect
+
+`notebook.connect()` finds the platform from the environment: `GRAPH_OLAP_API_URL`
+(default `http://localhost:8000`, the local platform) and who you are,
+`GRAPH_OLAP_USERNAME` (or an API key). Displaying the client shows where it is connected.
+"""),
+    code("""
+import uuid
+
+from graph_olap import notebook
+
+client = notebook.connect()
+client
+"""),
+    code("""
+client.health.check().status
+"""),
+    md("""
+## 2. Browse the warehouse
+
+The warehouse is organised as catalogs, schemas and tables. The sample data lives in the
+`sample` catalog; the bank is the schema `sample.bank`.
+"""),
+    code("""
+for table in client.schema.list_tables("sample", "bank"):
+    print(table.qualified_name)
+"""),
+    md("""
+The columns of a table, with their types, tell us what we can select:
+"""),
+    code("""
+for name in ("customers", "accounts", "transactions"):
+    columns = client.schema.list_columns("sample", "bank", name)
+    print(f"{name}: " + ", ".join(f"{c.column_name} ({c.data_type})" for c in columns))
+"""),
+    md("""
+## 3. Describe the graph: a mapping
+
+A mapping lists the **node labels** and **relationship types** of the graph. Each one is a
+SQL `SELECT` over the warehouse:
+
+- a node label names the column that identifies a node (its *primary key*) and the
+  columns to keep as properties;
+- a relationship type says which labels it joins and which columns hold the keys of its
+  two ends.
+
+Here: customers **own** accounts, and accounts **transfer** money to other accounts.
+"""),
+    code("""
+customer = {
+    "label": "Customer",
+    "sql": "SELECT customer_id, name, city, segment FROM sample.bank.customers",
+    "primary_key": {"name": "customer_id", "type": "INT64"},
+    "properties": [{"name": "name"}, {"name": "city"}, {"name": "segment"}],
+}
+account = {
+    "label": "Account",
+    "sql": "SELECT account_id, account_type, balance FROM sample.bank.accounts",
+    "primary_key": {"name": "account_id", "type": "INT64"},
+    "properties": [{"name": "account_type"}, {"name": "balance", "type": "DECIMAL(12,2)"}],
+}
+owns = {
+    "type": "OWNS",
+    "from_node": "Customer",
+    "to_node": "Account",
+    "sql": "SELECT customer_id, account_id FROM sample.bank.accounts",
+    "from_key": "customer_id",
+    "to_key": "account_id",
+}
+transferred_to = {
+    "type": "TRANSFERRED_TO",
+    "from_node": "Account",
+    "to_node": "Account",
+    "sql": "SELECT from_account, to_account, amount, ts FROM sample.bank.transactions",
+    "from_key": "from_account",
+    "to_key": "to_account",
+    "properties": [
+        {"name": "amount", "type": "DECIMAL(12,2)"},
+        {"name": "ts", "type": "TIMESTAMP"},
+    ],
+}
+"""),
+    md("""
+The platform checks every SQL statement against the warehouse before it saves the mapping
+(a misspelt column raises a `ValidationError` naming the definition). The name gets a short
+random suffix so that running the notebook again creates a new mapping.
+"""),
+    code("""
+suffix = uuid.uuid4().hex[:6]
+mapping = client.mappings.create(
+    f"bank-{suffix}",
+    "Customers, their accounts and the transfers between accounts",
+    node_definitions=[customer, account],
+    edge_definitions=[owns, transferred_to],
+)
+mapping
+"""),
+    md("""
+## 4. Start a graph instance
+
+An instance is a graph database loaded with the mapping's data: the platform exports the
+rows from the warehouse (a *snapshot*) and starts a database on them. `progress=True`
+shows how far it has got; it takes a few seconds on the sample data.
+"""),
+    code("""
+instance = client.instances.create_from_mapping_and_wait(
+    mapping.id, f"bank-analysis-{suffix}", progress=True, poll_interval=1
+)
+instance
+"""),
+    md("""
+## 5. Ask questions in Cypher
+
+`connect` opens a connection to the instance. `query_df` runs a Cypher query and returns a
+DataFrame (polars by default, `backend="pandas"` for pandas).
+
+Which cities have the most accounts?
+"""),
+    code("""
+conn = client.instances.connect(instance.id)
+by_city = conn.query_df(
+    "MATCH (c:Customer)-[:OWNS]->(a:Account) "
+    "RETURN c.city AS city, count(a) AS accounts, count(DISTINCT c) AS customers "
+    "ORDER BY accounts DESC LIMIT 5"
+)
+by_city
+"""),
+    md("""
+`query_one` returns the first row as a dictionary, and `query_scalar` a single value.
+Which account sent the most transfers?
+"""),
+    code("""
+busiest = conn.query_one(
+    "MATCH (a:Account)-[t:TRANSFERRED_TO]->() "
+    "RETURN a.account_id AS account, count(t) AS transfers "
+    "ORDER BY transfers DESC LIMIT 1"
+)
+busiest
+"""),
+    code("""
+conn.query_scalar("MATCH (n) RETURN count(n)")
+"""),
+    md("""
+`query` returns a `QueryResult`: the rows with their column names and types, how long the
+query took, and conversions (`to_polars()`, `to_pandas()`, `to_dicts()`). In a notebook it
+shows as a table.
+"""),
+    code("""
+result = conn.query(
+    "MATCH (c:Customer)-[:OWNS]->(a:Account) "
+    "RETURN c.name AS customer, a.account_type AS type, a.balance AS balance "
+    "ORDER BY balance DESC LIMIT 10"
+)
+result
+"""),
+    md("""
+## 6. Clean up
+
+An instance uses memory on the platform until it is terminated (or its time to live runs
+out). Terminate it when you are done; the mapping stays, to start another instance later.
+`terminate` returns the instance, now terminated.
+"""),
+    code("""
+conn.close()
+client.instances.terminate(instance.id)
+"""),
+]
+
+
+ALGORITHMS = [
+    md("""
+# Graph OLAP: graph algorithms
+
+A running instance runs graph algorithms next to its graph and returns the results as
+DataFrames, or writes them into the graph as node properties for Cypher to read.
+
+This notebook uses **Zachary's karate club**, a classic small social network: 34 members
+of a university karate club and the 78 friendships between them. The club split in two
+after a conflict; graph algorithms find that split from the friendships alone. The data is
+in the local platform's sample warehouse, in `sample.classic`.
+"""),
+    md("""
+## Connect and map the karate club
+
+A mapping with one node label (`Member`) and one relationship type (`KNOWS`), each a
+`SELECT` over the warehouse. The names get a random suffix so that re-runs do not collide.
+"""),
+    code("""
+import uuid
+
+from graph_olap import notebook
+
+client = notebook.connect()
+suffix = uuid.uuid4().hex[:6]
+
+member = {
+    "label": "Member",
+    "sql": "SELECT member_id, club FROM sample.classic.karate_members",
+    "primary_key": {"name": "member_id", "type": "INT64"},
+    "properties": [{"name": "club", "type": "STRING"}],
+}
+knows = {
+    "type": "KNOWS",
+    "from_node": "Member",
+    "to_node": "Member",
+    "sql": "SELECT member_a, member_b, weight FROM sample.classic.karate_ties",
+    "from_key": "member_a",
+    "to_key": "member_b",
+    "properties": [{"name": "weight", "type": "DOUBLE"}],
+}
+mapping = client.mappings.create(
+    f"karate-{suffix}",
+    "Zachary's karate club",
+    node_definitions=[member],
+    edge_definitions=[knows],
+)
+mapping
+"""),
+    md("""
+## Start an instance
+
+The platform exports the two tables and loads them into a graph database.
+"""),
+    code("""
+instance = client.instances.create_from_mapping_and_wait(
+    mapping.id, f"karate-{suffix}", progress=True, poll_interval=1
+)
+conn = client.instances.connect(instance.id)
+members = conn.query_scalar("MATCH (m:Member) RETURN count(m)")
+ties = conn.query_scalar("MATCH ()-[k:KNOWS]->() RETURN count(k)")
+print(f"{members} members, {ties} friendships")
+"""),
+    md("""
+## Who matters most? PageRank
+
+`conn.algo` holds the native algorithms. PageRank scores a member higher when they are
+friends with members who are themselves well connected. Friendship goes both ways, so we
+treat the relationships as undirected. The result has one row per member, keyed by
+`member_id`.
+"""),
+    code("""
+ranks = conn.algo.pagerank(orientation="undirected")
+ranks.sort("pagerank", descending=True).head(5)
+"""),
+    code("""
+ranks.height
+"""),
+    md("""
+Members 33 and 0 stand out: they are the club's two leaders, the instructor and the
+administrator, around whom the club split.
+
+## Find the groups: Louvain, written into the graph
+
+Louvain finds *communities*: groups of members with many friendships inside the group and
+few across. With `mode="mutate"` the result is not returned as a DataFrame but written into
+the graph as a node property (here `community`); the run returns its summary.
+"""),
+    code("""
+run = conn.algo.louvain(mode="mutate", property="community")
+run
+"""),
+    code("""
+print(f"{run.summary['community_count']} communities, modularity {run.summary['modularity']:.3f}")
+"""),
+    md("""
+The property is now part of the graph, so Cypher can use it: how does each community line
+up with the club each member joined after the split?
+"""),
+    code("""
+conn.query_df(
+    "MATCH (m:Member) RETURN m.community AS community, m.club AS club, count(*) AS members "
+    "ORDER BY community, club"
+)
+"""),
+    md("""
+## Any NetworkX algorithm
+
+`conn.networkx` runs any NetworkX function by name on the instance. Betweenness centrality
+counts how often a member lies on the shortest paths between two others: the brokers
+between the groups.
+"""),
+    code("""
+brokers = conn.networkx.betweenness_centrality()
+brokers.sort(brokers.columns[-1], descending=True).head(5)
+"""),
+    md("""
+## What ran
+
+Every run is an *execution* on the instance, native or NetworkX, newest first, with its
+status, duration and parameters.
+"""),
+    code("""
+conn.algo.executions()
+"""),
+    md("""
+## Clean up
+
+Terminate the instance to give its memory back to the platform.
+"""),
+    code("""
+conn.close()
+client.instances.terminate(instance.id)
+"""),
+]
+
+
+def build(cells: list[nbformat.NotebookNode]) -> nbformat.NotebookNode:
+    """A notebook of the cells, for the venv's ``python3`` kernel."""
+    nb = new_notebook(cells=cells)
+    for number, cell in enumerate(nb.cells):
+        cell.id = f"cell-{number:02d}"  # stable ids: rebuilding changes only what was edited
+    nb.metadata["kernelspec"] = KERNELSPEC
+    nb.metadata["language_info"] = {"name": "python"}
+    return nb
+
+
+def main() -> None:
+    for name, cells in (("basic_workflow", BASIC_WORKFLOW), ("algorithms", ALGORITHMS)):
+        nb = build(cells)
+        nbformat.validate(nb)
+        path = HERE / f"{name}.ipynb"
+        nbformat.write(nb, path)
+        print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()

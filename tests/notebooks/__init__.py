@@ -1,0 +1,1 @@
+"""The example notebooks, executed in a real Jupyter kernel."""
