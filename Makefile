@@ -19,7 +19,7 @@ demo: $(STAMP)  ## run the demo workflow against a fresh local platform
 	$(BIN)/python examples/demo_workflow.py
 
 test: $(STAMP)  ## run lint, type checks and the whole test suite
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests bench examples notebooks
 	$(BIN)/mypy
 	$(BIN)/pytest
 
