@@ -336,7 +336,7 @@ class ExecutionManager:
             execution.result_kind = "table"
             execution.summary["result_rows"] = table.num_rows
         else:
-            execution.result_value = _jsonable(output.value)
+            execution.result_value = output.value  # JSON-able already (AlgoOutput)
             execution.result_kind = "value"
 
     def _write(self, execution: Execution, projection: Projection, output: AlgoOutput) -> None:

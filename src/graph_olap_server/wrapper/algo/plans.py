@@ -151,8 +151,8 @@ def plan_networkx(
     orientation = nx_bridge.check_orientation(entry, body.orientation)
     selection = _selection(body, manifest, info)
     prop = _property(body, info, selection, manifest)
-    nodes, relationships = manager.selection_size(manifest, selection)
     if not body.force:
+        nodes, relationships = manager.selection_size(manifest, selection)
         nx_bridge.check_size(info.name, nodes, relationships, kwargs)
 
     def run(projection: Any, progress: Any) -> Any:
