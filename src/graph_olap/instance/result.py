@@ -206,6 +206,49 @@ class QueryResult:
         return graph
 
 
+    def show_graph(
+        self,
+        *,
+        color_by: str = "label",
+        size_by: str | None = None,
+        label_by: str | None = None,
+        height: int = 500,
+        max_nodes: int = 1000,
+    ) -> Any:
+        """A picture of the nodes and relationships in the result (a
+        :class:`~graph_olap.viz.GraphView`; needs the ``notebook`` extra).
+
+        In Jupyter it is an interactive widget (pan, zoom, search, hover for properties)
+        with a static SVG copy for GitHub and nbconvert. See ``docs/visualization.md``.
+
+        Args:
+            color_by: ``"label"`` (the node label) or a node property, e.g. a community id.
+            size_by: A numeric node property, e.g. a PageRank score written with
+                ``conn.algo.pagerank(mode="mutate", property="pagerank")``.
+            label_by: The property written beside each node (default ``name``).
+            height: Height in pixels.
+            max_nodes: Draw at most this many nodes (at most 1,000).
+
+        Raises:
+            ResultShapeError: The result holds no nodes or relationships.
+            ValueError: ``size_by`` is not a numeric property of any node.
+
+        Example:
+            >>> conn.query(
+            ...     "MATCH (a:Member)-[r:KNOWS]->(b:Member) RETURN a, r, b"
+            ... ).show_graph(color_by="community", size_by="pagerank")
+        """
+        from graph_olap.viz import GraphView
+
+        return GraphView(
+            self.to_networkx(),
+            color_by=color_by,
+            size_by=size_by,
+            label_by=label_by,
+            height=height,
+            max_nodes=max_nodes,
+        )
+
 def _key(value: Any) -> Any:
     """A hashable node or edge key: ids come as maps ``{"table", "offset"}`` -> ``"0:1"``."""
     if isinstance(value, Mapping) and set(value) == {"table", "offset"}:

@@ -1,0 +1,97 @@
+"""The static picture: inline SVG with a legend, for where widgets do not render.
+
+nbconvert without widget state, GitHub and nbviewer show ``text/html`` but run no
+widget code, and some strip ``<style>``: everything here is styled inline. Hovering a
+node shows its properties (an SVG ``<title>``, the browser's own tooltip).
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Hashable, Mapping
+
+from graph_olap.viz.picture import Picture
+
+__all__ = ["render_svg"]
+
+WIDTH = 860
+MARGIN = 24
+CAPTION_ROOM = 60
+"""Room on the right for the captions of the rightmost nodes."""
+CAPTIONS = 25
+"""How many of the largest nodes get their caption written beside them."""
+
+_FONT = "font-family:system-ui,-apple-system,'Segoe UI',sans-serif;font-size:12px"
+
+
+def render_svg(
+    picture: Picture, positions: Mapping[Hashable, tuple[float, float]], *, height: int
+) -> str:
+    """An HTML fragment: the summary line, the SVG picture and the legend.
+
+    ``positions`` maps node keys (as in ``picture.nodes``) to points in the unit square.
+
+    Example:
+        >>> html = render_svg(picture, {"a": (0.0, 0.0), "b": (1.0, 1.0)}, height=400)
+        >>> html.count("<circle")
+        2
+    """
+    inner_w, inner_h = WIDTH - 2 * MARGIN - CAPTION_ROOM, height - 2 * MARGIN
+
+    def point(key: str) -> tuple[float, float]:
+        x, y = positions.get(key, (0.5, 0.5))
+        return MARGIN + x * inner_w, MARGIN + y * inner_h
+
+    parts = [
+        f'<svg class="go-graph-svg" xmlns="http://www.w3.org/2000/svg" role="img" '
+        f'viewBox="0 0 {WIDTH} {height}" width="100%" style="max-width:{WIDTH}px;'
+        f'height:auto;border:1px solid #d0d7de;border-radius:6px;background:#fff">',
+        f"<title>{_esc(picture.summary)}</title>",
+        '<g stroke="#9aa4ae" stroke-opacity="0.55" stroke-width="1">',
+    ]
+    for edge in picture.edges:
+        (x1, y1), (x2, y2) = point(edge.source), point(edge.target)
+        tip = _tooltip(edge.type or "relationship", edge.attributes, skip="label")
+        parts.append(
+            f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}">'
+            f"<title>{tip}</title></line>"
+        )
+    parts.append('</g><g stroke="#ffffff" stroke-width="1">')
+    for node in sorted(picture.nodes, key=lambda n: n.radius):  # big ones on top
+        x, y = point(node.key)
+        tip = _tooltip(node.caption, node.attributes)
+        parts.append(
+            f'<circle class="go-graph-node" cx="{x:.1f}" cy="{y:.1f}" r="{node.radius:.1f}" '
+            f'fill="{node.color}" data-label="{_esc(node.label)}"><title>{tip}</title></circle>'
+        )
+    parts.append(f'</g><g style="{_FONT};fill:#24292f">')
+    for node in sorted(picture.nodes, key=lambda n: -n.radius)[:CAPTIONS]:
+        x, y = point(node.key)
+        parts.append(
+            f'<text x="{x + node.radius + 2:.1f}" y="{y + 4:.1f}">{_esc(node.caption)}</text>'
+        )
+    parts.append("</g></svg>")
+    return (
+        f'<div class="go-graph" style="{_FONT};color:#24292f">'
+        f'<div style="margin:4px 0">{_esc(picture.summary)}</div>'
+        f"{''.join(parts)}{_legend(picture)}</div>"
+    )
+
+
+def _legend(picture: Picture) -> str:
+    items = "".join(
+        f'<span style="display:inline-block;margin-right:14px">'
+        f'<span style="display:inline-block;width:10px;height:10px;border-radius:50%;'
+        f'background:{color};margin-right:4px"></span>{_esc(category)} ({count:,})</span>'
+        for category, color, count in picture.legend
+    )
+    return f'<div class="go-graph-legend" style="margin:6px 0">{items}</div>'
+
+
+def _tooltip(title: str, attributes: Mapping[str, object], *, skip: str = "") -> str:
+    lines = [title] + [f"{name}: {value}" for name, value in attributes.items() if name != skip]
+    return _esc("\n".join(lines))
+
+
+def _esc(value: object) -> str:
+    return html.escape(str(value), quote=True)
