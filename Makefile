@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint typecheck check server bench clean
+.PHONY: install demo test lint typecheck check server bench clean chromium
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,12 +13,31 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e ".[server,polars,dev]"
 	touch $(STAMP)
 
+# The browser tests render executed notebooks offline in headless Chromium (Debian's
+# package) with the Jupyter widgets renderer and RequireJS from the npm registry.
+BROWSER_ASSETS := $(VENV)/browser-assets
+HTML_MANAGER := @jupyter-widgets/html-manager@1.0.15
+REQUIREJS := requirejs@2.3.7
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+$(BROWSER_ASSETS)/.installed: Makefile
+	rm -rf $(BROWSER_ASSETS) && mkdir -p $(BROWSER_ASSETS)
+	cd $(BROWSER_ASSETS) && npm pack --silent $(HTML_MANAGER) $(REQUIREJS) >/dev/null
+	cd $(BROWSER_ASSETS) && mkdir html-manager requirejs \
+		&& tar xzf jupyter-widgets-html-manager-*.tgz -C html-manager --strip-components=1 \
+		&& tar xzf requirejs-*.tgz -C requirejs --strip-components=1 && rm -f *.tgz
+	touch $@
+
+chromium:  ## headless Chromium for the browser tests (Debian packages)
+	@command -v chromium >/dev/null || $(SUDO) apt-get install -y -q chromium >/dev/null \
+		|| ($(SUDO) apt-get update -q >/dev/null && $(SUDO) apt-get install -y -q chromium >/dev/null)
+
 install: $(STAMP)
 
 demo: $(STAMP)  ## run the demo workflow against a fresh local platform
 	$(BIN)/python examples/demo_workflow.py
 
-test: $(STAMP)  ## run lint, type checks and the whole test suite
+test: $(STAMP) $(BROWSER_ASSETS)/.installed chromium  ## lint, type checks, the whole test suite
 	$(BIN)/ruff check src tests bench examples notebooks
 	$(BIN)/mypy
 	$(BIN)/pytest

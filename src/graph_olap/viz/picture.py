@@ -151,7 +151,7 @@ def build_picture(
             source=_text(src),
             target=_text(dst),
             type=str(data.get("_label", "")),
-            attributes=_attributes(data),
+            attributes=_attributes(data, label_as="type"),
         )
         for src, dst, data in graph.edges(data=True)
         if src in keys and dst in keys
@@ -224,13 +224,14 @@ def _caption(node: Hashable, data: Mapping[str, Any], caption_key: str | None) -
     return f"{label} {_text(node)}" if label else _text(node)
 
 
-def _attributes(data: Mapping[str, Any]) -> dict[str, Any]:
-    """The properties to show on hover, as JSON values (``_label`` shown as ``label``)."""
+def _attributes(data: Mapping[str, Any], *, label_as: str = "label") -> dict[str, Any]:
+    """The properties to show on hover, as JSON values (``_label`` shown as ``label_as``:
+    a node's label, a relationship's type)."""
     shown: dict[str, Any] = {}
     for name, value in data.items():
         if name == "_id" or value is None:
             continue
-        shown["label" if name == "_label" else name] = _json_value(value)
+        shown[label_as if name == "_label" else name] = _json_value(value)
     return shown
 
 

@@ -51,7 +51,7 @@ def render_svg(
     ]
     for edge in picture.edges:
         (x1, y1), (x2, y2) = point(edge.source), point(edge.target)
-        tip = _tooltip(edge.type or "relationship", edge.attributes, skip="label")
+        tip = _tooltip(edge.type or "relationship", edge.attributes, skip="type")
         parts.append(
             f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}">'
             f"<title>{tip}</title></line>"
@@ -79,10 +79,11 @@ def render_svg(
 
 
 def _legend(picture: Picture) -> str:
+    prefix = "" if picture.color_by == "_label" else f"{picture.color_by} "
     items = "".join(
         f'<span style="display:inline-block;margin-right:14px">'
         f'<span style="display:inline-block;width:10px;height:10px;border-radius:50%;'
-        f'background:{color};margin-right:4px"></span>{_esc(category)} ({count:,})</span>'
+        f'background:{color};margin-right:4px"></span>{_esc(prefix + category)} ({count:,})</span>'
         for category, color, count in picture.legend
     )
     return f'<div class="go-graph-legend" style="margin:6px 0">{items}</div>'

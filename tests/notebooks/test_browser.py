@@ -1,0 +1,167 @@
+"""The executed example notebooks rendered in headless Chromium (see ``browser.py``): the
+tables, the progress bars and the graph pictures are on screen, with and without widgets.
+
+Set ``GRAPH_OLAP_SCREENSHOTS=docs/images`` to refresh the screenshots the docs show.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.notebooks.browser import CHROMIUM_ARGS, ROOT, chromium_path, open_page, to_html
+from tests.notebooks.kernel import cell_with, code_cells, text_of
+
+playwright = pytest.importorskip("playwright.sync_api")
+Image = pytest.importorskip("PIL.Image")
+
+pytestmark = [pytest.mark.timeout(300), pytest.mark.socket]
+
+Run = Callable[[str], Any]
+RENDER_TIMEOUT_MS = 60_000
+MATHJAX = "cdnjs.cloudflare.com/ajax/libs/mathjax"  # the template's; no notebook needs it
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with playwright.sync_playwright() as driver:
+        chromium = driver.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def render(browser: Any, tmp_path: Path) -> Iterator[Callable[..., Any]]:
+    """``render(nb, widgets=True)``: a page showing the notebook as nbconvert HTML."""
+    pages: list[Iterator[Any]] = []
+
+    def show(nb: Any, *, widgets: bool = True) -> Any:
+        path = tmp_path / f"notebook-{len(pages)}.html"
+        path.write_text(to_html(nb, widgets=widgets), encoding="utf-8")
+        opened = open_page(browser, path)
+        page, routes = next(opened)
+        pages.append(opened)
+        page.offline_routes = routes
+        return page
+
+    yield show
+    for opened in pages:
+        opened.close()
+
+
+def screenshot(locator: Any, name: str, tmp_path: Path) -> Any:
+    """The element as a PIL image; also saved under $GRAPH_OLAP_SCREENSHOTS when set."""
+    png = locator.screenshot(path=tmp_path / name)
+    target = os.environ.get("GRAPH_OLAP_SCREENSHOTS")
+    if target:
+        (ROOT / target).mkdir(parents=True, exist_ok=True)
+        (ROOT / target / name).write_bytes(png)
+    return Image.open(io.BytesIO(png)).convert("RGB")
+
+
+def colours_present(image: Any, colours: list[str], *, min_pixels: int = 15) -> list[str]:
+    """Which of the ``#rrggbb`` colours cover at least ``min_pixels`` pixels (within a
+    small tolerance, for anti-aliasing)."""
+    counts = dict.fromkeys(colours, 0)
+    targets = [(c, tuple(int(c[i : i + 2], 16) for i in (1, 3, 5))) for c in colours]
+    for n, pixel in image.getcolors(maxcolors=1 << 24):
+        for colour, rgb in targets:
+            if sum(abs(a - b) for a, b in zip(pixel, rgb, strict=True)) <= 24:
+                counts[colour] += n
+    return [c for c, n in counts.items() if n >= min_pixels]
+
+
+def only_mathjax_refused(page: Any) -> None:
+    refused = [url for url in page.offline_routes.refused if MATHJAX not in url]
+    assert not refused, f"the page asked for resources that are not available: {refused}"
+
+
+def test_graph_widget_progress_bar_and_static_picture(
+    executed_notebook: Run, render: Callable[..., Any], tmp_path: Path
+) -> None:
+    from graph_olap.viz.picture import PALETTE
+
+    nb = executed_notebook("visualization.ipynb")
+    cells = code_cells(nb)
+    communities = int(text_of(cell_with(cells, 'print(f"{communities.summary')).split()[0])
+    palette = list(PALETTE[: min(communities, len(PALETTE))])
+
+    page = render(nb)
+    bar = page.locator(".progress-bar-success").first
+    playwright.expect(bar).to_be_visible(timeout=RENDER_TIMEOUT_MS)
+    assert bar.evaluate("e => e.style.width") == "100%"
+    playwright.expect(page.locator(".widget-html", has_text="ready in").first).to_be_visible()
+
+    widgets = page.locator(".ipysigma-widget")
+    playwright.expect(widgets).to_have_count(2, timeout=RENDER_TIMEOUT_MS)
+    whole = widgets.first
+    playwright.expect(whole.locator("canvas").first).to_be_visible()
+    playwright.expect(whole).to_contain_text("77")  # its node count panel
+    whole.scroll_into_view_if_needed()
+    # sigma draws in animation frames: wait until every community colour is on screen
+    page.wait_for_function(
+        "e => e.querySelectorAll('canvas').length > 1", arg=whole.element_handle()
+    )
+    seen: list[str] = []
+    for _ in range(50):
+        seen = colours_present(screenshot(whole, "graph-widget.png", tmp_path), palette)
+        if seen == palette:
+            break
+        page.wait_for_timeout(100)
+    assert seen == palette, f"community colours drawn: {seen} of {palette}"
+
+    before = whole.screenshot()
+    whole.locator("[title='zoom']").click()
+    for _ in range(50):
+        if whole.screenshot() != before:
+            break
+        page.wait_for_timeout(100)
+    assert whole.screenshot() != before, "zooming in did not change the picture"
+    started = page.locator(".jp-Cell").filter(has_text="create_from_mapping_and_wait").first
+    screenshot(started.locator(".jp-OutputArea").first, "progress-bar.png", tmp_path)
+    only_mathjax_refused(page)
+
+    static = render(nb, widgets=False)  # as GitHub shows it: no widgets
+    pictures = static.locator("svg.go-graph-svg")
+    playwright.expect(pictures).to_have_count(2, timeout=RENDER_TIMEOUT_MS)
+    first = pictures.first
+    playwright.expect(first).to_be_visible()
+    playwright.expect(first.locator("circle")).to_have_count(77)
+    assert "pagerank: " in first.locator("circle title").first.text_content()
+    drawn = colours_present(screenshot(first, "graph-static.png", tmp_path), palette)
+    assert drawn == palette, f"community colours drawn: {drawn} of {palette}"
+    legend = static.locator(".go-graph-legend").first
+    playwright.expect(legend).to_contain_text("community")
+    only_mathjax_refused(static)
+
+
+def test_tables_and_cards(
+    executed_notebook: Run, render: Callable[..., Any], tmp_path: Path
+) -> None:
+    page = render(executed_notebook("basic_workflow.ipynb"))
+    interactive = page.locator(".dt-container").first  # itables: sort, search, pages
+    playwright.expect(interactive).to_be_visible(timeout=RENDER_TIMEOUT_MS)
+    playwright.expect(interactive.locator("table.dataTable tbody tr").first).to_be_visible()
+    playwright.expect(interactive).to_contain_text("city")
+    screenshot(interactive, "itables.png", tmp_path)
+
+    tables = page.locator(".go-root table.go-table")
+    assert tables.count() >= 2
+    for table in tables.all():
+        playwright.expect(table).to_be_visible()
+    result = page.locator(".jp-Cell").filter(has_text="result = conn.query(").first
+    playwright.expect(result.locator("table.go-table")).to_be_visible()
+    screenshot(result.locator(".jp-OutputArea").first, "query-result.png", tmp_path)
+
+    card = page.locator(".jp-Cell").filter(has_text="client.mappings.create(").first
+    playwright.expect(card.locator(".go-root")).to_be_visible()
+    playwright.expect(card.locator(".go-root")).to_contain_text("TRANSFERRED_TO")
+    screenshot(card.locator(".jp-OutputArea").first, "mapping-card.png", tmp_path)
+
+    playwright.expect(page.locator(".progress-bar-success").first).to_be_visible()
+    only_mathjax_refused(page)
