@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint typecheck check server bench clean chromium
+.PHONY: install demo test lint typecheck check server bench clean chromium docs
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,9 @@ test: $(STAMP) $(BROWSER_ASSETS)/.installed chromium  ## lint, type checks, the 
 	$(BIN)/ruff check src tests bench examples notebooks
 	$(BIN)/mypy
 	$(BIN)/pytest
+
+docs: $(STAMP)  ## build the documentation site into site/ (strict); preview: .venv/bin/mkdocs serve
+	$(BIN)/mkdocs build --strict
 
 server: $(STAMP)  ## start the local platform on http://localhost:8000
 	$(BIN)/graph-olap server

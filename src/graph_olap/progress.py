@@ -7,6 +7,10 @@ with ipywidgets installed, ``progress=True`` shows a bar instead
 (:class:`graph_olap.progress_widget.WidgetProgress`, see docs/notebook-progress.md). Any
 object with the same two methods can be passed as ``progress=MyDisplay()``.
 
+Both built-in displays keep a live clock: between the waiter's updates a small
+:class:`Ticker` thread rewrites the elapsed time once a second, and stops when the wait
+ends.
+
 Example:
     >>> client.instances.create_from_mapping_and_wait(1, "demo", progress=True)
     Instance 12: loading_data 3/5 steps (4.1 s)
@@ -16,11 +20,45 @@ from __future__ import annotations
 
 import dataclasses
 import sys
+import threading
+import time
+import weakref
+from collections.abc import Callable
 from typing import Protocol, TextIO, runtime_checkable
 
 from graph_olap import exceptions as exc
 
-__all__ = ["ProgressEvent", "ProgressReporter", "TextProgress", "make_reporter"]
+__all__ = [
+    "TICK_SECONDS",
+    "ProgressEvent",
+    "ProgressReporter",
+    "TextProgress",
+    "Ticker",
+    "format_elapsed",
+    "make_reporter",
+]
+
+TICK_SECONDS = 1.0
+"""How often the built-in displays refresh their elapsed time between updates."""
+
+
+JOIN_SECONDS = 5.0
+"""The longest :meth:`Ticker.stop` waits for a tick in progress."""
+
+
+def format_elapsed(seconds: float) -> str:
+    """A duration as the progress displays show it.
+
+    Example:
+        >>> format_elapsed(4.06), format_elapsed(125), format_elapsed(3725)
+        ('4.1 s', '2 min 05 s', '1 h 02 min')
+    """
+    if seconds < 60:
+        return f"{max(seconds, 0.0):.1f} s"
+    whole = int(seconds)
+    if whole < 3600:
+        return f"{whole // 60} min {whole % 60:02d} s"
+    return f"{whole // 3600} h {whole % 3600 // 60:02d} min"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -51,7 +89,7 @@ class ProgressEvent:
             'Instance 12: loading_data 3/5 steps (4.1 s)'
         """
         steps = f" {self.completed}/{self.total} steps" if self.total else ""
-        return f"{self.resource}: {self.phase}{steps} ({self.elapsed:.1f} s)"
+        return f"{self.resource}: {self.phase}{steps} ({format_elapsed(self.elapsed)})"
 
 
 @runtime_checkable
@@ -65,32 +103,164 @@ class ProgressReporter(Protocol):
         """The wait ended: ``success`` is False after a failure, timeout or interrupt."""
 
 
-class TextProgress:
+class Ticker:
+    """Calls ``tick()`` every ``interval`` seconds on a daemon thread until :meth:`stop`.
+
+    The thread sleeps on an event, so it costs nothing between ticks and :meth:`stop`
+    ends it at once (and joins it). A ``tick`` that raises ends the ticking, never the
+    wait.
+
+    Args:
+        tick: What to do on each tick.
+        interval: Seconds between ticks.
+
+    Example:
+        >>> ticker = Ticker(lambda: print("tick"), 1.0)
+        >>> ticker.start()
+        >>> ticker.stop()
+        >>> ticker.thread.is_alive()
+        False
+    """
+
+    def __init__(self, tick: Callable[[], object], interval: float) -> None:
+        self._tick = tick
+        self._interval = interval
+        self._stopped = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="graph-olap-progress", daemon=True)
+        """The ticking thread."""
+
+    def start(self) -> None:
+        """Start ticking."""
+        self.thread.start()
+
+    def stop(self) -> None:
+        """Stop ticking; on return the thread has ended (unless called from a tick, or a
+        tick is stuck for more than ``JOIN_SECONDS``: the daemon thread then ends after
+        it, without another tick)."""
+        self._stopped.set()
+        if self.thread.is_alive() and self.thread is not threading.current_thread():
+            self.thread.join(JOIN_SECONDS)
+
+    def _run(self) -> None:
+        while not self._stopped.wait(self._interval):
+            try:
+                self._tick()
+            except Exception:  # a broken display must not keep a thread busy
+                return
+
+
+class _Clocked:
+    """The live elapsed time shared by the built-in displays: the last event, when it
+    came, and the ticker that redraws it; ``lock`` orders ticks against updates."""
+
+    def __init__(self, clock: Callable[[], float], tick: float | None) -> None:
+        self._clock = clock
+        self._tick_seconds = tick
+        self._ticker: Ticker | None = None
+        self._lock = threading.Lock()
+        self._last: ProgressEvent | None = None
+        self._last_at = 0.0
+
+    def _elapsed(self) -> float:
+        """Seconds since the wait began: the last event's, plus the time since it came."""
+        if self._last is None:
+            return 0.0
+        return self._last.elapsed + max(self._clock() - self._last_at, 0.0)
+
+    def _now_event(self) -> ProgressEvent | None:
+        if self._last is None:
+            return None
+        return dataclasses.replace(self._last, elapsed=self._elapsed())
+
+    def _seen(self, event: ProgressEvent) -> None:
+        self._last = event
+        self._last_at = self._clock()
+
+    def _start_ticking(self) -> None:
+        if self._tick_seconds is None or self._ticker is not None:
+            return
+        method = weakref.WeakMethod(self._on_tick)
+
+        def tick() -> None:  # holds the display weakly: a dropped one ends the thread
+            bound = method()
+            if bound is None:
+                raise ReferenceError("the progress display is gone")
+            bound()
+
+        self._ticker = Ticker(tick, self._tick_seconds)
+        self._ticker.start()
+
+    def _stop_ticking(self) -> None:
+        ticker, self._ticker = self._ticker, None
+        if ticker is not None:
+            ticker.stop()
+
+    @property
+    def ticking(self) -> bool:
+        """Whether the clock thread runs (between the first update and :meth:`close`)."""
+        return self._ticker is not None and self._ticker.thread.is_alive()
+
+    def _on_tick(self) -> None:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+
+class TextProgress(_Clocked):
     """One updating line of plain text (carriage returns), then a newline at the end.
+
+    Between updates the line's elapsed time is rewritten every ``tick`` seconds.
+
+    Args:
+        stream: Where to write; ``sys.stderr`` (at each write) when not given.
+        clock: Seconds of a monotonic clock, for the elapsed time between updates.
+        tick: Seconds between clock refreshes; ``None`` for none.
 
     Example:
         >>> reporter = TextProgress()
         >>> client.snapshots.create_and_wait(1, "s", progress=reporter)
     """
 
-    def __init__(self, stream: TextIO | None = None) -> None:
+    def __init__(
+        self,
+        stream: TextIO | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        tick: float | None = TICK_SECONDS,
+    ) -> None:
+        super().__init__(clock, tick)
         self._stream = stream
         self._width = 0
         self._shown = False
 
     def update(self, event: ProgressEvent) -> None:
         """Overwrite the line with ``event``."""
+        with self._lock:
+            self._seen(event)
+            self._show(event)
+            self._shown = True
+        self._start_ticking()
+
+    def close(self, *, success: bool) -> None:
+        """End the line (with a note when the wait did not succeed)."""
+        try:
+            with self._lock:
+                if self._shown:
+                    self._write("\n" if success else " - stopped\n")
+                self._shown = False
+                self._last = None
+        finally:
+            self._stop_ticking()
+
+    def _on_tick(self) -> None:
+        with self._lock:
+            event = self._now_event()
+            if self._shown and event is not None:
+                self._show(event)
+
+    def _show(self, event: ProgressEvent) -> None:
         text = event.line()
         pad = " " * max(0, self._width - len(text))
         self._width = len(text)
         self._write(f"\r{text}{pad}")
-        self._shown = True
-
-    def close(self, *, success: bool) -> None:
-        """End the line (with a note when the wait did not succeed)."""
-        if self._shown:
-            self._write("\n" if success else " - stopped\n")
-        self._shown = False
 
     def _write(self, text: str) -> None:
         stream = self._stream or sys.stderr

@@ -29,7 +29,11 @@ from graph_olap_server.errors import install_error_handlers
 from graph_olap_server.export import Exporter
 from graph_olap_server.jobs.scheduler import JobScheduler
 from graph_olap_server.metrics import Metrics
-from graph_olap_server.middleware import IdempotencyMiddleware, RequestContextMiddleware
+from graph_olap_server.middleware import (
+    IdempotencyMiddleware,
+    RequestContextMiddleware,
+    release_abandoned_claims,
+)
 from graph_olap_server.runtime import InstanceMonitor, LocalProcessRuntime
 from graph_olap_server.settings import Settings
 from graph_olap_server.warehouse import (
@@ -88,6 +92,7 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         platform = open_platform(settings)
         app.state.platform = platform
+        release_abandoned_claims(platform.db)  # requests a killed predecessor left open
         if settings.run_workers:
             platform.exporter.start()
             platform.monitor.start()  # adopts the instances that survived a restart first

@@ -74,6 +74,8 @@ class _Timestamps:
 
 class Mapping(_Timestamps, Base):
     __tablename__ = "mappings"
+    # ids are never reused: favorites, audit rows and users' code name mappings by id
+    __table_args__ = {"sqlite_autoincrement": True}
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(255), index=True)
     description: Mapped[str | None] = mapped_column(Text)

@@ -11,9 +11,12 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 __all__ = [
+    "DOCUMENTED_ERRORS",
+    "ERROR_ENVELOPE_SCHEMA",
     "APIError",
     "bad_request",
     "conflict",
+    "document_error_responses",
     "error_response",
     "forbidden",
     "install_error_handlers",
@@ -86,19 +89,54 @@ def error_response(
 
 
 def _field_path(loc: tuple[Any, ...]) -> str:
-    parts = [str(p) for p in loc if p not in ("body", "query", "path")]
+    where = "request"
+    if loc[:1] and loc[0] in ("body", "query", "path", "header", "cookie"):
+        where, loc = str(loc[0]), loc[1:]  # where it was sent, not part of the name
+    parts = [str(p) for p in loc]
     out = ""
     for p in parts:
         out += f"[{p}]" if p.isdigit() else (f".{p}" if out else p)
-    return out or "request"
+    return out or where
 
 
-async def _validation_handler(_request: Request, err: Exception) -> JSONResponse:
+_WHOLE_BODY_TYPES = {"model_attributes_type", "dict_type", "model_type"}
+
+
+def _is_json(content_type: str) -> bool:
+    main = content_type.partition(";")[0].strip().lower()
+    return main == "application/json" or (
+        main.startswith("application/") and main.endswith("+json")
+    )
+
+
+def _problem(item: Any) -> dict[str, str]:
+    loc = tuple(item.get("loc", ()))
+    if item.get("type") == "json_invalid":
+        where = f" at character {loc[1]}" if len(loc) > 1 else ""
+        reason = (item.get("ctx") or {}).get("error", "JSON decode error")
+        return {"field": "body", "problem": f"not valid JSON ({reason}{where})"}
+    if loc == ("body",) and item.get("type") in _WHOLE_BODY_TYPES:
+        return {"field": "body", "problem": "must be a JSON object"}
+    problem = str(item.get("msg")).removeprefix("Value error, ").rstrip(".")
+    return {"field": _field_path(loc), "problem": problem}
+
+
+async def _validation_handler(request: Request, err: Exception) -> JSONResponse:
     assert isinstance(err, RequestValidationError)
-    problems = []
-    for item in err.errors():
-        field = _field_path(tuple(item.get("loc", ())))
-        problems.append({"field": field, "problem": str(item.get("msg"))})
+    errors = err.errors()
+    content_type = request.headers.get("content-type", "")
+    if not _is_json(content_type) and any(
+        tuple(e.get("loc", ())) == ("body",) and e.get("type") in _WHOLE_BODY_TYPES
+        for e in errors
+    ):
+        return error_response(
+            415,
+            "UNSUPPORTED_MEDIA_TYPE",
+            "The request body must be JSON: send it with Content-Type: application/json "
+            f"(got {content_type or 'no Content-Type'!r}).",
+            {"content_type": content_type or None},
+        )
+    problems = [_problem(item) for item in errors]
     text = "; ".join(f"{p['field']}: {p['problem']}" for p in problems[:5])
     return error_response(
         400,
@@ -123,9 +161,58 @@ async def _http_handler(request: Request, err: Exception) -> JSONResponse:
         )
     elif err.status_code == 405:
         message = f"{request.method} is not allowed on {request.url.path}."
+    elif err.detail == "There was an error parsing the body" and err.__cause__ is not None:
+        message = _unreadable_body(err.__cause__)
     else:
         message = str(err.detail)
     return error_response(err.status_code, code, message, headers=getattr(err, "headers", None))
+
+
+def _unreadable_body(cause: BaseException) -> str:
+    """Why FastAPI could not read a body ("There was an error parsing the body")."""
+    if isinstance(cause, UnicodeDecodeError):
+        return (
+            f"The request body is not valid UTF-8 (byte {cause.start}: {cause.reason}). "
+            "Send JSON encoded as UTF-8."
+        )
+    if isinstance(cause, RecursionError):
+        return (
+            "The JSON body is nested too deeply to read (the limit is about 900 levels of "
+            "objects and arrays). Send a flatter document."
+        )
+    return (
+        f"The request body could not be read as JSON ({type(cause).__name__}). "
+        "Send one JSON object."
+    )
+
+
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+
+def _out_of_range(values: Any) -> list[str]:
+    names = []
+    for name, value in values.items():
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            continue
+        if not INT64_MIN <= number <= INT64_MAX:
+            names.append(str(name))
+    return names
+
+
+async def _overflow_handler(request: Request, err: Exception) -> JSONResponse:
+    """A number too large for the database (an id like 10**30) is the caller's mistake."""
+    names = _out_of_range(request.path_params) + _out_of_range(request.query_params)
+    log.info("out-of-range number in %s %s: %s", request.method, request.url.path, err)
+    where = ", ".join(names) if names else "the request body"
+    return error_response(
+        400,
+        "VALIDATION_ERROR",
+        f"A number in {where} is out of range: integers must be between {INT64_MIN} and "
+        f"{INT64_MAX}. Ids are those the platform returned; offsets and counts are far smaller.",
+        {"errors": [{"field": n, "problem": "out of the 64-bit integer range"} for n in names]},
+    )
 
 
 async def _unexpected_handler(request: Request, err: Exception) -> JSONResponse:
@@ -141,8 +228,94 @@ async def _unexpected_handler(request: Request, err: Exception) -> JSONResponse:
     )
 
 
+ERROR_ENVELOPE_SCHEMA: dict[str, Any] = {
+    "title": "ErrorEnvelope",
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message", "details"],
+            "properties": {
+                "code": {"type": "string", "pattern": "^[A-Z][A-Z0-9_]*$"},
+                "message": {"type": "string", "minLength": 1},
+                "details": {"type": "object"},
+            },
+        }
+    },
+}
+
+DOCUMENTED_ERRORS: dict[str, str] = {
+    "400": "Invalid request (VALIDATION_ERROR, with details.errors); fix the named field",
+    "401": "Missing or invalid credentials (UNAUTHORIZED)",
+    "403": "The caller's role or ownership does not allow this (FORBIDDEN)",
+    "404": "Unknown resource or endpoint (NOT_FOUND)",
+    "409": "Conflicts with the resource's state (e.g. RESOURCE_HAS_DEPENDENCIES)",
+    "413": "Request body over the size limit (PAYLOAD_TOO_LARGE)",
+    "415": "The body is not JSON (UNSUPPORTED_MEDIA_TYPE); send application/json",
+    "422": "Idempotency-Key reused with another request (IDEMPOTENCY_KEY_REUSED)",
+    "429": "Too many requests (RATE_LIMITED); wait for Retry-After",
+}
+
+
+def document_error_responses(app: FastAPI, extra: dict[str, str] | None = None) -> None:
+    """Declare the error envelope for the error statuses on every operation of ``app``.
+
+    FastAPI documents only a 422 ``HTTPValidationError``, which this platform never sends
+    (validation failures are 400 with the error envelope). The generated OpenAPI document
+    gets the ``ErrorEnvelope`` schema and a response for each status in
+    :data:`DOCUMENTED_ERRORS` (plus ``extra``) wherever the operation does not declare one.
+
+    Args:
+        app: The FastAPI app whose ``/openapi.json`` to complete.
+        extra: More statuses (``{"503": "description"}``) to declare on every operation.
+
+    Example:
+        >>> app = FastAPI()
+        >>> document_error_responses(app, {"503": "Not ready"})
+        >>> "ErrorEnvelope" in app.openapi()["components"]["schemas"]
+        True
+    """
+    statuses = {**DOCUMENTED_ERRORS, **(extra or {})}
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        document = build()
+        schemas = document.setdefault("components", {}).setdefault("schemas", {})
+        schemas["ErrorEnvelope"] = ERROR_ENVELOPE_SCHEMA
+        ref = {"$ref": "#/components/schemas/ErrorEnvelope"}
+        for operations in document.get("paths", {}).values():
+            for operation in operations.values():
+                responses = operation.setdefault("responses", {})
+                for status, description in statuses.items():
+                    declared = responses.get(status)
+                    if declared is None or "HTTPValidationError" in str(declared):
+                        responses[status] = {
+                            "description": description,
+                            "content": {"application/json": {"schema": ref}},
+                        }
+        for unused in ("HTTPValidationError", "ValidationError"):
+            if unused not in str(document.get("paths")):
+                schemas.pop(unused, None)
+        app.openapi_schema = document
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    """Answer every failure of ``app`` with the error envelope, and document it in the
+    app's OpenAPI document (see :func:`document_error_responses`).
+
+    Example:
+        >>> app = FastAPI()
+        >>> install_error_handlers(app)
+    """
     app.add_exception_handler(RequestValidationError, _validation_handler)
     app.add_exception_handler(APIError, _api_error_handler)
     app.add_exception_handler(StarletteHTTPException, _http_handler)
+    app.add_exception_handler(OverflowError, _overflow_handler)
     app.add_exception_handler(Exception, _unexpected_handler)
+    document_error_responses(app)

@@ -6,7 +6,14 @@ first answer again (with ``Idempotent-Replayed: true``) instead of being execute
 the same key with a different body is refused (422); a repeat that arrives while the
 first is still running answers 409 with ``x-should-retry: true`` so the SDK tries again.
 Only final answers are recorded: 408, 429 and 5xx are not (a retry must run again, and
-must see the server's ``Retry-After``). Records expire after :data:`RECORD_TTL`.
+must see the server's ``Retry-After``), nor answers marked ``Cache-Control: no-store``
+(they hold a secret, such as a new API key, that must not be stored). Records expire
+after :data:`RECORD_TTL`.
+
+A control plane killed in the middle of a request leaves its claim unfinished; the next
+start releases such claims (:func:`release_abandoned_claims`), and a claim older than
+:data:`STALE_CLAIM` is taken over, so the client's retry runs instead of being told
+"in progress" forever.
 """
 
 from __future__ import annotations
@@ -17,16 +24,16 @@ import json
 import time
 import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio.to_thread
-from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
+from starlette.exceptions import HTTPException
 
-from graph_olap_server import db
-from graph_olap_server.db import Database
+if TYPE_CHECKING:  # the database is imported where it is used: instance wrappers use
+    # RequestContextMiddleware and must start without loading SQLAlchemy
+    from graph_olap_server.db import Database
 
-__all__ = ["IdempotencyMiddleware", "RequestContextMiddleware"]
+__all__ = ["IdempotencyMiddleware", "RequestContextMiddleware", "release_abandoned_claims"]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -37,6 +44,8 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
 NOT_RECORDED = frozenset({408, 429})
 RECORD_TTL = dt.timedelta(hours=24)
+STALE_CLAIM = dt.timedelta(minutes=10)
+"""A claim still unfinished after this long was abandoned (no request runs that long)."""
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -91,7 +100,7 @@ class RequestContextMiddleware:
             message = await receive()
             seen += len(message.get("body", b""))
             if seen > self.max_body_bytes:
-                raise _BodyTooLarge
+                raise _BodyTooLarge(self.max_body_bytes)
             return message
 
         started = time.perf_counter()
@@ -129,16 +138,20 @@ def route_template(scope: Scope) -> str:
     return "/".join(segments)
 
 
-class _BodyTooLarge(Exception):
-    pass
+class _BodyTooLarge(HTTPException):
+    """A streamed body went past the limit. An HTTPException, so that FastAPI, which
+    reads the body, answers 413 instead of turning it into a 400 parse error."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, _too_large_message(limit))
+
+
+def _too_large_message(limit: int) -> str:
+    return f"The request body is larger than {limit} bytes. Send less at once."
 
 
 def _too_large(limit: int, request_id: str) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
-    status, headers, body = _json_error(
-        413,
-        "PAYLOAD_TOO_LARGE",
-        f"The request body is larger than {limit} bytes. Send less at once.",
-    )
+    status, headers, body = _json_error(413, "PAYLOAD_TOO_LARGE", _too_large_message(limit))
     return status, [*headers, (b"x-request-id", request_id.encode())], body
 
 
@@ -233,6 +246,11 @@ def _claim(
     database: Database, scope_hash: str, request_hash: str
 ) -> tuple[int, list[tuple[bytes, bytes]], bytes] | None:
     """Record a new key (``None``: go ahead) or return the answer to send instead."""
+    from sqlalchemy import delete, select
+    from sqlalchemy.exc import IntegrityError
+
+    from graph_olap_server import db
+
     with database.transaction() as session:  # a day-old key is forgotten, and may be reused
         session.execute(
             delete(db.IdempotencyRecord).where(
@@ -257,6 +275,14 @@ def _claim(
             "This Idempotency-Key was already used with a different request body. "
             "Use a new key for a new request.",
         )
+    if record.state != "done" and record.created_at < db.utcnow() - STALE_CLAIM:
+        with database.transaction() as session:  # abandoned: this request takes it over
+            session.execute(
+                delete(db.IdempotencyRecord).where(
+                    db.IdempotencyRecord.id == record.id, db.IdempotencyRecord.state != "done"
+                )
+            )
+        return _claim(database, scope_hash, request_hash)
     if record.state != "done":
         return _json_error(
             409,
@@ -271,10 +297,19 @@ def _claim(
     return int(record.response_status or 200), headers, record.response_body or b""
 
 
+def _no_store(headers: list[tuple[bytes, bytes]]) -> bool:
+    """An answer marked ``Cache-Control: no-store`` (it holds a secret) is never recorded."""
+    return any(k == b"cache-control" and b"no-store" in v.lower() for k, v in headers)
+
+
 def _finish(database: Database, scope_hash: str, captured: dict[str, Any]) -> None:
+    from sqlalchemy import delete, select
+
+    from graph_olap_server import db
+
     status = int(captured["status"])
     with database.transaction() as session:
-        if status >= 500 or status in NOT_RECORDED:
+        if status >= 500 or status in NOT_RECORDED or _no_store(captured["headers"]):
             session.execute(
                 delete(db.IdempotencyRecord).where(db.IdempotencyRecord.scope_hash == scope_hash)
             )
@@ -289,3 +324,28 @@ def _finish(database: Database, scope_hash: str, captured: dict[str, Any]) -> No
         record.response_status = status
         record.response_body = captured["body"]
         record.content_type = content_type
+
+
+def release_abandoned_claims(database: Database) -> int:
+    """At start-up: forget the claims of requests that a previous control-plane process
+    never finished (it was killed mid-request), so that their retries run again instead
+    of answering 409 ``REQUEST_IN_PROGRESS`` forever. Answers how many were released.
+
+    With SQLite one control plane owns the database, so every open claim is abandoned;
+    with a shared database (PostgreSQL) another process may still be serving its claims,
+    so only those older than :data:`STALE_CLAIM` are released.
+
+    Example:
+        >>> release_abandoned_claims(platform.db)
+        0
+    """
+    from sqlalchemy import delete
+
+    from graph_olap_server import db
+
+    unfinished = db.IdempotencyRecord.state != "done"
+    if database.engine.dialect.name != "sqlite":
+        unfinished = unfinished & (db.IdempotencyRecord.created_at < db.utcnow() - STALE_CLAIM)
+    with database.transaction() as session:
+        released = session.execute(delete(db.IdempotencyRecord).where(unfinished))
+        return int(getattr(released, "rowcount", 0) or 0)

@@ -8,23 +8,45 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import BaseModel
 
-from graph_olap import GraphOLAPClient
+from graph_olap import GraphOLAPClient, models
 from graph_olap.config import Config
 from graph_olap.display import badge, relative_time, status_class
 from graph_olap.display.cards import model_card
 from graph_olap.instance.result import QueryResult
 from graph_olap.models import (
     AlgorithmExecution,
+    AlgorithmInfo,
+    AlgorithmProgress,
+    BulkDeleteResult,
     ClusterHealth,
+    ClusterInstances,
+    Column,
+    ConcurrencyConfig,
+    EdgeDefinition,
+    GraphSchema,
     HealthStatus,
     Instance,
+    InstanceLimits,
+    InstanceProgress,
     JobsStatus,
+    JobTriggerResult,
+    LifecycleConfig,
     LockStatus,
+    MaintenanceMode,
     Mapping,
+    MappingDiff,
+    MappingTree,
+    MappingVersion,
+    NodeDefinition,
     PaginatedList,
     Snapshot,
+    SnapshotProgress,
+    SystemState,
+    Table,
 )
+from graph_olap.models.common import ModelList
 from graph_olap.styles import get_notebook_css
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -362,6 +384,14 @@ def test_paginated_list_table_shows_n_of_total() -> None:
     assert "go-badge-ok" in parsed.classes
     later = PaginatedList(items, total=42, offset=3, limit=3)
     assert "showing 3 of 42 (from #4)" in text_of(later._repr_html_())
+    runs = [
+        AlgorithmExecution.model_validate({**EXECUTION, "status": "completed", "duration_ms": ms})
+        for ms in (350.0, 61_000.0)
+    ]
+    text = text_of(PaginatedList(runs, total=2, offset=0, limit=2)._repr_html_())
+    assert "350 ms" in text and "1 min 01 s" in text
+    snapshots = PaginatedList([Snapshot.model_validate(SNAPSHOT)], total=1, offset=0, limit=1)
+    assert "1.5 KB" in text_of(snapshots._repr_html_())
     empty = PaginatedList[Any]([], total=0, offset=0, limit=10)
     assert "showing 0 of 0" in text_of(empty._repr_html_())
 
@@ -407,3 +437,447 @@ def test_client_never_shows_secrets() -> None:
             assert SECRET not in text and INTERNAL not in text
         assert "http://localhost:8000" in text_of(client._repr_html_())
         assert SECRET not in client.config._repr_html_()
+
+
+# -- the graph schema, algorithms, mapping versions and diffs ------------------------
+
+SCHEMA = {  # as the wrapper sends it ("from"/"to")
+    "node_labels": [
+        {
+            "label": "Customer",
+            "primary_key": {"name": "customer_id", "type": "INT64"},
+            "properties": [{"name": "name", "type": "STRING"}],
+            "count": 200,
+        },
+        {"label": "Account", "primary_key": {"name": "account_id", "type": "INT64"}, "count": 350},
+    ],
+    "relationship_types": [
+        {
+            "type": "OWNS",
+            "from": "Customer",
+            "to": "Account",
+            "properties": [{"name": "since", "type": "DATE"}],
+            "count": 350,
+        }
+    ],
+}
+PAGERANK = {
+    "name": "pagerank",
+    "kind": "native",
+    "title": "PageRank",
+    "description": "Importance from incoming links",
+    "modes": ["stream", "mutate"],
+    "result_columns": ["pagerank"],
+    "default_property": "pagerank",
+    "orientations": ["natural", "undirected"],
+    "default_orientation": "natural",
+    "parameters": [
+        {"name": "damping_factor", "type": "float", "default": 0.85, "minimum": 0, "maximum": 1,
+         "description": "Chance to follow a link"},
+        {"name": "max_iterations", "type": "int", "default": 20, "minimum": 1},
+        {"name": "source", "type": "str", "required": True, "choices": ["a", "b"]},
+    ],
+}  # fmt: skip
+
+
+def test_graph_schema_card_and_repr() -> None:
+    schema = GraphSchema.model_validate(SCHEMA)
+    html = schema._repr_html_()
+    parsed = assert_self_contained(html)
+    text = text_of(html)
+    assert parsed.tags.count("table") == 2
+    assert "2 node labels · 1 relationship types · 550 nodes, 350 relationships" in text
+    assert "(:Customer) customer_id INT64 name STRING 200" in text
+    assert "(:Customer)-[:OWNS]->(:Account) since DATE 350" in text
+    assert repr(schema) == (
+        "<GraphSchema 2 node labels (550 nodes), 1 relationship types (350 relationships)>"
+    )
+    assert "the graph is empty" in text_of(GraphSchema()._repr_html_())
+    assert "(:Account) account_id INT64" in text_of(schema.label("Account")._repr_html_())
+
+
+def test_algorithm_info_card_shows_parameters_with_types_and_defaults() -> None:
+    info = AlgorithmInfo.model_validate(PAGERANK)
+    html = info._repr_html_()
+    parsed = assert_self_contained(html)
+    text = text_of(html)
+    assert {"go-badge-info", "go-badge-warn", "go-table"} <= parsed.classes  # kind, required
+    assert "pagerank" in text and "PageRank — Importance from incoming links" in text
+    assert "damping_factor float 0.85 [0, 1] Chance to follow a link" in text
+    assert "max_iterations int 20 [1, ]" in text
+    assert "source str required one of a, b" in text
+    assert "natural, undirected (default natural)" in text and "mutate writes pagerank" in text
+    networkx = AlgorithmInfo.model_validate(
+        {"name": "density", "kind": "networkx", "signature": "density(G)",
+         "documentation": "Returns the density.\n\nLonger <b>text</b>."}
+    )  # fmt: skip
+    text = text_of(networkx._repr_html_())
+    assert "density(G)" in text and "Returns the density." in text and "Longer" not in text
+
+
+def test_algorithm_list_table() -> None:
+    from graph_olap.instance.algorithms import info_list
+
+    page = info_list({"algorithms": [PAGERANK, {"name": "wcc", "title": "Components"}]})
+    html = page._repr_html_()
+    parsed = assert_self_contained(html)
+    text = text_of(html)
+    assert parsed.tags.count("tr") == 3 and "showing 2 of 2" in text
+    assert "damping_factor, max_iterations, source" in text and "Components" in text
+
+
+def test_mapping_diff_card_colours_each_change() -> None:
+    before = {**MAPPING["node_definitions"][0]}
+    after = {**before, "sql": "SELECT customer_id, name FROM sample.bank.customers2"}
+    diff = MappingDiff.model_validate(
+        {
+            "mapping_id": 1,
+            "from_version": 1,
+            "to_version": 2,
+            "summary": {"nodes_added": 1, "nodes_modified": 1, "edges_removed": 1},
+            "nodes": [
+                {"key": "Branch", "change": "added", "after": {"sql": "SELECT 1 AS id"}},
+                {"key": "Customer", "change": "modified", "fields_changed": ["sql"],
+                 "before": before, "after": after},
+            ],
+            "edges": [{"key": "OWNS", "change": "removed",
+                       "before": MAPPING["edge_definitions"][0]}],
+        }
+    )  # fmt: skip
+    html = diff._repr_html_()
+    parsed = assert_self_contained(html)
+    text = text_of(html)
+    assert {"go-badge-ok", "go-badge-warn", "go-badge-error"} <= parsed.classes
+    assert "v1 → v2" in text and "#1" in text
+    assert "node labels +1 added ~1 modified · edge types -1 removed" in text
+    assert "node Branch +added SELECT 1 AS id" in text
+    assert "sql: SELECT customer_id, name FROM sample.bank.customers → " in text
+    assert "customers2" in text
+    assert "edge OWNS -removed SELECT customer_id, account_id" in text
+    assert repr(diff) == "<MappingDiff mapping 1 v1 -> v2: nodes +1 -0 ~1, edges +0 -1 ~0>"
+    assert repr(diff.nodes[1]) == "<DefinitionChange Customer modified (sql)>"
+    same = MappingDiff.model_validate(
+        {"mapping_id": 1, "from_version": 2, "to_version": 2, "summary": {}}
+    )
+    assert "no differences" in text_of(same._repr_html_())
+
+
+def test_mapping_version_and_tree_cards() -> None:
+    version = MappingVersion.model_validate(
+        {**MAPPING, "mapping_id": 1, "version": 2, "created_by": "alice",
+         "change_description": "add owners"}
+    )  # fmt: skip
+    text = text_of(model_card(version, now=NOW))
+    assert "v2" in text and "add owners" in text and "(:Customer)-[:OWNS]->(:Account)" in text
+    assert repr(version) == "<MappingVersion mapping 1 v2 by alice, 1 node labels, 1 edge types>"
+    tree = MappingTree.model_validate(
+        {
+            "mapping_id": 1,
+            "name": "customers",
+            "current_version": 2,
+            "versions": [
+                {"version": 1, "snapshots": []},
+                {"version": 2, "snapshots": [
+                    {"id": 7, "name": "snap", "status": "ready",
+                     "instances": [{"id": 12, "name": "analysis", "status": "running"}]},
+                    {"id": 8, "name": "broken", "status": "failed", "instances": []},
+                ]},
+            ],
+        }
+    )  # fmt: skip
+    html = tree._repr_html_()
+    parsed = assert_self_contained(html)
+    text = text_of(html)
+    assert {"go-badge-ok", "go-badge-error"} <= parsed.classes
+    assert "v1 no snapshots" in text and "v2 #7 snap ready #12 analysis running" in text
+    assert "#8 broken failed" in text
+    assert repr(tree) == "<MappingTree 1 'customers' v2, 2 versions, 2 snapshots>"
+
+
+def test_node_and_edge_definition_cards_show_sql() -> None:
+    node = NodeDefinition.model_validate(MAPPING["node_definitions"][0])
+    text = text_of(node._repr_html_())
+    assert "Customer" in text and "customer_id INT64" in text
+    assert "SELECT customer_id, name FROM sample.bank.customers" in text
+    edge = EdgeDefinition.model_validate(MAPPING["edge_definitions"][0])
+    text = text_of(edge._repr_html_())
+    assert "(:Customer)-[:OWNS]->(:Account)" in text and "customer_id → account_id" in text
+
+
+# -- progress documents and executions ----------------------------------------------
+
+
+def test_instance_progress_card_lists_the_steps() -> None:
+    progress = InstanceProgress.model_validate(
+        {
+            "id": 12,
+            "status": "starting",
+            "phase": "loading_data",
+            "started_at": "2026-03-01T11:59:50Z",
+            "current_step": "node:Account",
+            "progress_percent": 60,
+            "estimated_remaining_seconds": 4,
+            "steps": [
+                {"name": "node:Customer", "kind": "node", "stage": "export", "status": "completed",
+                 "row_count": 200, "duration_ms": 1500},
+                {"name": "Account", "kind": "node", "stage": "load", "status": "in_progress"},
+                {"name": "OWNS", "kind": "edge", "stage": "load", "status": "failed",
+                 "error": "bad <row>"},
+            ],
+        }
+    )  # fmt: skip
+    card = model_card(progress, now=NOW)
+    parsed = parse(card)
+    text = text_of(card)
+    assert {"go-badge-ok", "go-badge-info", "go-badge-error", "go-error"} <= parsed.classes
+    assert "Instance progress" in text and "#12" in text
+    assert "loading_data · 1/3 steps · 60%" in text and "about 4.0 s" in text
+    assert "export node:Customer completed 200 1.5 s" in text and "bad <row>" in text
+    assert "load node Account in_progress" in text
+    assert "10 s ago" in text
+    assert repr(progress) == "<InstanceProgress 12 starting, phase loading_data 1/3 steps, 60%>"
+    snap = SnapshotProgress.model_validate({"id": 3, "status": "failed", "error_message": "x"})
+    assert "Snapshot progress" in text_of(snap._repr_html_())
+    assert repr(snap) == "<SnapshotProgress 3 failed, phase - 0%, error 'x'>"
+
+
+def test_running_execution_shows_its_phase_and_elapsed_time() -> None:
+    run = AlgorithmExecution.model_validate(
+        {**EXECUTION, "started_at": (NOW - timedelta(seconds=3)).isoformat(), "summary": {}}
+    )
+    text = text_of(model_card(run, now=NOW))
+    assert "progress computing 2/4" in text and "elapsed 3.0 s" in text
+    queued = AlgorithmExecution.model_validate(
+        {"id": "ex-1", "algorithm": "wcc", "status": "queued", "phase": "queued"}
+    )
+    assert "progress queued" in text_of(model_card(queued, now=NOW))
+
+
+@pytest.mark.parametrize(
+    ("changes", "shown"),
+    [
+        ({"mode": "stream", "summary": {"result_rows": 34, "nodes": 34, "relationships": 78}},
+         "result 34 rows over 34 nodes, 78 relationships"),
+        ({"mode": "mutate", "property": "community", "summary": {"nodes_written": 77}},
+         "result 77 nodes written to 'community'"),
+    ],
+)  # fmt: skip
+def test_finished_execution_shows_time_taken_and_result_size(
+    changes: dict[str, Any], shown: str
+) -> None:
+    run = AlgorithmExecution.model_validate(
+        {**EXECUTION, "status": "completed", "duration_ms": 1234.0, **changes}
+    )
+    card = model_card(run, now=NOW)
+    text = text_of(card)
+    assert "took 1.2 s" in text and shown in text
+    assert "go-badge-ok" in parse(card).classes and "computing 2/4" not in text
+
+
+# -- warehouse metadata --------------------------------------------------------------
+
+
+def test_warehouse_tables_and_columns() -> None:
+    tables = ModelList(
+        Table.model_validate(
+            {"catalog_name": "sample", "schema_name": "bank", "table_name": name,
+             "column_count": 4}
+        )
+        for name in ("accounts", "customers")
+    )  # fmt: skip
+    assert isinstance(tables, list) and tables[1].table_name == "customers"
+    html = tables._repr_html_()
+    parsed = assert_self_contained(html)
+    text = text_of(html)
+    assert parsed.tags.count("tr") == 3 and "2 items" in text and "customers" in text
+    assert "sample.bank.customers" in text_of(tables[1]._repr_html_())
+    column = Column.model_validate(
+        {"catalog_name": "sample", "schema_name": "bank", "table_name": "customers",
+         "column_name": "city", "data_type": "VARCHAR", "ordinal_position": 3}
+    )  # fmt: skip
+    assert "city type VARCHAR nullable yes position 3 table sample.bank.customers" in text_of(
+        column._repr_html_()
+    )
+    assert "0 items" in text_of(ModelList[Any]()._repr_html_())
+    many = ModelList([tables[0]] * 150)
+    assert "showing 100 of 150" in text_of(many._repr_html_())
+    assert parse(many._repr_html_()).tags.count("tr") == 101
+
+
+# -- operations ------------------------------------------------------------------------
+
+
+def test_operations_cards() -> None:
+    lifecycle = LifecycleConfig.model_validate(
+        {"mapping": {"default_ttl": "P30D"}, "instance": {"default_ttl": "PT24H",
+         "default_inactivity": "PT2H", "max_ttl": "P7D"}}
+    )  # fmt: skip
+    text = text_of(lifecycle._repr_html_())
+    assert "mapping P30D" in text and "instance PT24H PT2H P7D" in text
+    on = MaintenanceMode.model_validate({"enabled": True, "message": "upgrade at 18:00"})
+    assert "go-badge-warn" in parse(on._repr_html_()).classes
+    assert "upgrade at 18:00" in text_of(on._repr_html_())
+    off = MaintenanceMode.model_validate({"enabled": False})
+    assert "go-badge-ok" in parse(off._repr_html_()).classes
+    limits = {"per_analyst": 5, "cluster_total": 50, "cluster_used": 50, "cluster_available": 0}
+    cluster = ClusterInstances.model_validate(
+        {"total": 50, "by_status": {"running": 48, "failed": 2}, "limits": limits,
+         "by_owner": [{"owner_username": "alice", "count": 3}]}
+    )  # fmt: skip
+    html = cluster._repr_html_()
+    assert {"go-badge-ok", "go-badge-error"} <= parse(html).classes
+    text = text_of(html)
+    assert "50 of 50 used, 0 free, 5 per analyst" in text and "alice 3" in text
+    assert repr(cluster) == "<ClusterInstances 50 (2 failed, 48 running), 0 of 50 free>"
+    full = InstanceLimits.model_validate(limits)
+    assert "go-badge-warn" in parse(full._repr_html_()).classes
+    concurrency = ConcurrencyConfig.model_validate(
+        {"per_analyst": 5, "cluster_total": 50, "updated_by": "ops"}
+    )
+    assert "per_analyst 5 cluster_total 50 updated_by ops" in text_of(concurrency._repr_html_())
+    state = SystemState.model_validate(
+        {"instances": {"total": 3, "by_status": {"running": 2, "failed": 1}},
+         "mappings": {"total": 4}}
+    )  # fmt: skip
+    assert "instances total 3 by_status running 2 failed 1" in text_of(state._repr_html_())
+    assert {"go-badge-ok", "go-badge-error"} <= parse(state._repr_html_()).classes
+    assert repr(state) == "<SystemState 4 mappings, 0 snapshots, 3 instances, 0 export jobs>"
+    ready = HealthStatus.model_validate({"status": "ready", "version": "0.1", "database": "ok"})
+    assert repr(ready) == "<HealthStatus ready, version 0.1, database ok>"
+    assert repr(LifecycleConfig.model_validate({"instance": {"default_ttl": "PT24H"}})) == (
+        "<LifecycleConfig mapping defaults; snapshot defaults; instance default_ttl=PT24H>"
+    )
+    assert "Concurrency config" in text_of(concurrency._repr_html_())
+    deleted = BulkDeleteResult.model_validate(
+        {"dry_run": False, "resource_type": "instance", "matched_count": 2,
+         "matched_ids": [3, 4], "deleted_count": 1, "deleted_ids": [3], "failed_ids": [4],
+         "errors": [{"id": 4, "error": "still starting"}]}
+    )  # fmt: skip
+    assert "still starting" in text_of(deleted._repr_html_())
+    assert "go-error" in parse(deleted._repr_html_()).classes
+    health = HealthStatus.model_validate({"status": "unhealthy", "database": "down"})
+    assert "go-badge-error" in parse(health._repr_html_()).classes
+    jobs = JobsStatus.model_validate({"jobs": [{"name": "reconcile", "schedule": "60s"}]})
+    assert repr(jobs) == "<JobsStatus 1 jobs: reconcile unknown>"
+
+
+# -- every model -----------------------------------------------------------------------
+
+SAMPLES: dict[str, dict[str, Any]] = {
+    "AlgorithmExecution": EXECUTION,
+    "AlgorithmInfo": PAGERANK,
+    "AlgorithmParameter": PAGERANK["parameters"][0],
+    "AlgorithmProgress": {"phase": "computing", "completed_steps": 1, "total_steps": 2},
+    "AlgorithmSummary": {"nodes": 3, "modularity": 0.4},
+    "BulkDeleteResult": {"dry_run": True, "resource_type": "snapshot", "matched_count": 0},
+    "CacheStats": {"total_catalogs": 1, "total_schemas": 2, "total_tables": 3,
+                   "total_columns": 4},
+    "Catalog": {"catalog_name": "sample", "schema_count": 2},
+    "ClusterHealth": {"status": "healthy", "components": {"db": {"status": "healthy"}}},
+    "ClusterInstances": {"total": 0, "limits": {"per_analyst": 1, "cluster_total": 2,
+                         "cluster_used": 0, "cluster_available": 2}},
+    "Column": {"catalog_name": "c", "schema_name": "s", "table_name": "t",
+               "column_name": "x", "data_type": "INT"},
+    "ComponentHealth": {"status": "healthy", "latency_ms": 2.0},
+    "ConcurrencyConfig": {"per_analyst": 5, "cluster_total": 50},
+    "DefinitionChange": {"key": "Customer", "change": "removed"},
+    "EdgeDefinition": MAPPING["edge_definitions"][0],
+    "ExecutionError": {"code": "ALGORITHM_FAILED", "message": "oom"},
+    "ExportConfig": {"max_duration_seconds": 600},
+    "ExportJob": {"id": 1, "snapshot_id": 2, "entity_type": "node", "entity_name": "Customer",
+                  "status": "failed", "error_message": "boom"},
+    "Favorite": {"resource_type": "mapping", "resource_id": 1},
+    "GraphProperty": {"name": "name", "type": "STRING"},
+    "GraphSchema": SCHEMA,
+    "HealthStatus": {"status": "ok"},
+    "Instance": INSTANCE,
+    "InstanceLimits": {"per_analyst": 1, "cluster_total": 2, "cluster_used": 0,
+                       "cluster_available": 2},
+    "InstanceProgress": {"id": 1, "status": "running", "phase": "ready"},
+    "JobStatus": {"name": "reconcile", "schedule": "60s", "health_status": "healthy"},
+    "JobTriggerResult": {"job_name": "reconcile", "status": "completed"},
+    "JobsStatus": {"jobs": []},
+    "LifecycleConfig": {},
+    "LockStatus": {"locked": False},
+    "MaintenanceMode": {"enabled": False},
+    "Mapping": MAPPING,
+    "MappingDiff": {"mapping_id": 1, "from_version": 1, "to_version": 2, "summary": {}},
+    "MappingDiffSummary": {"nodes_added": 1},
+    "MappingTree": {"mapping_id": 1, "name": "m", "current_version": 1},
+    "MappingVersion": {"mapping_id": 1, "version": 1},
+    "NodeDefinition": MAPPING["node_definitions"][0],
+    "NodeLabelSchema": SCHEMA["node_labels"][0],
+    "PrimaryKey": {"name": "id", "type": "INT64"},
+    "PropertyDefinition": {"name": "city", "type": "STRING"},
+    "RelationshipTypeSchema": SCHEMA["relationship_types"][0],
+    "ResourceLifecycleConfig": {"default_ttl": "P1D"},
+    "Schema": {"catalog_name": "sample", "schema_name": "bank", "table_count": 5},
+    "Snapshot": SNAPSHOT,
+    "SnapshotProgress": {"id": 1, "status": "ready", "phase": "ready"},
+    "SystemState": {"instances": {"running": 1}},
+    "Table": {"catalog_name": "c", "schema_name": "s", "table_name": "t"},
+}  # fmt: skip
+
+
+def _model_classes() -> dict[str, type[BaseModel]]:
+    return {
+        name: cls
+        for name in models.__all__
+        if isinstance(cls := getattr(models, name), type)
+        and issubclass(cls, BaseModel)
+        and name not in ("APIModel",)
+    }
+
+
+def test_every_model_has_a_sample() -> None:
+    assert set(_model_classes()) == set(SAMPLES)
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLES))
+def test_every_model_renders_a_card_and_a_one_line_repr(name: str) -> None:
+    model = _model_classes()[name].model_validate(SAMPLES[name])
+    html = model._repr_html_()  # type: ignore[attr-defined]
+    parsed = assert_self_contained(html)
+    assert "go-card" in parsed.classes
+    assert text_of(html)
+    text = repr(model)
+    assert "\n" not in text and len(text) < 300, text
+    assert text.startswith((f"<{name} ", f"{name}(")), text
+
+
+# -- secrets -------------------------------------------------------------------------
+
+
+def test_no_token_or_key_in_model_outputs() -> None:
+    progress = AlgorithmProgress.model_validate({"phase": "computing", "token": SECRET})
+    trigger = JobTriggerResult.model_validate(
+        {"job_name": "rotate", "status": "completed",
+         "result": {"api_key": SECRET, "nested": {"internal_api_key": INTERNAL}, "rotated": 2}}
+    )  # fmt: skip
+    state = SystemState.model_validate({"instances": {"access_token": SECRET, "running": 1}})
+    for model in (progress, trigger, state):
+        for text in (repr(model), str(model), model._repr_html_()):
+            assert SECRET not in text and INTERNAL not in text, text
+    assert "rotated: 2" in text_of(trigger._repr_html_())
+    assert "set (hidden)" in text_of(state._repr_html_())
+
+
+def test_instance_connection_shows_no_key() -> None:
+    import httpx
+
+    from graph_olap.http import HTTPClient
+    from graph_olap.instance.connection import InstanceConnection
+
+    with GraphOLAPClient("http://olap.test", api_key=SECRET, internal_api_key=INTERNAL) as client:
+        runner = HTTPClient(client.config, transport=httpx.MockTransport(lambda r: 1 / 0))
+        conn: InstanceConnection[Any] = InstanceConnection(
+            runner, instance_id=7, control_plane_url="http://olap.test"
+        )
+        try:
+            html = conn._repr_html_()
+            for text in (repr(conn), str(conn), html):
+                assert SECRET not in text and INTERNAL not in text
+            assert_self_contained(html)
+            assert "#7" in text_of(html) and "internal api key" in text_of(html)
+        finally:
+            conn.close()

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import io
 import sys
+import threading
+import time
+from collections.abc import Callable
 from typing import Any
 
 import IPython
@@ -16,7 +19,7 @@ import ipywidgets
 import pytest
 
 from graph_olap import InstanceFailedError, ProgressEvent, TextProgress
-from graph_olap.progress import make_reporter
+from graph_olap.progress import Ticker, format_elapsed, make_reporter
 from graph_olap.progress_widget import WidgetProgress, in_jupyter_kernel
 from tests.unit.test_waiters import Script, instance_routes, progress
 
@@ -83,7 +86,7 @@ def test_an_error_naming_the_resource_is_not_named_twice_and_time_runs_on() -> N
     reporter.update(event("loading_data", 2, 5, 3.0))
     now[0] += 57.0  # no change seen for a while, then the deadline passes
     reporter.close(success=False, error="Instance 12 is still 'starting' after 60 s.")
-    assert reporter.text == "Instance 12 is still 'starting' after 60 s. (60.0 s)"
+    assert reporter.text == "Instance 12 is still 'starting' after 60 s. (1 min 00 s)"
 
 
 def test_failure_reads_the_exception_being_raised() -> None:
@@ -142,6 +145,129 @@ async def test_a_finished_wait_ends_the_bar_green(mode: str) -> None:
     assert (reporter.bar.value, reporter.bar.max) == (5, 5)
     assert reporter.bar.bar_style == "success"
     assert reporter.text.startswith("Instance 12 ready in ")
+
+
+# -- the live clock ----------------------------------------------------------------
+
+
+def progress_threads() -> set[threading.Thread]:
+    return {t for t in threading.enumerate() if t.name == "graph-olap-progress"}
+
+
+def wait_until(condition: Callable[[], bool], what: str, timeout: float = 10.0) -> None:
+    """Wait (with a deadline) for a condition another thread makes true."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.005)
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [(0.0, "0.0 s"), (4.06, "4.1 s"), (59.94, "59.9 s"), (60, "1 min 00 s"),
+     (125.7, "2 min 05 s"), (3725, "1 h 02 min")],
+)  # fmt: skip
+def test_format_elapsed(seconds: float, text: str) -> None:
+    assert format_elapsed(seconds) == text
+
+
+def test_the_clock_runs_while_the_server_reports_nothing_new() -> None:
+    now = [100.0]
+    reporter = WidgetProgress(display=Shown(), clock=lambda: now[0], tick=0.01)
+    seen = threading.Event()
+    reporter.update(event("loading_data", 2, 5, 1.0))
+    reporter.label.observe(
+        lambda change: seen.set() if change["new"].endswith("· 5.0 s") else None, "value"
+    )
+    assert reporter.ticking
+    now[0] = 104.0  # four seconds pass without an update
+    assert seen.wait(10), reporter.text
+    assert reporter.text == "Instance 12 · starting · loading_data · 2/5 steps · 5.0 s"
+    assert (reporter.bar.value, reporter.bar.max) == (2, 5)  # a tick moves only the clock
+
+    assert reporter._ticker is not None
+    thread = reporter._ticker.thread
+    reporter.close(success=True)
+    assert not thread.is_alive() and not reporter.ticking
+    assert reporter.text == "Instance 12 ready in 5.0 s"
+
+
+def test_the_clock_stops_on_failure_and_never_overwrites_the_end_state() -> None:
+    before = progress_threads()
+    for _ in range(30):  # ticks as fast as possible race with each close
+        reporter = WidgetProgress(display=Shown(), clock=time.monotonic, tick=0.0001)
+        reporter.update(event("loading_data", 2, 5, 1.0))
+        reporter.update(event("loading_data", 3, 5, 1.5))
+        reporter.close(success=False, error="disk full")
+        assert reporter.bar.bar_style == "danger"
+        assert reporter.text.startswith("Instance 12 stopped after ")
+        assert reporter.text.endswith(": disk full")
+    assert progress_threads() <= before
+
+
+def test_text_progress_clock_rewrites_the_line_and_stops() -> None:
+    now = [10.0]
+    stream = io.StringIO()
+    reporter = TextProgress(stream, clock=lambda: now[0], tick=0.01)
+    before = progress_threads()
+    reporter.update(event("loading_data", 3, 5, 2.0))
+    now[0] = 13.0
+    wait_until(lambda: "(5.0 s)" in stream.getvalue(), "the text clock")
+    assert "\rInstance 12: loading_data 3/5 steps (5.0 s)" in stream.getvalue()
+    reporter.close(success=True)
+    assert progress_threads() <= before and not reporter.ticking
+    text = stream.getvalue()
+    assert text.endswith("\n") and text.count("\n") == 1
+    now[0] = 20.0  # the clock moves on, the closed line does not
+    assert stream.getvalue() == text
+
+
+def test_no_clock_when_asked() -> None:
+    reporter = TextProgress(io.StringIO(), tick=None)
+    before = progress_threads()
+    reporter.update(event("loading_data", 1, 5))
+    assert not reporter.ticking and progress_threads() <= before
+    reporter.close(success=True)
+
+
+def test_a_failing_tick_ends_the_ticker_not_the_program() -> None:
+    calls: list[int] = []
+
+    def tick() -> None:
+        calls.append(1)
+        raise RuntimeError("display gone")
+
+    ticker = Ticker(tick, 0.001)
+    ticker.start()
+    ticker.thread.join(10)
+    assert not ticker.thread.is_alive() and calls == [1]
+    ticker.stop()  # harmless after the thread ended
+
+
+@pytest.mark.anyio
+async def test_a_real_wait_leaves_no_clock_thread(mode: str) -> None:
+    script = Script(
+        mode,
+        instance_routes(progress("starting", "loading_data", 3), progress("running", "ready", 5)),
+    )
+    reporter = WidgetProgress(display=Shown())
+    before = progress_threads()
+    await script.call(lambda c: c.instances.wait_until_running(12, progress=reporter))
+    assert reporter.bar.bar_style == "success" and not reporter.ticking
+    assert progress_threads() <= before
+
+
+def test_a_dropped_display_ends_its_clock_thread() -> None:
+    import gc
+
+    reporter = WidgetProgress(display=Shown(), tick=0.001)
+    reporter.update(event("loading_data", 1, 5))  # never closed
+    assert reporter._ticker is not None
+    thread = reporter._ticker.thread
+    del reporter
+    gc.collect()
+    thread.join(10)
+    assert not thread.is_alive()
 
 
 class ZMQInteractiveShell:

@@ -16,15 +16,24 @@ from graph_olap.display._time import relative_time
 from graph_olap.styles import get_notebook_css
 
 __all__ = [
+    "HIDDEN",
     "badge",
     "card",
     "esc",
     "format_value",
+    "is_secret_name",
     "kv_grid",
+    "mask_secrets",
+    "section",
     "status_class",
     "table",
     "wrap",
 ]
+
+HIDDEN = '<span class="go-muted">set (hidden)</span>'
+"""What a secret's value shows as."""
+
+_SECRET_WORDS = ("api_key", "apikey", "secret", "password", "passwd", "token", "credential")
 
 _STATUS_CLASSES = {
     "ok": {"running", "ready", "completed", "healthy", "succeeded", "success", "ok", "up"},
@@ -51,6 +60,35 @@ MAX_TEXT = 120
 """Longer texts are cut (with an ellipsis) in cells and grid values."""
 
 
+def is_secret_name(name: Any) -> bool:
+    """Whether a field or key called ``name`` may hold a secret (a key, token, password):
+    its value is never shown.
+
+    Example:
+        >>> is_secret_name("internal_api_key"), is_secret_name("primary_key")
+        (True, False)
+    """
+    text = str(name).lower().replace("-", "_")
+    return any(word in text for word in _SECRET_WORDS)
+
+
+def mask_secrets(value: Any, name: Any = "") -> Any:
+    """``value`` with the value of every secret-looking key (at any depth in dicts and
+    lists) replaced by ``"***"``.
+
+    Example:
+        >>> mask_secrets({"api_key": "sk-1", "n": [{"token": "t"}]})
+        {'api_key': '***', 'n': [{'token': '***'}]}
+    """
+    if value not in (None, "") and is_secret_name(name):
+        return "***"
+    if isinstance(value, Mapping):
+        return {k: mask_secrets(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [mask_secrets(v) for v in value]
+    return value
+
+
 def esc(value: Any) -> str:
     """``value`` as text, HTML-escaped (quotes too, so it is safe in attributes)."""
     return html.escape(str(value), quote=True)
@@ -68,9 +106,11 @@ def status_class(status: str) -> str:
     return f"go-badge-{_STATUS_OF.get(str(status).strip().lower(), 'neutral')}"
 
 
-def badge(status: Any) -> str:
-    """A status badge coloured by :func:`status_class`."""
-    return f'<span class="go-badge {status_class(str(status))}">{esc(status)}</span>'
+def badge(status: Any, kind: str | None = None) -> str:
+    """A status badge coloured by :func:`status_class`, or by ``kind`` (``ok``,
+    ``info``, ``warn``, ``error``, ``neutral``) when given."""
+    cls = f"go-badge-{kind}" if kind else status_class(str(status))
+    return f'<span class="go-badge {cls}">{esc(status)}</span>'
 
 
 def _cut(text: str, limit: int = MAX_TEXT) -> str:
@@ -97,7 +137,7 @@ def format_value(value: Any, *, now: datetime.datetime | None = None) -> str:
     if isinstance(value, Mapping):
         if not value:
             return '<span class="go-muted">{}</span>'
-        text = ", ".join(f"{k}: {_plain(v)}" for k, v in value.items())
+        text = ", ".join(f"{k}: {_plain(v, k)}" for k, v in value.items())
         return f'<span class="go-mono">{esc(_cut("{" + text + "}"))}</span>'
     if isinstance(value, (list, tuple, set, frozenset)):
         if not value:
@@ -109,13 +149,16 @@ def format_value(value: Any, *, now: datetime.datetime | None = None) -> str:
     )
 
 
-def _plain(value: Any) -> str:
-    """A short plain-text form of a nested value (escaped later by the caller)."""
+def _plain(value: Any, name: Any = "") -> str:
+    """A short plain-text form of a nested value (escaped later by the caller); the
+    value of a secret-looking ``name`` is masked."""
+    if is_secret_name(name) and value not in (None, ""):
+        return "***"
     if isinstance(value, Mapping):
         for key in ("name", "label", "type", "_label", "key"):
             if isinstance(value.get(key), str):
                 return str(value[key])
-        return "{" + ", ".join(f"{k}: {_plain(v)}" for k, v in value.items()) + "}"
+        return "{" + ", ".join(f"{k}: {_plain(v, k)}" for k, v in value.items()) + "}"
     if hasattr(value, "model_dump"):
         for key in ("name", "label", "type", "key"):
             text = getattr(value, key, None)
@@ -133,6 +176,11 @@ def kv_grid(pairs: Iterable[tuple[str, str]]) -> str:
     """A key/value grid; keys are escaped here, values must already be HTML fragments."""
     rows = "".join(f"<dt>{esc(k)}</dt><dd>{v}</dd>" for k, v in pairs)
     return f'<dl class="go-kv">{rows}</dl>'
+
+
+def section(title: str, body: str) -> str:
+    """A titled part of a card (``body`` is a fragment)."""
+    return f'<div class="go-section"><div class="go-section-title">{esc(title)}</div>{body}</div>'
 
 
 def card(kind: str, title: str | None, header_extra: str, body: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 
-__all__ = ["relative_time", "utcnow"]
+__all__ = ["duration", "relative_time", "utcnow"]
 
 _UNITS = ((86400 * 365, "y"), (86400 * 30, "mo"), (86400, "d"), (3600, "h"), (60, "min"))
 
@@ -41,3 +41,24 @@ def relative_time(when: datetime.datetime, *, now: datetime.datetime | None = No
             text = f"{int(seconds // size)} {unit}"
             break
     return f"{text} ago" if ago else f"in {text}"
+
+
+def duration(seconds: float) -> str:
+    """A duration for people: ``"350 ms"``, ``"4.2 s"``, ``"3 s"`` (from 10 s on, whole
+    seconds), ``"2 min 05 s"``, ``"1 h 02 min"``.
+
+    Example:
+        >>> duration(0.35), duration(4.24), duration(12.7), duration(125)
+        ('350 ms', '4.2 s', '13 s', '2 min 05 s')
+    """
+    seconds = max(float(seconds), 0.0)
+    if seconds < 1:
+        return f"{seconds * 1000:.0f} ms"
+    if seconds < 10:
+        return f"{seconds:.1f} s"
+    whole = round(seconds)
+    if whole < 60:
+        return f"{whole} s"
+    if whole < 3600:
+        return f"{whole // 60} min {whole % 60:02d} s"
+    return f"{whole // 3600} h {whole % 3600 // 60:02d} min"

@@ -1,15 +1,30 @@
 """Cards: the HTML of one model (a generic layout from its fields, and better layouts
-for mappings, snapshots, instances, executions, locks and health)."""
+for mappings, snapshots, instances, executions, locks and health here, and for the
+other models in :mod:`graph_olap.display.layouts`). A field whose name looks like a
+secret (``api_key``, ``token``, ``password``...) shows only ``set (hidden)``."""
 
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel
 
-from graph_olap.display._html import badge, card, esc, format_value, kv_grid, table, wrap
+from graph_olap.display._html import (
+    HIDDEN,
+    badge,
+    card,
+    esc,
+    format_value,
+    is_secret_name,
+    kv_grid,
+    section,
+    table,
+    wrap,
+)
+from graph_olap.display._time import duration, utcnow
 
 __all__ = ["model_card", "model_html"]
 
@@ -25,7 +40,10 @@ def model_html(model: BaseModel) -> str:
 
 def model_card(model: BaseModel, *, now: datetime.datetime | None = None) -> str:
     """The card of one model: a layout for its class, else the generic one."""
-    layout = _LAYOUTS.get(type(model).__name__)
+    from graph_olap.display.layouts import LAYOUTS  # imports this module's helpers
+
+    name = type(model).__name__
+    layout = _LAYOUTS.get(name) or LAYOUTS.get(name)
     return layout(model, now) if layout else _generic(model, now)
 
 
@@ -43,6 +61,8 @@ def _header(model: BaseModel, skip_title: str | None = None) -> tuple[str | None
 
 
 def _field_value(name: str, value: Any, now: datetime.datetime | None) -> str:
+    if is_secret_name(name):
+        return HIDDEN if value not in (None, "") else format_value(None)
     if name in _ID_FIELDS and value is not None:
         return f'<span class="go-id">{esc(value)}</span>'
     if name.endswith("status") and isinstance(value, str) and value:
@@ -82,19 +102,31 @@ def _grid(
     return kv_grid(pairs)
 
 
+def kind_of(model: BaseModel) -> str:
+    """The card's kind: the class name in words (``ConcurrencyConfig`` -> ``Concurrency
+    config``)."""
+    words = re.findall(r"[A-Z]+(?![a-z])|[A-Z][a-z0-9]*|[a-z0-9]+", type(model).__name__)
+    return " ".join([words[0], *(w.lower() for w in words[1:])]) if words else "Object"
+
+
 def _generic(model: BaseModel, now: datetime.datetime | None) -> str:
     title, extra = _header(model)
-    return card(type(model).__name__, title, extra, _grid(model, now))
+    return card(kind_of(model), title, extra, _grid(model, now))
 
 
-def _section(title: str, body: str) -> str:
-    return f'<div class="go-section"><div class="go-section-title">{esc(title)}</div>{body}</div>'
+_section = section
 
 
 def _mapping(model: Any, now: datetime.datetime | None) -> str:
     title, extra = _header(model)
     extra += f'<span class="go-muted">v{esc(model.current_version)}</span>'
     body = _grid(model, now, skip=frozenset({"node_definitions", "edge_definitions"}))
+    return card("Mapping", title, extra, body + definitions(model))
+
+
+def definitions(model: Any) -> str:
+    """The sections of a mapping's (or a version's) node labels and edge types."""
+    body = ""
     nodes = [
         (
             esc(n.label),
@@ -115,7 +147,7 @@ def _mapping(model: Any, now: datetime.datetime | None) -> str:
     ]
     if edges:
         body += _section("edges", table(["type", "pattern", "properties"], edges))
-    return card("Mapping", title, extra, body)
+    return body
 
 
 def human_bytes(size: int) -> str:
@@ -188,14 +220,24 @@ def _execution(model: Any, now: datetime.datetime | None) -> str:
             )
         )
     progress = model.progress
-    if progress is not None and not model.is_finished:
-        steps = (
-            f" {progress.completed_steps}/{progress.total_steps}" if progress.total_steps else ""
-        )
-        message = f" \u2014 {progress.message}" if progress.message else ""
-        pairs.append(("progress", esc(f"{progress.phase or model.phase or ''}{steps}{message}")))
-    if model.duration_ms is not None:
-        pairs.append(("duration", esc(f"{model.duration_ms / 1000:.2f} s")))
+    if not model.is_finished:
+        phase = (progress.phase if progress else "") or model.phase or ""
+        steps = ""
+        if progress is not None and progress.total_steps:
+            steps = f" {progress.completed_steps}/{progress.total_steps}"
+        message = f" \u2014 {progress.message}" if progress and progress.message else ""
+        pairs.append(("progress", esc(f"{phase}{steps}{message}")))
+        if model.started_at is not None:
+            started = model.started_at
+            if started.tzinfo is None:
+                started = started.replace(tzinfo=datetime.timezone.utc)
+            elapsed = ((now or utcnow()) - started).total_seconds()
+            pairs.append(("elapsed", esc(duration(elapsed))))
+    elif model.duration_ms is not None:
+        pairs.append(("took", esc(duration(model.duration_ms / 1000))))
+    result = _result_size(model)
+    if result:
+        pairs.append(("result", esc(result)))
     skip = frozenset(
         {"kind", "mode", "error", "progress", "phase", "duration_ms", "summary", "parameters"}
     )
@@ -203,7 +245,7 @@ def _execution(model: Any, now: datetime.datetime | None) -> str:
     if model.parameters:
         body += _section(
             "parameters",
-            kv_grid((k, format_value(v, now=now)) for k, v in model.parameters.items()),
+            kv_grid((k, _field_value(k, v, now)) for k, v in model.parameters.items()),
         )
     figures = model.summary.as_dict()
     if figures:
@@ -211,6 +253,23 @@ def _execution(model: Any, now: datetime.datetime | None) -> str:
             "summary", kv_grid((k, format_value(v, now=now)) for k, v in figures.items())
         )
     return card("Algorithm execution", model.algorithm, extra, body)
+
+
+def _result_size(model: Any) -> str:
+    """``"34 rows"``, ``"77 nodes written to 'community'"``, with the projection's size."""
+    summary = model.summary
+    parts = []
+    if model.mode == "mutate" and summary.nodes_written is not None:
+        where = f" to {model.property!r}" if model.property else ""
+        parts.append(f"{summary.nodes_written:,} nodes written{where}")
+    elif summary.result_rows is not None:
+        parts.append(f"{summary.result_rows:,} rows")
+    if summary.nodes is not None:
+        graph = f"{summary.nodes:,} nodes"
+        if summary.relationships is not None:
+            graph += f", {summary.relationships:,} relationships"
+        parts.append(f"over {graph}" if parts else graph)
+    return " ".join(parts)
 
 
 def _lock(model: Any, now: datetime.datetime | None) -> str:

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from graph_olap.display._html import card, esc, format_value, kv_grid, wrap
+from graph_olap.display._html import HIDDEN, card, esc, format_value, kv_grid, wrap
 
-__all__ = ["client_html", "config_html"]
+__all__ = ["client_html", "config_html", "connection_html"]
 
-_SET = '<span class="go-muted">set (hidden)</span>'
+_SET = HIDDEN
 
 
 def _auth(config: Any) -> str:
@@ -50,3 +50,16 @@ def client_html(client: Any) -> str:
         ("auth", esc(_auth(config))),
     ]
     return wrap(card(type(client).__name__, None, "", kv_grid(pairs)))
+
+
+def connection_html(connection: Any) -> str:
+    """The self-contained HTML output of an ``InstanceConnection``: the instance, where
+    it is reached and as whom (no key)."""
+    config = connection._runner.config
+    pairs = [
+        ("instance", f'<span class="go-id">#{esc(connection.instance_id)}</span>'),
+        ("url", f'<span class="go-mono">{esc(connection.instance_url)}</span>'),
+        ("user", format_value(config.username)),
+        ("auth", esc(_auth(config))),
+    ]
+    return wrap(card("Instance connection", None, "", kv_grid(pairs)))

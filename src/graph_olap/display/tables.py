@@ -8,12 +8,24 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from graph_olap.display._html import badge, esc, format_value, table, wrap
+from graph_olap.display._html import HIDDEN, badge, esc, format_value, is_secret_name, table, wrap
+from graph_olap.display._time import duration
+from graph_olap.display.cards import human_bytes
 
-__all__ = ["MAX_QUERY_ROWS", "list_html", "list_table", "query_html", "query_table"]
+__all__ = [
+    "MAX_QUERY_ROWS",
+    "items_html",
+    "list_html",
+    "list_table",
+    "query_html",
+    "query_table",
+]
 
 MAX_QUERY_ROWS = 20
 """Rows of a query result shown in its table."""
+
+MAX_LIST_ROWS = 100
+"""Items of a list shown in its table (``conn.networkx.list()`` has hundreds)."""
 
 MAX_COLUMNS = 9
 """Columns of a model shown in a list table (the first scalar fields)."""
@@ -50,6 +62,8 @@ _COLUMNS = {
         "started_at",
         "duration_ms",
     ],
+    "AlgorithmInfo": ["name", "kind", "title", "modes", "parameters", "result_columns"],
+    "MappingVersion": ["version", "change_description", "created_by", "created_at"],
 }
 
 
@@ -70,19 +84,31 @@ def _columns(items: Sequence[Any]) -> list[str]:
 
 
 def _cell(name: str, value: Any, now: datetime.datetime | None) -> str:
+    if is_secret_name(name):
+        return HIDDEN if value not in (None, "") else format_value(None)
     if name == "id" and value is not None:
         return f'<span class="go-id">{esc(value)}</span>'
+    if name == "duration_ms" and isinstance(value, (int, float)):
+        return esc(duration(value / 1000))
+    if name == "size_bytes" and isinstance(value, int):
+        return esc(human_bytes(value))
     if name.endswith("status") and isinstance(value, str) and value:
         return badge(value)
     return format_value(value, now=now)
 
 
 def list_table(page: Any, *, now: datetime.datetime | None = None) -> str:
-    """The table of a page of items, with "showing N of TOTAL"."""
-    items = list(page.items)
+    """The table of a page of items, with "showing N of TOTAL" (a page without ``total``,
+    such as a plain list, says "N items")."""
+    items = list(getattr(page, "items", page))
+    total = getattr(page, "total", None)
+    if len(items) > MAX_LIST_ROWS:
+        total = total if total is not None else len(items)
+        items = items[:MAX_LIST_ROWS]
     shown = len(items)
-    where = f" (from #{page.offset + 1})" if page.offset and shown else ""
-    footer = f"showing {shown:,} of {page.total:,}{where}"
+    offset = getattr(page, "offset", 0)
+    where = f" (from #{offset + 1})" if offset and shown else ""
+    footer = f"showing {shown:,} of {total:,}{where}" if total is not None else f"{shown:,} items"
     if not items:
         return f'<div class="go-footer">{footer}</div>'
     columns = _columns(items)
@@ -96,6 +122,11 @@ def list_table(page: Any, *, now: datetime.datetime | None = None) -> str:
 def list_html(page: Any) -> str:
     """The self-contained HTML output of a ``PaginatedList``."""
     return wrap(list_table(page))
+
+
+def items_html(items: Sequence[Any]) -> str:
+    """The self-contained HTML output of a plain list of models: a table and "N items"."""
+    return wrap(list_table(list(items)))
 
 
 def query_table(result: Any, *, max_rows: int = MAX_QUERY_ROWS) -> str:

@@ -118,7 +118,9 @@ class AlgorithmManager(ExecutionOps[M]):
         Raises:
             AlgorithmNotFoundError: No such algorithm (the message suggests close names).
             ValidationError: A parameter the algorithm does not take, or a bad value.
-            AlgorithmFailedError, AlgorithmCancelledError, ResourceLockedError,
+            AlgorithmFailedError: As for every algorithm method.
+            AlgorithmCancelledError: As for every algorithm method.
+            ResourceLockedError: As for every algorithm method.
             TimeoutError: As for every algorithm method.
 
         Example:

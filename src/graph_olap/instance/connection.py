@@ -69,6 +69,12 @@ class InstanceConnection(Resource[M]):
     def __repr__(self) -> str:
         return f"<InstanceConnection instance {self.instance_id} at {self.instance_url}>"
 
+    def _repr_html_(self) -> str:
+        """A card in notebooks: the instance, its URL and who connects (no key)."""
+        from graph_olap.display import connection_html
+
+        return connection_html(self)
+
     def _query_call(
         self,
         cypher: str,

@@ -72,7 +72,8 @@ class NetworkXManager(ExecutionOps[M]):
         Args:
             name: The function's name (``conn.networkx.list()``).
             parameters: Its keyword arguments as a dict (for one named like an option).
-            node_labels, relationship_types: The selection (default: the whole graph).
+            node_labels: The node labels to include (default: the whole graph).
+            relationship_types: The relationship types to include (default: all).
             weight_property: Numeric relationship property the graph's edges carry as
                 ``weight``.
             orientation: ``"natural"`` (a directed graph), ``"reverse"`` or
@@ -82,7 +83,9 @@ class NetworkXManager(ExecutionOps[M]):
             force: Run even when the instance estimates it would take too long.
             wait: ``False`` returns the running :class:`AlgorithmExecution` at once.
             timeout: Seconds to wait (default one hour).
-            on_progress, show_progress: Report the execution's phases while waiting.
+            on_progress: ``callback(phase, completed, total)`` while waiting.
+            show_progress: Report the execution's phases while waiting (``True`` or a
+                ``ProgressReporter``).
             backend: ``"polars"`` (default) or ``"pandas"`` for a DataFrame result.
 
         Raises:

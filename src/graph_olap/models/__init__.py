@@ -8,7 +8,7 @@ from graph_olap.models.algorithm import (
     AlgorithmSummary,
     ExecutionError,
 )
-from graph_olap.models.common import APIModel, Favorite, PaginatedList
+from graph_olap.models.common import APIModel, Favorite, ModelList, PaginatedList
 from graph_olap.models.graph import (
     GraphProperty,
     GraphSchema,
@@ -87,6 +87,7 @@ __all__ = [
     "MappingDiffSummary",
     "MappingTree",
     "MappingVersion",
+    "ModelList",
     "NodeDefinition",
     "NodeLabelSchema",
     "PaginatedList",

@@ -10,10 +10,18 @@ from typing import Any, Generic, TypeVar, overload
 from pydantic import BaseModel, ConfigDict
 
 from graph_olap import exceptions as exc
-from graph_olap.display import list_html, model_html
+from graph_olap.display import items_html, list_html, model_html
+from graph_olap.display._html import mask_secrets
 from graph_olap.utils.optional import import_optional
 
-__all__ = ["APIModel", "Favorite", "PaginatedList", "RequestModel", "coerce_request"]
+__all__ = [
+    "APIModel",
+    "Favorite",
+    "ModelList",
+    "PaginatedList",
+    "RequestModel",
+    "coerce_request",
+]
 
 T = TypeVar("T")
 R = TypeVar("R", bound="RequestModel")
@@ -48,6 +56,11 @@ class APIModel(BaseModel):
     def _repr_html_(self) -> str:
         """A card of the model in notebooks (see ``docs/notebook.md``)."""
         return model_html(self)
+
+    def __repr_args__(self) -> Any:
+        """pydantic's repr fields, with any secret-looking one (``token``...) masked."""
+        for name, value in super().__repr_args__():
+            yield name, mask_secrets(value, name or "")
 
 
 class RequestModel(APIModel):
@@ -190,6 +203,21 @@ class PaginatedList(Sequence[T], Generic[T]):
         """This page as a pandas DataFrame (needs ``pandas``)."""
         pd = import_optional("pandas", extra="pandas")
         return pd.DataFrame([_row(item) for item in self.items])
+
+
+class ModelList(list[T]):
+    """A plain list of models (warehouse tables, columns...) that shows as a table in
+    notebooks; otherwise an ordinary ``list``.
+
+    Example:
+        >>> tables = client.schema.list_tables("sample", "bank")
+        >>> tables[0].table_name, isinstance(tables, list)
+        ('accounts', True)
+    """
+
+    def _repr_html_(self) -> str:
+        """A table of the items in notebooks, with "N items"."""
+        return items_html(self)
 
 
 def _row(item: Any) -> Any:

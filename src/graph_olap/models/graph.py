@@ -62,6 +62,17 @@ class GraphSchema(APIModel):
         known = ", ".join(n.label for n in self.node_labels) or "none"
         raise KeyError(f"No node label {name!r} in this graph; labels: {known}")
 
+    def __repr__(self) -> str:
+        def total(items: list[NodeLabelSchema] | list[RelationshipTypeSchema], what: str) -> str:
+            counts = [i.count for i in items if i.count is not None]
+            return f" ({sum(counts):,} {what})" if counts else ""
+
+        return (
+            f"<GraphSchema {len(self.node_labels)} node labels"
+            f"{total(self.node_labels, 'nodes')}, {len(self.relationship_types)} relationship "
+            f"types{total(self.relationship_types, 'relationships')}>"
+        )
+
     def __str__(self) -> str:
         lines = [f"(:{n.label}) {n.count} nodes" for n in self.node_labels]
         lines += [

@@ -96,6 +96,12 @@ class MappingVersion(_Definitions):
     created_at: datetime | None = None
     created_by: str | None = None
 
+    def __repr__(self) -> str:
+        return (
+            f"<MappingVersion mapping {self.mapping_id} v{self.version} by {self.created_by}, "
+            f"{len(self.node_definitions)} node labels, {len(self.edge_definitions)} edge types>"
+        )
+
 
 class Mapping(_Definitions):
     """A mapping, with the definitions of its current version."""
@@ -134,6 +140,10 @@ class DefinitionChange(APIModel):
     before: dict[str, Any] | None = None
     after: dict[str, Any] | None = None
 
+    def __repr__(self) -> str:
+        fields = f" ({', '.join(self.fields_changed)})" if self.fields_changed else ""
+        return f"<DefinitionChange {self.key} {self.change}{fields}>"
+
 
 class MappingDiffSummary(APIModel):
     nodes_added: int = 0
@@ -167,6 +177,14 @@ class MappingDiff(APIModel):
         """True when the two versions define the same graph."""
         return not self.nodes and not self.edges
 
+    def __repr__(self) -> str:
+        s = self.summary
+        return (
+            f"<MappingDiff mapping {self.mapping_id} v{self.from_version} -> v{self.to_version}: "
+            f"nodes +{s.nodes_added} -{s.nodes_removed} ~{s.nodes_modified}, "
+            f"edges +{s.edges_added} -{s.edges_removed} ~{s.edges_modified}>"
+        )
+
 
 class MappingTree(APIModel):
     """A mapping's versions, each with its snapshots and their instances."""
@@ -175,3 +193,10 @@ class MappingTree(APIModel):
     name: str
     current_version: int
     versions: list[dict[str, Any]] = Field(default_factory=list)
+
+    def __repr__(self) -> str:
+        snapshots = sum(len(v.get("snapshots") or []) for v in self.versions)
+        return (
+            f"<MappingTree {self.mapping_id} {self.name!r} v{self.current_version}, "
+            f"{len(self.versions)} versions, {snapshots} snapshots>"
+        )

@@ -42,6 +42,14 @@ class LifecycleConfig(APIModel):
     snapshot: ResourceLifecycleConfig = Field(default_factory=ResourceLifecycleConfig)
     instance: ResourceLifecycleConfig = Field(default_factory=ResourceLifecycleConfig)
 
+    def __repr__(self) -> str:
+        parts = []
+        for name in ("mapping", "snapshot", "instance"):
+            cfg = getattr(self, name)
+            values = [f"{k}={v}" for k, v in cfg.model_dump().items() if v is not None]
+            parts.append(f"{name} {' '.join(values) or 'defaults'}")
+        return f"<LifecycleConfig {'; '.join(parts)}>"
+
 
 class ConcurrencyConfig(APIModel):
     per_analyst: int
@@ -74,6 +82,10 @@ class ClusterHealth(APIModel):
     components: dict[str, ComponentHealth] = Field(default_factory=dict)
     checked_at: datetime | None = None
 
+    def __repr__(self) -> str:
+        parts = ", ".join(f"{name} {c.status}" for name, c in self.components.items())
+        return f"<ClusterHealth {self.status}: {parts or 'no components'}>"
+
 
 class InstanceLimits(APIModel):
     per_analyst: int
@@ -88,6 +100,13 @@ class ClusterInstances(APIModel):
     by_owner: list[dict[str, Any]] = Field(default_factory=list)
     limits: InstanceLimits
 
+    def __repr__(self) -> str:
+        statuses = ", ".join(f"{n} {s}" for s, n in sorted(self.by_status.items()))
+        return (
+            f"<ClusterInstances {self.total} ({statuses or 'none'}), "
+            f"{self.limits.cluster_available} of {self.limits.cluster_total} free>"
+        )
+
 
 class HealthStatus(APIModel):
     status: str
@@ -95,6 +114,11 @@ class HealthStatus(APIModel):
     database: str | None = None
     warehouse: str | None = None
     checked_at: datetime | None = None
+
+    def __repr__(self) -> str:
+        fields = ("version", "database", "warehouse")
+        parts = [self.status] + [f"{k} {v}" for k in fields if (v := getattr(self, k))]
+        return f"<HealthStatus {', '.join(parts)}>"
 
 
 class JobStatus(APIModel):
@@ -122,6 +146,10 @@ class JobsStatus(APIModel):
                 return job
         raise KeyError(f"no job named {name!r}; jobs: {[j.name for j in self.jobs]}")
 
+    def __repr__(self) -> str:
+        jobs = ", ".join(f"{j.name} {j.health_status}" for j in self.jobs)
+        return f"<JobsStatus {len(self.jobs)} jobs: {jobs or 'none'}>"
+
 
 class JobTriggerResult(APIModel):
     job_name: str
@@ -137,6 +165,13 @@ class SystemState(APIModel):
     snapshots: dict[str, Any] = Field(default_factory=dict)
     export_jobs: dict[str, Any] = Field(default_factory=dict)
     mappings: dict[str, Any] = Field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        totals = ", ".join(
+            f"{getattr(self, name).get('total', 0)} {name.replace('_', ' ')}"
+            for name in ("mappings", "snapshots", "instances", "export_jobs")
+        )
+        return f"<SystemState {totals}>"
 
 
 class ExportJob(APIModel):

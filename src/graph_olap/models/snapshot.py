@@ -64,6 +64,14 @@ class _Progress(APIModel):
         steps = f" {self.completed_steps}/{self.total_steps} steps" if self.steps else ""
         return f"{type(self).__name__}({self.status}, phase {self.phase or '-'}{steps})"
 
+    def __repr__(self) -> str:
+        steps = f" {self.completed_steps}/{self.total_steps} steps," if self.steps else ""
+        error = f", error {self.error_message!r}" if self.error_message else ""
+        return (
+            f"<{type(self).__name__} {self.id} {self.status}, phase {self.phase or '-'}"
+            f"{steps} {self.progress_percent}%{error}>"
+        )
+
 
 class SnapshotProgress(_Progress):
     """Progress of a snapshot export (phases: queued, exporting, uploading, importing,

@@ -7,6 +7,7 @@ from urllib.parse import quote
 
 from graph_olap._core.ops import Call, Op
 from graph_olap._core.resource import M, Resource, api_method, require_text
+from graph_olap.models.common import ModelList
 from graph_olap.models.schema import CacheStats, Catalog, Column, Schema, Table
 
 __all__ = ["SchemaResource"]
@@ -37,7 +38,7 @@ class SchemaResource(Resource[M]):
             1
         """
         body = yield Call("GET", "/api/schema/catalogs")
-        return [Catalog.model_validate(item) for item in body["data"]]
+        return ModelList(Catalog.model_validate(item) for item in body["data"])
 
     @api_method
     def list_schemas(self, catalog: str) -> Op[list[Schema]]:
@@ -51,7 +52,7 @@ class SchemaResource(Resource[M]):
             ['bank']
         """
         body = yield Call("GET", f"/api/schema/catalogs/{_seg(catalog, 'catalog')}/schemas")
-        return [Schema.model_validate(item) for item in body["data"]]
+        return ModelList(Schema.model_validate(item) for item in body["data"])
 
     @api_method
     def list_tables(self, catalog: str, schema: str) -> Op[list[Table]]:
@@ -66,7 +67,7 @@ class SchemaResource(Resource[M]):
             f"/schemas/{_seg(schema, 'schema')}/tables"
         )
         body = yield Call("GET", path)
-        return [Table.model_validate(item) for item in body["data"]]
+        return ModelList(Table.model_validate(item) for item in body["data"])
 
     @api_method
     def list_columns(self, catalog: str, schema: str, table: str) -> Op[list[Column]]:
@@ -82,7 +83,7 @@ class SchemaResource(Resource[M]):
             f"/tables/{_seg(table, 'table')}/columns"
         )
         body = yield Call("GET", path)
-        return [Column.model_validate(item) for item in body["data"]]
+        return ModelList(Column.model_validate(item) for item in body["data"])
 
     @api_method
     def search_tables(self, pattern: str, limit: int = 100) -> Op[list[Table]]:
@@ -98,7 +99,7 @@ class SchemaResource(Resource[M]):
         """
         params = {"q": require_text(pattern, "pattern"), "limit": limit}
         body = yield Call("GET", "/api/schema/search/tables", params=params)
-        return [Table.model_validate(item) for item in body["data"]]
+        return ModelList(Table.model_validate(item) for item in body["data"])
 
     @api_method
     def search_columns(self, pattern: str, limit: int = 100) -> Op[list[Column]]:
@@ -110,7 +111,7 @@ class SchemaResource(Resource[M]):
         """
         params = {"q": require_text(pattern, "pattern"), "limit": limit}
         body = yield Call("GET", "/api/schema/search/columns", params=params)
-        return [Column.model_validate(item) for item in body["data"]]
+        return ModelList(Column.model_validate(item) for item in body["data"])
 
     @api_method
     def admin_refresh(self) -> Op[dict[str, Any]]:

@@ -6,9 +6,10 @@ from typing import Any
 
 from graph_olap_server.errors import bad_request
 
-__all__ = ["MAX_LIMIT", "check_page", "ok", "page"]
+__all__ = ["MAX_LIMIT", "MAX_OFFSET", "check_page", "ok", "page"]
 
 MAX_LIMIT = 100
+MAX_OFFSET = 2**63 - 1  # the database's integer range
 
 
 def ok(data: Any) -> dict[str, Any]:
@@ -28,5 +29,9 @@ def check_page(offset: int, limit: int, *, max_limit: int = MAX_LIMIT) -> None:
             "to walk the rest.",
             field="limit",
         )
-    if offset < 0:
-        raise bad_request(f"offset must be 0 or more, got {offset}.", field="offset")
+    if offset < 0 or offset > MAX_OFFSET:
+        raise bad_request(
+            f"offset must be between 0 and {MAX_OFFSET}, got {offset}. An offset past the "
+            "last item answers an empty page; meta.total says how many there are.",
+            field="offset",
+        )

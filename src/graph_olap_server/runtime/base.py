@@ -66,5 +66,12 @@ class InstanceRuntime(abc.ABC):
         del instance
         return False
 
+    def stop_strays(self, instance: db.Instance) -> int:
+        """Kill processes still running for ``instance`` that the platform never recorded
+        (a wrapper launched just before the control plane was killed, its pid lost), so
+        a new launch does not leave an orphan; answers how many."""
+        del instance
+        return 0
+
     def close(self) -> None:  # noqa: B027  # optional hook, not abstract
         """Release the runtime's own resources; instances keep running (restart adoption)."""

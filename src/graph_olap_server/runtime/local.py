@@ -39,6 +39,10 @@ __all__ = ["LOG_NAME", "TOKEN_ENV", "LocalProcessRuntime", "default_engine"]
 log = logging.getLogger("graph_olap_server")
 
 TOKEN_ENV = "GRAPH_OLAP_WRAPPER_TOKEN"
+SECRET_ENV = frozenset(
+    {"GRAPH_OLAP_INTERNAL_API_KEY", "GRAPH_OLAP_API_KEY", "GRAPH_OLAP_DATABASE_URL"}
+)
+"""The control plane's secrets: a wrapper needs none of them, so it does not inherit them."""
 LOG_NAME = "wrapper.log"
 FALLBACK_ENGINE = "ryugraph"
 ADOPT_WAIT = 10.0
@@ -141,7 +145,8 @@ class LocalProcessRuntime(InstanceRuntime):
             raise InstanceRuntimeError(f"instance {instance.id} has no wrapper token")
         folder = self.folder(instance.id)
         folder.mkdir(parents=True, exist_ok=True)
-        env = {**os.environ, TOKEN_ENV: instance.wrapper_token}
+        env = {k: v for k, v in os.environ.items() if k not in SECRET_ENV}
+        env[TOKEN_ENV] = instance.wrapper_token
         cmd = self.command(instance, snapshot_path, port, cpu_cores)
         try:
             launched = subprocess.run(
@@ -275,6 +280,22 @@ class LocalProcessRuntime(InstanceRuntime):
         with self._lock:
             return instance.id in self._stopped and self._stopped[instance.id] == instance.pid
 
+    def stop_strays(self, instance: db.Instance) -> int:
+        """Linux: SIGKILL the processes whose command line is a launch of this instance
+        into its own folder (``--instance-id N`` and ``--data-dir <data_dir>/instances/N``)
+        and that this runtime does not manage."""
+        with self._lock:
+            managed = self._procs.get(instance.id)
+        strays = [
+            pid
+            for pid in _launches_of(instance.id, self.folder(instance.id))
+            if managed is None or pid != managed.pid
+        ]
+        for pid in strays:
+            log.warning("instance %s: killing stray wrapper process %s", instance.id, pid)
+            self._signal(pid, getattr(signal, "SIGKILL", signal.SIGTERM))
+        return len(strays)
+
     def managed(self) -> dict[int, int]:
         """``{instance_id: pid}`` of the processes this runtime manages."""
         with self._lock:
@@ -294,6 +315,25 @@ def _is_wrapper_of(pid: int, instance_id: int) -> bool:
     return flag in args and args[args.index(flag) + 1 : args.index(flag) + 2] == [
         str(instance_id).encode()
     ]
+
+
+def _launches_of(instance_id: int, folder: Path) -> list[int]:
+    """Linux: pids whose command line has ``--instance-id <id>`` and ``--data-dir
+    <folder>`` (a wrapper of this instance on this platform, or its launcher)."""
+    wanted = {b"--instance-id": str(instance_id).encode(), b"--data-dir": str(folder).encode()}
+    found = []
+    proc = Path("/proc")
+    for entry in proc.iterdir() if proc.is_dir() else ():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            args = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        values = {a: args[i + 1] for i, a in enumerate(args[:-1]) if a in wanted}
+        if values == wanted and process_alive(int(entry.name)):
+            found.append(int(entry.name))
+    return found
 
 
 def _pin(pid: int, cores: int) -> None:

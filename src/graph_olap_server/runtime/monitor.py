@@ -11,6 +11,13 @@ Each pass (every ``settings.instance_poll_interval`` s, or at once when woken):
    with the last lines of ``wrapper.log``) or it is not ready within
    ``settings.instance_start_timeout`` s.
 
+A ``running`` instance whose process no longer exists (killed, crashed, out of memory) is
+marked ``failed`` by the reconciliation job, and at once by
+:meth:`InstanceMonitor.fail_if_process_gone` when someone reads it
+(``GET /api/instances/{id}``, which the SDK asks when it loses an instance), so a client
+that lost its query learns the instance is gone instead of "running". Its lock and
+results died with it; it is not restarted (the graph may hold writes the snapshot has not).
+
 Every write is conditional on the status the monitor saw, so a terminate in between wins.
 :meth:`InstanceMonitor.adopt_after_restart` runs once before the thread starts.
 """
@@ -35,11 +42,12 @@ from graph_olap_server.runtime.wrapper_client import WrapperClient
 if TYPE_CHECKING:
     from graph_olap_server.context import Platform
 
-__all__ = ["RESTART_GONE", "InstanceMonitor", "free_port"]
+__all__ = ["PROCESS_GONE", "RESTART_GONE", "InstanceMonitor", "free_port"]
 
 log = logging.getLogger("graph_olap_server")
 
 RESTART_GONE = "The platform restarted and the instance's process was gone"
+PROCESS_GONE = "The instance's process stopped unexpectedly"
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -117,6 +125,54 @@ class InstanceMonitor:
             else:
                 self._poll(instance)
 
+    def fail_if_process_gone(self, instance: db.Instance) -> bool:
+        """Mark a ``running`` instance ``failed`` when its process no longer exists (and
+        nobody stopped it on purpose); answers whether it did. The write is conditional on
+        the instance still being ``running`` with that pid, so a terminate in between wins.
+
+        Example:
+            >>> platform.monitor.fail_if_process_gone(instance)
+            False
+        """
+        if instance.status != "running" or not instance.pid:
+            return False
+        if self.runtime.alive(instance) or self.runtime.was_stopped(instance):
+            return False
+        tail = self.runtime.log_tail(instance, lines=5)
+        message = (  # worded as the reconciliation job words it
+            f"{PROCESS_GONE} (pid {instance.pid}); start a new instance."
+            + (f" Last lines of its log:\n{tail}" if tail else "")
+        )
+        progress = {**(instance.progress or {}), "phase": "failed", "current_step": None}
+        with self.platform.db.transaction() as session:
+            changed = changed_rows(
+                session,
+                update(db.Instance)
+                .where(
+                    db.Instance.id == instance.id,
+                    db.Instance.status == "running",
+                    db.Instance.pid == instance.pid,
+                )
+                .values(
+                    status="failed", instance_url=None, error_message=message, progress=progress
+                ),
+            )
+            if changed == 1:
+                session.add(
+                    db.AuditEntry(
+                        username="system",
+                        action="instance.process_gone",
+                        resource_type="instance",
+                        resource_id=instance.id,
+                        details={"pid": instance.pid},
+                    )
+                )
+        if changed != 1:
+            return False
+        self.runtime.remove_files(instance, keep_log=True)
+        log.warning("instance %s failed: its process (pid %s) is gone", instance.id, instance.pid)
+        return True
+
     def _set(self, instance: db.Instance, expected: str, **values: Any) -> bool:
         """Write ``values`` if the instance is still ``expected``; answers whether it was."""
         with self.platform.db.transaction() as session:
@@ -171,6 +227,7 @@ class InstanceMonitor:
             )
             return
         instance.wrapper_token = secrets.token_urlsafe(32)
+        self.runtime.stop_strays(instance)  # a launch whose pid a killed predecessor lost
         port = free_port()
         try:
             pid = self.runtime.start(instance, folder, port, instance.cpu_cores or 1)

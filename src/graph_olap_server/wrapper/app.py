@@ -21,7 +21,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from graph_olap_server.errors import APIError, install_error_handlers
+from graph_olap_server.errors import APIError, document_error_responses, install_error_handlers
+from graph_olap_server.middleware import RequestContextMiddleware
 from graph_olap_server.wrapper.algo.executions import ExecutionManager
 from graph_olap_server.wrapper.algo.routes import install_algorithm_routes
 from graph_olap_server.wrapper.auth import (
@@ -69,6 +70,18 @@ def _default_authorizer(config: WrapperConfig) -> Authorizer:
     if not config.control_plane:
         raise ValueError("--control-plane is required unless GRAPH_OLAP_WRAPPER_TRUST is set")
     return ControlPlaneAuthorizer(config.control_plane, config.instance_id)
+
+
+ARROW_OR_JSON: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "Rows as JSON, or an Arrow IPC stream with Accept: " + ARROW_STREAM,
+        "content": {"application/json": {}, ARROW_STREAM: {}},
+    }
+}
+
+
+def _no_metrics(method: str, route: str, status: int, seconds: float) -> None:
+    """The wrapper keeps no request metrics (the control plane does)."""
 
 
 def _ctx(request: Request) -> WrapperContext:
@@ -162,6 +175,13 @@ def create_wrapper_app(
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    document_error_responses(
+        app,
+        {
+            "408": "The query ran past its timeout (QUERY_TIMEOUT)",
+            "503": "The graph is still loading or failed to load (NOT_READY)",
+        },
+    )
 
     @app.get("/health")
     async def health(request: Request) -> dict[str, Any]:
@@ -225,7 +245,7 @@ def create_wrapper_app(
         }
         return Response(json_body(body), media_type="application/json")
 
-    @app.post("/query")
+    @app.post("/query", responses=ARROW_OR_JSON)
     def query(body: QueryBody, request: Request) -> Response:
         ctx, _ = _caller(request)
         _require_ready(ctx)
@@ -245,5 +265,8 @@ def create_wrapper_app(
         return ctx.loader.manifest
 
     install_algorithm_routes(app, access, loaded_manifest, config.arrow_batch_rows)
+    app.add_middleware(
+        RequestContextMiddleware, max_body_bytes=config.max_body_bytes, observe=_no_metrics
+    )
 
     return app

@@ -56,6 +56,9 @@ class WrapperConfig:
     json_max_rows: int = 1_000_000
     arrow_batch_rows: int = 100_000
     in_memory: bool = False
+    max_body_bytes: int = 10_000_000
+    """Larger request bodies are refused with 413 (a query is at most 1,000,000
+    characters; the rest is room for parameters)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "snapshot_dir", Path(self.snapshot_dir))

@@ -14,7 +14,7 @@ import json
 from typing import Any
 
 from fastapi.responses import Response, StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from graph_olap_server.errors import APIError
 from graph_olap_server.wrapper.config import WrapperConfig
@@ -27,12 +27,82 @@ from graph_olap_server.wrapper.values import (
     table_rows,
 )
 
-__all__ = ["WRITE_MESSAGE", "QueryBody", "run_query"]
+__all__ = [
+    "MAX_PARAMETER_DEPTH",
+    "WRITE_MESSAGE",
+    "QueryBody",
+    "check_parameters",
+    "nesting_depth",
+    "run_query",
+]
 
 WRITE_MESSAGE = (
     "This query writes to the graph (CREATE/MERGE/SET/DELETE); "
     "pass write=True to conn.query(...) if you mean it"
 )
+
+
+MAX_PARAMETER_DEPTH = 32
+"""Lists and maps in query parameters nest at most this deep: the engines and Arrow
+fail (or crash the instance) on much deeper values."""
+
+
+INT64_RANGE = (-(2**63), 2**63 - 1)
+
+
+def nesting_depth(value: Any) -> int:
+    """How deeply lists and dicts nest in ``value`` (a scalar is 0), without recursion.
+
+    Example:
+        >>> nesting_depth({"a": [[1], 2]})
+        3
+    """
+    deepest = 0
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+        else:
+            continue
+        deepest = max(deepest, depth + 1)
+    return deepest
+
+
+def check_parameters(parameters: dict[str, Any]) -> dict[str, Any]:
+    """``parameters`` if the engines can take them: lists and maps nested at most
+    :data:`MAX_PARAMETER_DEPTH` deep, integers within 64 bits (``ValueError`` if not).
+
+    Example:
+        >>> check_parameters({"ids": [1, 2, 3]})
+        {'ids': [1, 2, 3]}
+    """
+    low, high = INT64_RANGE
+    level: list[Any] = [parameters]  # the containers at one nesting depth, level by level
+    depth = 0  # of ``level``; the parameters map itself is 0
+    while level:
+        deeper: list[Any] = []
+        for container in level:
+            values = list(container.values()) if isinstance(container, dict) else container
+            ints = [v for v in values if type(v) is int]  # one C-speed pass; bools excluded
+            if ints and (min(ints) < low or max(ints) > high):
+                bad = next(v for v in ints if not low <= v <= high)
+                raise ValueError(
+                    f"the integer {str(bad)[:40]} is out of range: integers must be between "
+                    f"{low} and {high}"
+                )
+            deeper.extend(v for v in values if isinstance(v, (dict, list)))
+        depth += 1
+        if deeper and depth > MAX_PARAMETER_DEPTH:
+            deepest = nesting_depth(parameters) - 1
+            raise ValueError(
+                f"parameter values nest lists and maps {deepest} levels deep; the maximum "
+                f"is {MAX_PARAMETER_DEPTH}. Flatten the value (e.g. a list of ids)"
+            )
+        level = deeper
+    return parameters
 
 
 class QueryBody(BaseModel):
@@ -42,6 +112,11 @@ class QueryBody(BaseModel):
     parameters: dict[str, Any] = Field(default_factory=dict)
     timeout_ms: int | None = Field(default=None, ge=1)
     write: bool = False
+
+    @field_validator("parameters")
+    @classmethod
+    def _engine_can_take(cls, parameters: dict[str, Any]) -> dict[str, Any]:
+        return check_parameters(parameters)
 
 
 def run_query(

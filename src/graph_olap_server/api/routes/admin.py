@@ -164,7 +164,12 @@ def _key_public(row: db.ApiKey) -> dict[str, Any]:
 
 
 @router.post("/api-keys", status_code=201, summary="Create an API key (admin)")
-def create_key(body: ApiKeyCreate, session: DbSession, user: AdminUser) -> dict[str, Any]:
+def create_key(
+    body: ApiKeyCreate, session: DbSession, user: AdminUser, response: Response
+) -> dict[str, Any]:
+    """The answer holds the key itself: ``Cache-Control: no-store`` keeps it out of caches
+    and out of the idempotency records (a repeated request creates another key)."""
+    response.headers["Cache-Control"] = "no-store"
     row, key = create_api_key(
         session, username=body.username, role=body.role, created_by=user.username
     )

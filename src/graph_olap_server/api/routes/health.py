@@ -23,7 +23,11 @@ def health(platform: PlatformDep) -> dict[str, Any]:
     }
 
 
-@router.get("/ready", summary="Readiness: database and warehouse answer")
+@router.get(
+    "/ready",
+    summary="Readiness: database and warehouse answer",
+    responses={503: {"description": "Not ready: the failing part is `unavailable`"}},
+)
 def ready(platform: PlatformDep) -> JSONResponse:
     problems = []
     database = warehouse = "ok"

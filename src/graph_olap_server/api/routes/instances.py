@@ -200,8 +200,17 @@ def create_from_mapping(
 
 
 @router.get("/{instance_id}", summary="Get an instance")
-def get_instance(instance_id: int, session: DbSession, _user: CurrentUser) -> dict[str, Any]:
-    return ok(instance_public(load_instance(session, instance_id)))
+def get_instance(
+    instance_id: int, session: DbSession, _user: CurrentUser, platform: PlatformDep
+) -> dict[str, Any]:
+    """A ``running`` instance whose process is gone is marked ``failed`` first, so a
+    client that just lost its connection to the instance reads the truth."""
+    instance = load_instance(session, instance_id)
+    monitor = platform.monitor
+    if monitor is not None and monitor.fail_if_process_gone(instance):
+        session.rollback()  # end this read, to see the monitor's write
+        instance = load_instance(session, instance_id)
+    return ok(instance_public(instance))
 
 
 @router.put("/{instance_id}", summary="Rename or describe an instance")

@@ -11,7 +11,6 @@ from fastapi import APIRouter, Header
 from graph_olap_server import db
 from graph_olap_server.api.deps import DbSession
 from graph_olap_server.api.envelope import ok
-from graph_olap_server.api.routes.instance_common import load_instance
 from graph_olap_server.errors import APIError
 
 router = APIRouter(tags=["internal"], prefix="/internal", include_in_schema=False)
@@ -23,11 +22,17 @@ def report_activity(
     session: DbSession,
     x_wrapper_token: Annotated[str | None, Header()] = None,
 ) -> dict[str, Any]:
-    """Sets ``last_activity_at`` (the inactivity timeout counts from it)."""
-    instance = load_instance(session, instance_id)
-    expected = instance.wrapper_token or ""
+    """Sets ``last_activity_at`` (the inactivity timeout counts from it). An unknown
+    instance is refused like a wrong token (401), so the answer does not tell a caller
+    without the token which instances exist."""
+    instance = session.get(db.Instance, instance_id)
+    expected = (instance.wrapper_token if instance is not None else None) or ""
     given = x_wrapper_token or ""
-    if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
+    if (
+        instance is None
+        or not expected
+        or not hmac.compare_digest(given.encode(), expected.encode())
+    ):
         raise APIError(
             401,
             "UNAUTHORIZED",

@@ -320,6 +320,12 @@ def delete_mapping_row(session: Session, user: User, mapping: db.Mapping) -> Non
             "and delete the snapshots first.",
             **deps,
         )
+    # terminated instances keep their record but no longer point at the mapping
+    session.execute(
+        db.Instance.__table__.update()
+        .where(db.Instance.mapping_id == mapping.id)
+        .values(mapping_id=None)
+    )
     session.execute(
         db.MappingVersion.__table__.delete().where(db.MappingVersion.mapping_id == mapping.id)
     )

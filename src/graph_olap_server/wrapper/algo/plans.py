@@ -11,12 +11,13 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from graph_olap_server.wrapper.algo import native
 from graph_olap_server.wrapper.algo.base import AlgorithmInfo, Orientation, invalid
 from graph_olap_server.wrapper.algo.executions import MAX_WAIT_MS, Plan
 from graph_olap_server.wrapper.algo.projection import Selection, select
+from graph_olap_server.wrapper.query import check_parameters
 
 if TYPE_CHECKING:
     from graph_olap_server.wrapper.algo.executions import ExecutionManager
@@ -49,6 +50,11 @@ class RunRequest(BaseModel):
     parameters: dict[str, Any] = Field(default_factory=dict)
     wait_ms: int = Field(default=0, ge=0, le=MAX_WAIT_MS)
     force: bool = False
+
+    @field_validator("parameters")
+    @classmethod
+    def _engine_can_take(cls, parameters: dict[str, Any]) -> dict[str, Any]:
+        return check_parameters(parameters)  # nesting and integer range, as for queries
 
 
 def native_catalog_api() -> list[dict[str, Any]]:

@@ -36,6 +36,19 @@ Access = Callable[[Request], tuple[ExecutionManager, str]]
 """``request -> (manager, username)``: authenticates and counts the call as activity."""
 
 
+STARTED: dict[int | str, dict[str, Any]] = {
+    202: {"description": "Started and still running: poll /algo/executions/{id}"}
+}
+
+
+ARROW_OR_JSON: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "A table as JSON, or an Arrow IPC stream with Accept: " + ARROW_STREAM,
+        "content": {"application/json": {}, ARROW_STREAM: {}},
+    }
+}
+
+
 def _json(payload: Any, status_code: int = 200) -> Response:
     return Response(json_body(payload), status_code=status_code, media_type="application/json")
 
@@ -82,7 +95,7 @@ def install_algorithm_routes(
         manager, _ = access(request)
         return _json(manager.cancel(execution_id).to_api())
 
-    @app.get("/algo/executions/{execution_id}/result")
+    @app.get("/algo/executions/{execution_id}/result", responses=ARROW_OR_JSON)
     def execution_result(execution_id: str, request: Request) -> Response:
         manager, _ = access(request)
         execution = manager.result(execution_id)
@@ -102,7 +115,7 @@ def install_algorithm_routes(
         access(request)
         return _json(native_info_api(name))
 
-    @app.post("/algo/{name}")
+    @app.post("/algo/{name}", responses=STARTED)
     def run_native(name: str, body: RunRequest, request: Request) -> Response:
         manager, username = access(request)
         plan = plan_native(name, body, ready(request))
@@ -118,7 +131,7 @@ def install_algorithm_routes(
         access(request)
         return _json(networkx_info_api(name))
 
-    @app.post("/networkx/{name}")
+    @app.post("/networkx/{name}", responses=STARTED)
     def run_networkx(name: str, body: RunRequest, request: Request) -> Response:
         manager, username = access(request)
         plan = plan_networkx(name, body, ready(request), manager)
