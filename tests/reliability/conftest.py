@@ -1,0 +1,144 @@
+"""Fixtures of the reliability suites: a platform of their own, a fault proxy, helpers."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from graph_olap import GraphOLAPClient
+from graph_olap_server.runner import ServerThread
+from graph_olap_server.settings import Settings
+
+from ..e2e.defs import FLORENTINE_FAMILY, FLORENTINE_MARRIAGE
+from .proxy import FaultProxy
+
+TINY_NODES = [FLORENTINE_FAMILY]
+TINY_EDGES = [FLORENTINE_MARRIAGE]
+"""The tiny graph every reliability test loads (15 families, 20 marriages)."""
+
+TALLY: Counter[str] = Counter()
+"""Figures of the run, shown at the end: requests the platforms answered, requests through
+the fault proxy, faults it injected, processes killed."""
+
+
+def count_requests(url: str) -> None:
+    """Add the requests a platform answered (its own metrics) to the tally."""
+    text = httpx.get(f"{url}/metrics", headers={"X-Username": "ops"}, trust_env=False).text
+    TALLY["platform requests answered"] += int(
+        sum(
+            float(line.rsplit(" ", 1)[1])
+            for line in text.splitlines()
+            if line.startswith("graph_olap_http_requests_total{")
+        )
+    )
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if TALLY:
+        figures = ", ".join(f"{name}: {count}" for name, count in sorted(TALLY.items()))
+        terminalreporter.write_line(f"reliability figures: {figures}")
+
+
+def fast_settings(data_dir: Path, **overrides: Any) -> Settings:
+    """A platform that notices things fast and leaves no wrapper behind."""
+    values: dict[str, Any] = {
+        "data_dir": data_dir,
+        "job_trigger_min_interval": 0.0,
+        "run_scheduler": False,
+        "instance_poll_interval": 0.05,
+        "instance_stop_timeout": 2.0,
+        "stop_instances_on_exit": True,
+        **overrides,
+    }
+    return Settings(**values)
+
+
+@pytest.fixture(scope="session")
+def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerThread]:
+    """A control plane of the reliability suites' own (its instances are processes)."""
+    with ServerThread(fast_settings(tmp_path_factory.mktemp("reliability"))) as server:
+        yield server
+        count_requests(server.url)
+
+
+@pytest.fixture
+def proxy(platform: ServerThread) -> Iterator[FaultProxy]:
+    with FaultProxy(platform.port) as running:
+        yield running
+    TALLY["requests through the fault proxy"] += len(running.seen)
+    TALLY["HTTP faults injected"] += sum(s.action != "forward" for s in running.seen)
+
+
+def wait_until(check: Callable[[], Any], what: str, timeout: float = 30.0) -> Any:
+    """Poll ``check`` until it answers something truthy; fail after ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout:g} s waiting for {what}")
+        time.sleep(0.02)
+
+
+def db_rows(data_dir: Path, sql: str, *args: Any) -> list[dict[str, Any]]:
+    """Rows of the platform's metadata database, read behind its back (pids, counts)."""
+    with sqlite3.connect(data_dir / "metadata.db") as con:
+        con.row_factory = sqlite3.Row
+        return [dict(r) for r in con.execute(sql, args).fetchall()]
+
+
+def tiny_mapping(client: GraphOLAPClient, name: str) -> int:
+    mapping = client.mappings.create(
+        name, "reliability", node_definitions=TINY_NODES, edge_definitions=TINY_EDGES
+    )
+    return int(mapping.id)
+
+
+def wrappers(data_dir: Path) -> dict[int, int]:
+    """``{pid: instance id}`` of the live wrapper processes of the platform on
+    ``data_dir`` (found by their command line, so other platforms are not counted)."""
+    found = {}
+    mine = str(data_dir).encode()
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            args = (proc / "cmdline").read_bytes().split(b"\0")
+            state = (proc / "stat").read_text().rpartition(")")[2].split()[0]
+        except (OSError, IndexError):
+            continue
+        if not any(a.startswith(mine) for a in args) or state in ("Z", "X"):
+            continue
+        if b"-c" in args:  # the short-lived launcher that starts a wrapper (its args hold
+            continue  # the wrapper's command line too)
+        if b"--instance-id" in args[:-1]:
+            found[int(proc.name)] = int(args[args.index(b"--instance-id") + 1])
+    return found
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds the process has used (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    ticks = int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+@contextmanager
+def timed() -> Iterator[list[float]]:
+    """``with timed() as took: ...`` then ``took[0]`` is the seconds the block ran."""
+    took: list[float] = []
+    start = time.monotonic()
+    try:
+        yield took
+    finally:
+        took.append(time.monotonic() - start)
