@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import urllib.parse
 from collections.abc import Mapping
 from typing import Any
 
@@ -52,6 +53,13 @@ class Config:
     namespace: str = "graph-olap-local"
 
     def __post_init__(self) -> None:
+        if "@" in urllib.parse.urlsplit(self.api_url or "").netloc:
+            # never echoed: the URL holds a password, and errors and reprs show the URL
+            raise ValueError(
+                "api_url must not carry a user name or password (user:password@host). "
+                "Pass the credential as api_key=... (or GRAPH_OLAP_API_KEY) and give the "
+                "URL without it."
+            )
         if not self.api_url or not self.api_url.startswith(("http://", "https://")):
             raise ValueError(
                 f"api_url must be an http:// or https:// URL, got {self.api_url!r}. "

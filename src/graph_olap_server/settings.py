@@ -52,7 +52,7 @@ class Settings:
     """
 
     data_dir: Path
-    database_url: str = ""
+    database_url: str = dataclasses.field(default="", repr=False)  # may hold a password
     warehouse_sources: tuple[Path, ...] = ()
     sample_warehouse: bool = True
     dev_mode: bool = True

@@ -306,3 +306,17 @@ def test_a_new_api_key_is_shown_once_and_never_stored(
             trust_env=False,
         )
         assert refused.status_code == 401
+
+
+def test_platform_settings_never_show_the_database_password(tmp_path: Path) -> None:
+    from graph_olap_server.settings import Settings
+
+    password = "pg-CANARY-" + uuid.uuid4().hex
+    settings = Settings(
+        data_dir=tmp_path,
+        database_url=f"postgresql+psycopg://olap:{password}@db.internal/olap",
+        internal_api_key=INTERNAL_KEY,
+    )
+    assert settings.database_url.endswith("@db.internal/olap")
+    for text in (repr(settings), str(settings)):
+        assert password not in text and INTERNAL_KEY not in text

@@ -139,6 +139,25 @@ def test_config_repr_and_str_mask_secrets():
     assert "username='alice'" in repr(config)
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"https://alice:{CANARY_KEY}@olap.example.com",
+        f"http://{CANARY_KEY}@localhost:8000/api",
+        f"ftp://alice:{CANARY_KEY}@olap.example.com",
+    ],
+)
+def test_a_password_in_the_url_is_refused_without_echoing_it(url, monkeypatch):
+    with pytest.raises(ValueError, match="must not carry a user name or password") as info:
+        Config(api_url=url)
+    assert_no_secret(str(info.value), repr(info.value))
+
+    monkeypatch.setenv("GRAPH_OLAP_API_URL", url)
+    with pytest.raises(ValueError, match=r"Pass the credential as api_key=\.\.\.") as info:
+        GraphOLAPClient.from_env()
+    assert_no_secret(str(info.value))
+
+
 @pytest.mark.anyio
 @pytest.mark.parametrize(
     "credentials",

@@ -19,9 +19,11 @@ import pytest
 
 from graph_olap import (
     AsyncGraphOLAPClient,
+    ConnectionError,
     GraphOLAPClient,
     InstanceFailedError,
     InstanceGoneError,
+    PermissionDeniedError,
     ProgressEvent,
     SnapshotFailedError,
     TextProgress,
@@ -99,6 +101,8 @@ class Script:
         if not script:
             return httpx.Response(404, json={"error": {"code": "NOT_FOUND", "message": key}})
         body = script.pop(0) if len(script) > 1 else script[0]
+        if isinstance(body, httpx.TransportError):
+            raise body
         if isinstance(body, httpx.Response):
             return body
         return httpx.Response(200, json={"data": body})
@@ -348,3 +352,46 @@ async def test_custom_reporter_is_told_of_failure(mode: str) -> None:
         )
     assert closed == [False]
     assert events[0].resource == "Instance 12" and events[0].phase == "downloading"
+
+
+REFUSED = httpx.ConnectError("[Errno 111] Connection refused")
+
+
+async def test_a_wait_rides_out_a_platform_restart(mode: str) -> None:
+    """Polls that fail because the platform is away (after the HTTP layer's own retries)
+    do not end the wait; it polls again until the deadline."""
+    away = [REFUSED] * 9 + [httpx.Response(503, json={"error": {"code": "UNAVAILABLE"}})] * 4
+    script = Script(
+        mode,
+        instance_routes(
+            progress("starting", "loading_data", 2), *away, progress("running", "ready", 5)
+        ),
+    )
+    inst = await script.call(lambda c: c.instances.wait_until_running(12, poll_interval=2))
+    assert inst.status == "running"
+    assert script.count("GET /api/instances/12/progress") == 15
+
+
+async def test_a_platform_away_until_the_deadline_says_what_the_wait_knew(mode: str) -> None:
+    script = Script(
+        mode, instance_routes(progress("starting", "loading_data", 3), REFUSED)
+    )
+    with pytest.raises(ConnectionError) as info:
+        await script.call(lambda c: c.instances.wait_until_running(12, timeout=120))
+    message = str(info.value)
+    assert message.startswith("Waiting for Instance 12: the platform did not answer for the last")
+    assert "of the 120 s wait (Could not reach the Graph OLAP platform at " in message
+    assert "last seen 'starting' (phase loading_data, 3/5 steps)" in message
+    assert "wait again with client.instances.wait_until_running(12)" in message
+    assert info.value.details["instance_id"] == 12
+    assert sum(script.delays) >= 120 and isinstance(info.value.__cause__, ConnectionError)
+
+
+async def test_errors_that_are_not_an_outage_end_the_wait_at_once(mode: str) -> None:
+    forbidden = httpx.Response(403, json={"error": {"code": "FORBIDDEN", "message": "no"}})
+    script = Script(
+        mode, instance_routes(progress("starting", "loading_data", 3), forbidden)
+    )
+    with pytest.raises(PermissionDeniedError):
+        await script.call(lambda c: c.instances.wait_until_running(12, timeout=120))
+    assert script.count("GET /api/instances/12/progress") == 2

@@ -36,6 +36,18 @@ FIRST_POLL = 0.2
 """Seconds before the second poll; each later pause is 1.5 times longer, up to the
 caller's ``poll_interval``."""
 GROWTH = 1.5
+OUTAGE_STATUSES = frozenset({502, 503, 504})
+"""Answers of a platform that is restarting or behind a proxy that lost it."""
+
+
+def _platform_unavailable(err: exc.GraphOLAPError) -> bool:
+    """Whether ``err`` (raised by a poll after the HTTP layer's own retries) means the
+    platform is away for now, rather than that the request is wrong or refused."""
+    if isinstance(err, exc.MaintenanceError):
+        return False  # maintenance mode says when to come back; the HTTP layer handles it
+    if isinstance(err, (exc.ConnectionError, exc.TimeoutError)):
+        return True
+    return isinstance(err, exc.ServerError) and err.status_code in OUTAGE_STATUSES
 
 
 @dataclasses.dataclass(frozen=True)
@@ -106,6 +118,23 @@ class Subject:
             details={**self.details(seen), "timeout": timeout},
         )
 
+    def unreachable(
+        self, err: exc.GraphOLAPError, seen: Observation | None, away: float, timeout: float
+    ) -> exc.GraphOLAPError:
+        """The error when the platform was away until the deadline: the poll's own error
+        class (ConnectionError, TimeoutError...), saying what the wait knows."""
+        state = f" It was last seen {seen.describe()}." if seen else ""
+        error = type(err)(
+            f"Waiting for {self.label}: the platform did not answer for the last {away:.0f} s "
+            f"of the {timeout:g} s wait ({err.message}).{state} It may still be "
+            f"{self.activity}: when the platform is back, wait again with {self.wait_again}.",
+            status_code=err.status_code,
+            code=err.code,
+            details={**err.details, **self.details(seen), "timeout": timeout},
+            request_id=err.request_id,
+        )
+        return error
+
     def interrupted(self, seen: Observation | None) -> KeyboardInterrupt:
         state = f" (last seen {seen.describe()})" if seen else ""
         return KeyboardInterrupt(
@@ -142,9 +171,15 @@ def wait_for(
     own window ends (it must keep that window within the deadline), and the next poll
     follows at once; ``poll_interval`` is then unused.
 
+    A poll that fails because the platform is away (connection refused, timed out, 502,
+    503 or 504, after the HTTP layer's own retries) does not end the wait: it polls again,
+    slowly, until the deadline, so a wait rides out a control plane restart.
+
     Raises:
         TimeoutError: The deadline passed; the message names the resource, its last
             status and phase, and how to wait again or stop it.
+        ConnectionError: The platform was still away at the deadline (or another error
+            class of the last failed poll: TimeoutError, ServerError).
         subject.failure: ``failed`` was true (with the server's error message).
         KeyboardInterrupt: The user interrupted; the message says the resource keeps
             running. The resource is not stopped.
@@ -160,10 +195,22 @@ def wait_for(
     seen: Observation | None = None
     shown: tuple[str, int, int] | None = None
     success = False
+    away_since: float | None = None
     try:
         while True:
-            value, seen = yield from fetch()
-            now: float = yield Now()
+            try:
+                value, seen = yield from fetch()
+            except exc.GraphOLAPError as err:
+                if not _platform_unavailable(err):
+                    raise
+                now = yield Now()
+                away_since = now if away_since is None else away_since
+                if now >= deadline:
+                    raise subject.unreachable(err, seen, now - away_since, timeout) from err
+                yield Sleep(min(poll_interval, deadline - now))
+                continue
+            away_since = None
+            now = yield Now()
             key = (seen.phase, seen.completed, seen.total)
             if key != shown:
                 shown = key

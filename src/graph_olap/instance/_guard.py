@@ -61,8 +61,8 @@ def guarded(
         if isinstance(err, exc.ConnectionError):
             raise exc.ConnectionError(
                 f"Could not reach instance {instance_id} at {instance_url}, although the "
-                f"platform says it is running ({err.message}). Try again in a moment; if "
-                f"it persists, check client.instances.get({instance_id}).",
+                "platform says it is running. Try again in a moment; if it persists, check "
+                f"client.instances.get({instance_id}) and the instance's wrapper.log.",
                 details={**err.details, "instance_id": instance_id},
             ) from err
         raise
