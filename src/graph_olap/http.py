@@ -159,6 +159,10 @@ class HTTPClient(_Driver):
         if http_client is not None:
             self._client.base_url = httpx.URL(config.api_url)
             self._client.headers.update(self._headers)
+        elif transport is None:
+            # a client or connection dropped without close() (common in notebooks) gives
+            # its sockets back when collected, instead of leaking them until exit
+            weakref.finalize(self, self._client.close)
 
     def derive(self, api_url: str) -> HTTPClient:
         """A transport to another base URL (an instance) with this one's credentials,

@@ -9,7 +9,9 @@ failure, timeouts and termination start their own.
 from __future__ import annotations
 
 import contextlib
+import gc
 import uuid
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -117,6 +119,20 @@ def cleanup(client: GraphOLAPClient, instance_id: int) -> Iterator[None]:
 
 
 # -- start-up --------------------------------------------------------------------------
+
+
+def test_clients_and_connections_dropped_without_close_free_their_sockets(
+    server: ServerThread, started: tuple[Instance, list[Any]]
+) -> None:
+    """Notebook users rarely close what they open: what is collected closes itself."""
+    client = GraphOLAPClient(server.url, username="irene")
+    connection = client.instances.connect(started[0].id)
+    assert connection.query_scalar("RETURN 1") == 1
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        del client, connection
+        gc.collect()
+    assert [w for w in caught if issubclass(w.category, ResourceWarning)] == []
 
 
 def test_started_instance_reported_its_real_phases(
