@@ -285,6 +285,9 @@ def test_instance_card_and_failed_instance() -> None:
     text = text_of(model_card(instance, now=NOW))
     assert "http://wrapper-12:8000" in text and "snapshot #7 of mapping #1 v2" in text
     assert "1 h ago" in text and "in 1 d" in text
+    card = model_card(instance, now=NOW)
+    for call in ("client.instances.get(12)", "client.snapshots.get(7)", "client.mappings.get(1)"):
+        assert f'title="{call}"' in card, f"no link to {call}"
     failed = Instance.model_validate(
         {**INSTANCE, "status": "failed", "error_message": "pod <evicted>"}
     )

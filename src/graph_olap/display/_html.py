@@ -21,6 +21,7 @@ __all__ = [
     "card",
     "esc",
     "format_value",
+    "id_ref",
     "is_secret_name",
     "kv_grid",
     "mask_secrets",
@@ -87,6 +88,29 @@ def mask_secrets(value: Any, name: Any = "") -> Any:
     if isinstance(value, list):
         return [mask_secrets(v) for v in value]
     return value
+
+
+_GETTERS = {
+    "mapping": "client.mappings.get",
+    "snapshot": "client.snapshots.get",
+    "instance": "client.instances.get",
+    "execution": "conn.algo.execution",
+}
+
+
+def id_ref(kind: str, value: Any, *, hash_sign: bool = True) -> str:
+    """An id, styled as a reference, whose tooltip is the call that fetches it
+    (``client.mappings.get(3)``): the link between cards in a notebook.
+
+    Example:
+        >>> id_ref("mapping", 3)
+        '<span class="go-id" title="client.mappings.get(3)">#3</span>'
+    """
+    getter = _GETTERS.get(kind)
+    shown = f"#{value}" if hash_sign else str(value)
+    argument = repr(value) if isinstance(value, str) else value
+    title = f' title="{esc(f"{getter}({argument})")}"' if getter else ""
+    return f'<span class="go-id"{title}>{esc(shown)}</span>'
 
 
 def esc(value: Any) -> str:

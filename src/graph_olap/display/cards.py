@@ -18,6 +18,7 @@ from graph_olap.display._html import (
     card,
     esc,
     format_value,
+    id_ref,
     is_secret_name,
     kv_grid,
     section,
@@ -31,6 +32,7 @@ __all__ = ["model_card", "model_html"]
 _TITLE_FIELDS = ("name", "label", "algorithm", "job_name", "catalog_name")
 _HEADER_FIELDS = frozenset({"id", "status"})
 _ID_FIELDS = frozenset({"id", "execution_id", "holder_id"})
+_REF_FIELDS = {"mapping_id": "mapping", "snapshot_id": "snapshot", "instance_id": "instance"}
 
 
 def model_html(model: BaseModel) -> str:
@@ -53,7 +55,7 @@ def _header(model: BaseModel, skip_title: str | None = None) -> tuple[str | None
     title = getattr(model, title_field) if title_field else None
     extra = ""
     if "id" in fields and getattr(model, "id", None) is not None:
-        extra += f'<span class="go-id">#{esc(model.id)}</span>'  # type: ignore[attr-defined]
+        extra += id_ref(type(model).__name__.lower(), model.id)  # type: ignore[attr-defined]
     status = getattr(model, "status", None) if "status" in fields else None
     if isinstance(status, str) and status:
         extra += badge(status)
@@ -63,6 +65,8 @@ def _header(model: BaseModel, skip_title: str | None = None) -> tuple[str | None
 def _field_value(name: str, value: Any, now: datetime.datetime | None) -> str:
     if is_secret_name(name):
         return HIDDEN if value not in (None, "") else format_value(None)
+    if name in _REF_FIELDS and value is not None:
+        return id_ref(_REF_FIELDS[name], value)
     if name in _ID_FIELDS and value is not None:
         return f'<span class="go-id">{esc(value)}</span>'
     if name.endswith("status") and isinstance(value, str) and value:
@@ -165,7 +169,7 @@ def _snapshot(model: Any, now: datetime.datetime | None) -> str:
     pairs = [
         (
             "mapping",
-            f'<span class="go-id">#{esc(model.mapping_id)}</span> v{esc(model.mapping_version)}',
+            f"{id_ref('mapping', model.mapping_id)} v{esc(model.mapping_version)}",
         ),
         ("owner", esc(model.owner_username)),
     ]
@@ -196,9 +200,9 @@ def _instance(model: Any, now: datetime.datetime | None) -> str:
         pairs.append(("error", f'<span class="go-error">{esc(model.error_message)}</span>'))
     if model.instance_url:
         pairs.append(("url", f'<span class="go-mono">{esc(model.instance_url)}</span>'))
-    source = f'snapshot <span class="go-id">#{esc(model.snapshot_id)}</span>'
+    source = f"snapshot {id_ref('snapshot', model.snapshot_id)}"
     if model.mapping_id is not None:
-        source += f' of mapping <span class="go-id">#{esc(model.mapping_id)}</span>'
+        source += f" of mapping {id_ref('mapping', model.mapping_id)}"
         if model.mapping_version is not None:
             source += f" v{esc(model.mapping_version)}"
     pairs.append(("source", source))
@@ -209,7 +213,7 @@ def _instance(model: Any, now: datetime.datetime | None) -> str:
 
 
 def _execution(model: Any, now: datetime.datetime | None) -> str:
-    extra = f'<span class="go-id">{esc(model.id)}</span>{badge(model.status)}'
+    extra = f"{id_ref('execution', model.id, hash_sign=False)}{badge(model.status)}"
     pairs = [("kind / mode", esc(f"{model.kind} / {model.mode}"))]
     if model.error is not None:
         pairs.append(

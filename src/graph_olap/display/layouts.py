@@ -14,6 +14,7 @@ from graph_olap.display._html import (
     card,
     esc,
     format_value,
+    id_ref,
     kv_grid,
     section,
     table,
@@ -208,7 +209,7 @@ def _change_detail(change: Any) -> str:
 
 def _mapping_diff(model: Any, now: Now) -> str:
     title = f"v{model.from_version} \u2192 v{model.to_version}"
-    extra = f'<span class="go-id">#{esc(model.mapping_id)}</span>'
+    extra = id_ref("mapping", model.mapping_id)
     body = f"<div>{_diff_summary(model)}</div>"
     rows = [
         (
@@ -226,13 +227,13 @@ def _mapping_diff(model: Any, now: Now) -> str:
 
 
 def _mapping_version(model: Any, now: Now) -> str:
-    extra = f'<span class="go-id">#{esc(model.mapping_id)}</span>'
+    extra = id_ref("mapping", model.mapping_id)
     body = _grid(model, now, skip=frozenset({"node_definitions", "edge_definitions", "version"}))
     return card("Mapping version", f"v{model.version}", extra, body + definitions(model))
 
 
 def _mapping_tree(model: Any, now: Now) -> str:
-    extra = f'<span class="go-id">#{esc(model.mapping_id)}</span>'
+    extra = id_ref("mapping", model.mapping_id)
     extra += _muted(f"v{model.current_version}")
     rows = []
     for v in model.versions:
