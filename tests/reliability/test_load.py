@@ -14,6 +14,8 @@ process is left and no instance folder remains.
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 import time
 from collections import Counter
@@ -25,9 +27,17 @@ import pytest
 
 from graph_olap import GraphOLAPClient
 from graph_olap import exceptions as exc
+from graph_olap_server.instance_lifecycle import process_alive
 from graph_olap_server.runner import ServerThread
 
-from .conftest import count_requests, db_rows, fast_settings, tiny_mapping, wrappers
+from .conftest import (
+    count_requests,
+    db_rows,
+    fast_settings,
+    tiny_mapping,
+    wait_until,
+    wrappers,
+)
 
 pytestmark = [pytest.mark.socket, pytest.mark.timeout(110)]
 
@@ -188,3 +198,29 @@ def test_analysts_at_once_against_the_limits(small_platform: ServerThread) -> No
     finally:
         for client in clients.values():
             client.close()
+
+
+def test_a_dead_wrapper_does_not_hold_a_place(small_platform: ServerThread) -> None:
+    """An analyst at the per-analyst limit whose wrapper dies can start another instance
+    at once: admission fails the dead instance first instead of counting it until the
+    reconciliation job comes round."""
+    data_dir = small_platform.settings.data_dir
+    with GraphOLAPClient(small_platform.url, username="zoe", max_retries=0) as zoe:
+        mapping_id = tiny_mapping(zoe, "dead-place")
+        ids = [
+            zoe.instances.create_from_mapping_and_wait(mapping_id, f"z{i}", timeout=60).id
+            for i in range(PER_ANALYST)
+        ]
+        with pytest.raises(exc.ConcurrencyLimitError):
+            zoe.instances.create_from_mapping(mapping_id, "one-too-many")
+        (pid,) = (
+            r["pid"] for r in db_rows(data_dir, "SELECT pid FROM instances WHERE id = ?", ids[0])
+        )
+        os.kill(int(pid), signal.SIGKILL)
+        wait_until(lambda: not process_alive(int(pid)), "the wrapper to die", 10)
+
+        again = zoe.instances.create_from_mapping(mapping_id, "replacement")
+        assert zoe.instances.get(ids[0]).status == "failed"
+        for instance_id in (again.id, ids[1]):
+            zoe.instances.terminate(instance_id)
+    assert db_rows(data_dir, f"SELECT id FROM instances WHERE {LIVE}") == []

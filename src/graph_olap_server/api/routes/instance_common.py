@@ -98,6 +98,17 @@ def delete_instance_row(
     audit(session, user, "instance.delete", "instance", instance.id)
 
 
+def free_places_of_dead_processes(platform: Platform, session: Session) -> None:
+    """Mark ``running`` instances whose process died ``failed`` now, so they do not hold a
+    place under the concurrency limits until the reconciliation job comes round."""
+    monitor = platform.monitor
+    if monitor is None:
+        return
+    running = session.scalars(select(db.Instance).where(db.Instance.status == "running")).all()
+    if [instance for instance in running if monitor.fail_if_process_gone(instance)]:
+        session.rollback()  # end this read, so the counts see the monitor's writes
+
+
 def admit_instance(
     platform: Platform,
     session: Session,
@@ -112,6 +123,7 @@ def admit_instance(
     requests for the last place). ``expires_at`` and the lifecycle defaults are set here."""
     maintenance_guard(session)
     ttl, delta, inactivity = instance_lifecycle(session, ttl, inactivity_timeout)
+    free_places_of_dead_processes(platform, session)
     with admission(platform.admission_lock, session):
         check_limits(session, user.username)
         instance: db.Instance = build(session)
