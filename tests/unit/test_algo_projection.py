@@ -420,3 +420,36 @@ def test_a_waiting_caller_can_be_cancelled(tmp_path: Path) -> None:
     assert waiting.message == "waiting for the same projection"
     builder.join()
     assert len(source.queries) == 7
+
+
+def test_prefetch_takes_the_slot_at_once_and_callers_reuse_it(tmp_path: Path) -> None:
+    m = manifest(tmp_path)
+    source = engine()
+    source.delay = 0.02
+    cache = ProjectionCache()
+    selection = select(m, None, None, None)
+    thread = cache.prefetch(source, m, selection)
+    assert thread is not None
+    assert cache.prefetch(source, m, selection) is None  # already being built
+    projection, built = cache.lookup(source, m, selection, Progress())  # waits for it
+    assert built is False
+    thread.join()
+    assert len(source.queries) == 7  # one build
+    assert cache.lookup(source, m, selection, Progress()) == (projection, False)
+    assert cache.prefetch(source, m, selection) is None  # cached
+
+
+def test_a_failed_prefetch_leaves_the_build_to_the_next_caller(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    m = manifest(tmp_path)
+    broken = engine()
+    broken.nodes.pop("City")
+    cache = ProjectionCache()
+    selection = select(m, None, None, None)
+    thread = cache.prefetch(broken, m, selection)
+    assert thread is not None
+    thread.join()
+    assert "building the projection in advance failed" in caplog.text
+    projection, built = cache.lookup(engine(), m, selection, Progress())
+    assert built is True and projection.n > 0

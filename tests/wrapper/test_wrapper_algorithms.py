@@ -59,6 +59,18 @@ def _error(response: Any) -> dict[str, Any]:
     return error
 
 
+def test_the_whole_graph_is_projected_in_advance_after_the_load(wrapper: Wrapper) -> None:
+    """First in this module, on a fresh wrapper: the first run over every label and type
+    finds the projection the wrapper built after loading; another selection is built by
+    its first run and reused by the next."""
+    whole = _done(wrapper, "wcc")
+    assert whole["summary"]["projection"] == "reused"
+    first = _done(wrapper, "wcc", **ACCOUNTS)
+    assert first["summary"]["projection"] == "built"
+    again = _done(wrapper, "wcc", **ACCOUNTS)
+    assert again["summary"]["projection"] == "reused"
+
+
 def test_pagerank_stream_matches_networkx(
     wrapper: Wrapper, duck: duckdb.DuckDBPyConnection
 ) -> None:

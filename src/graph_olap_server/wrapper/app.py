@@ -147,6 +147,8 @@ def create_wrapper_app(
             return loader.manifest
 
         algorithms = ExecutionManager(graph, manifest, activity)
+        if config.warm_projection:
+            loader.on_ready = algorithms.warm_up
         app.state.wrapper = WrapperContext(
             config=config,
             engine=graph,

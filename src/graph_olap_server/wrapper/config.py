@@ -57,6 +57,9 @@ class WrapperConfig:
     arrow_batch_rows: int = 100_000
     in_memory: bool = False
     max_body_bytes: int = 10_000_000
+    warm_projection: bool = True
+    """After the load, copy the whole graph out of the engine for the algorithms in the
+    background, so the first algorithm run does not pay for it."""
     """Larger request bodies are refused with 413 (a query is at most 1,000,000
     characters; the rest is room for parameters)."""
 

@@ -16,6 +16,7 @@ import logging
 import shutil
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -166,6 +167,8 @@ class Loader:
         self.threads = threads
         self.state = state
         self.manifest: Manifest | None = None
+        self.on_ready: Callable[[], object] | None = None
+        """Called (in the loader's thread) once the graph is loaded and ``ready``."""
         self._thread = threading.Thread(target=self.run, name="graph-olap-loader", daemon=True)
 
     def start(self) -> None:
@@ -185,6 +188,11 @@ class Loader:
             self.state.set_phase("failed", f"the load failed: {type(err).__name__}: {err}")
         else:
             self.state.set_phase("ready")
+            if self.on_ready is not None:
+                try:
+                    self.on_ready()
+                except Exception:  # the graph is loaded and serves queries anyway
+                    log.exception("the after-load hook failed")
         log.info("load finished: %s %s", self.state.phase, self.state.error_message or "")
 
     def _load(self) -> None:

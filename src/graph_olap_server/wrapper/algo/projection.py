@@ -14,6 +14,7 @@ All of them are importable from this module.
 from __future__ import annotations
 
 import collections
+import logging
 import threading
 from typing import Any
 
@@ -108,6 +109,9 @@ def build_projection(
     )
 
 
+log = logging.getLogger("graph_olap_server.wrapper")
+
+
 class _Slot:
     """One projection being built or built; waiters block on ``done``."""
 
@@ -141,6 +145,39 @@ class ProjectionCache:
         self, engine: Any, manifest: Manifest, selection: Selection, progress: Progress
     ) -> Projection:
         """The cached projection of ``selection``, built (and cached) if missing."""
+        return self.lookup(engine, manifest, selection, progress)[0]
+
+    def prefetch(
+        self, engine: Any, manifest: Manifest, selection: Selection
+    ) -> threading.Thread | None:
+        """Start building ``selection`` in the background unless it is cached or being
+        built; a :meth:`get` meanwhile waits for it instead of building it again. The slot
+        is taken before this returns, so no caller can start a second build.
+
+        Example:
+            >>> cache.prefetch(engine, manifest, select(manifest, None, None, None))
+        """
+        key = (*selection.key, int(getattr(engine, "generation", 0)))
+        with self._lock:
+            if key in self._slots:
+                return None
+            slot = self._slots[key] = _Slot()
+
+        def build() -> None:
+            try:
+                self._build(key, slot, engine, manifest, selection, Progress())
+            except Exception:  # the next caller builds it; it reports what goes wrong
+                log.warning("building the projection in advance failed", exc_info=True)
+
+        thread = threading.Thread(target=build, name="graph-olap-projection", daemon=True)
+        thread.start()
+        return thread
+
+    def lookup(
+        self, engine: Any, manifest: Manifest, selection: Selection, progress: Progress
+    ) -> tuple[Projection, bool]:
+        """Like :meth:`get`, and whether this call built the projection (False: it was
+        cached, or built by another caller while this one waited)."""
         generation = int(getattr(engine, "generation", 0))
         key = (*selection.key, generation)
         while True:
@@ -153,7 +190,7 @@ class ProjectionCache:
                     slot = self._slots[key] = _Slot()
                 self._slots.move_to_end(key)
             if owner:
-                return self._build(key, slot, engine, manifest, selection, progress)
+                return self._build(key, slot, engine, manifest, selection, progress), True
             if slot.projection is None:
                 progress.start("projecting", total=1, message="waiting for the same projection")
                 while not slot.done.wait(0.05):
@@ -161,7 +198,7 @@ class ProjectionCache:
             if slot.projection is not None:
                 progress.start("projecting", total=1)
                 progress.step()
-                return slot.projection
+                return slot.projection, False
             # the builder failed or was cancelled: try again (this caller builds)
 
     def _build(
