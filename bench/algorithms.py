@@ -20,7 +20,8 @@ what is left of that copy (pagerank's *first*). The ratios use the repeat; the f
 call's extra cost is printed on its own.
 
 Run: ``.venv/bin/python bench/algorithms.py [--nodes 1000000 --edges 5000000]``
-(about 10 minutes on 2 cores; ``--skip-louvain`` for a quick look).
+(about 10 minutes on 2 cores; ``--skip-louvain`` for a quick look; ``--think-time 5`` for
+a first call that comes 5 s after the instance is ready, as in a notebook).
 """
 
 from __future__ import annotations
@@ -152,6 +153,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--nodes", type=int, default=1_000_000)
     parser.add_argument("--edges", type=int, default=5_000_000)
     parser.add_argument("--skip-louvain", action="store_true")
+    parser.add_argument(
+        "--think-time",
+        type=float,
+        default=0.0,
+        help="seconds between the instance being ready and the first call (an analyst "
+        "looking at the schema first); 0 measures the worst case",
+    )
     args = parser.parse_args(argv)
     algorithms = [a for a in ALGORITHMS if not (args.skip_louvain and a == "louvain")]
 
@@ -184,6 +192,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             try:
                 conn = client.instances.connect(inst.id)
+                time.sleep(args.think_time)
                 for name in algorithms:
                     run = getattr(conn.algo, name)
                     first, frame = timed(lambda run=run: run(timeout=3600, show_progress=False))
@@ -213,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     first = algorithms[0]
     copy = platform[first]["first"] - platform[first]["again"]
-    print(f"the first call's extra time (the rest of the background copy): {copy:.2f} s")
+    print(f"the first call's extra time (the rest of the background copy, the CSR): {copy:.2f} s")
     print("targets: ratio <= 1.3x; at least 50x NetworkX per edge (on the repeat)")
     return 0
 
