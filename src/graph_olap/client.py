@@ -111,7 +111,7 @@ def _quick_start_options(
     instance_name: str | None,
     wait_timeout: float,
     on_progress: ProgressCallback | None,
-    progress: bool | ProgressReporter,
+    progress: bool | ProgressReporter | None,
 ) -> dict[str, Any]:
     return {
         "name": instance_name or "Quick Instance",
@@ -199,7 +199,7 @@ class GraphOLAPClient(_Resources[Sync]):
         instance_name: str | None = None,
         wait_timeout: float = 600,
         on_progress: ProgressCallback | None = None,
-        progress: bool | ProgressReporter = False,
+        progress: bool | ProgressReporter | None = None,
     ) -> InstanceConnection[Sync]:
         """From a mapping to a connection ready for queries, in one call.
 
@@ -212,7 +212,9 @@ class GraphOLAPClient(_Resources[Sync]):
             instance_name: Name of the instance (default ``"Quick Instance"``).
             wait_timeout: Seconds to wait for the export and the start-up.
             on_progress: ``callback(phase, completed_steps, total_steps)``.
-            progress: ``True`` for a one-line text display.
+            progress: ``None`` (default): a bar in Jupyter once the wait lasts over a
+                second, nothing elsewhere; ``True``: always (a bar in Jupyter, a text line
+                elsewhere); ``False``: never; or a ``ProgressReporter``.
 
         Example:
             >>> conn = client.quick_start(mapping_id=1)
@@ -283,7 +285,7 @@ class AsyncGraphOLAPClient(_Resources[Async]):
         instance_name: str | None = None,
         wait_timeout: float = 600,
         on_progress: ProgressCallback | None = None,
-        progress: bool | ProgressReporter = False,
+        progress: bool | ProgressReporter | None = None,
     ) -> InstanceConnection[Async]:
         """Async twin of :meth:`GraphOLAPClient.quick_start`.
 

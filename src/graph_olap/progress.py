@@ -1,11 +1,13 @@
-"""Progress display for the waiting methods (``*_and_wait(..., progress=True)``).
+"""Progress display for the waiting methods (``*_and_wait(..., progress=...)``).
 
 A waiter feeds a :class:`ProgressReporter` one :class:`ProgressEvent` each time the
 resource's status, phase or step count changes, and closes it when the wait ends. The
 built-in :class:`TextProgress` keeps one updating line of plain text. In a Jupyter kernel
 with ipywidgets installed, ``progress=True`` shows a bar instead
-(:class:`graph_olap.progress_widget.WidgetProgress`, see docs/notebook-progress.md). Any
-object with the same two methods can be passed as ``progress=MyDisplay()``.
+(:class:`graph_olap.progress_widget.WidgetProgress`, see docs/notebook-progress.md), and
+the default ``progress=None`` shows it once a wait lasts over a second
+(:class:`DeferredProgress`); outside Jupyter the default shows nothing. Any object with
+the same two methods can be passed as ``progress=MyDisplay()``.
 
 Both built-in displays keep a live clock: between the waiter's updates a small
 :class:`Ticker` thread rewrites the elapsed time once a second, and stops when the wait
@@ -29,7 +31,9 @@ from typing import Protocol, TextIO, runtime_checkable
 from graph_olap import exceptions as exc
 
 __all__ = [
+    "AUTO_DELAY_SECONDS",
     "TICK_SECONDS",
+    "DeferredProgress",
     "ProgressEvent",
     "ProgressReporter",
     "TextProgress",
@@ -41,6 +45,9 @@ __all__ = [
 TICK_SECONDS = 1.0
 """How often the built-in displays refresh their elapsed time between updates."""
 
+
+AUTO_DELAY_SECONDS = 1.0
+"""With the default ``progress=None`` in Jupyter, waits shorter than this show nothing."""
 
 JOIN_SECONDS = 5.0
 """The longest :meth:`Ticker.stop` waits for a tick in progress."""
@@ -269,16 +276,20 @@ class TextProgress(_Clocked):
 
 
 def make_reporter(*, progress: bool | ProgressReporter | None) -> ProgressReporter | None:
-    """The reporter for a ``progress=`` argument: ``True`` gives the default display.
+    """The reporter for a ``progress=`` argument.
 
-    The default is a :class:`~graph_olap.progress_widget.WidgetProgress` bar in a Jupyter
-    kernel when ipywidgets is installed, else :class:`TextProgress`.
+    ``True`` shows a :class:`~graph_olap.progress_widget.WidgetProgress` bar in a Jupyter
+    kernel when ipywidgets is installed, else a :class:`TextProgress` line. ``None`` (the
+    waits' default) shows the bar in Jupyter once a wait lasts over a second
+    (:class:`DeferredProgress`) and nothing elsewhere. ``False`` shows nothing.
 
     Example:
         >>> make_reporter(progress=False) is None
         True
     """
-    if progress is None or progress is False:
+    if progress is None:
+        return _auto_reporter()
+    if progress is False:
         return None
     if progress is True:
         return _default_reporter()
@@ -289,6 +300,97 @@ def make_reporter(*, progress: bool | ProgressReporter | None) -> ProgressReport
         f"close(*, success) methods, got {type(progress).__name__}.",
         details={"field": "progress"},
     )
+
+
+class DeferredProgress:
+    """Shows nothing during the first ``delay`` seconds of a wait, then hands the wait to
+    the display ``make()`` builds: quick waits (most algorithm runs) stay quiet, long ones
+    (an instance start) get their bar. It is what the default ``progress=None`` gives in a
+    Jupyter kernel.
+
+    Args:
+        make: Builds the real display when the delay has passed.
+        delay: Seconds of quiet.
+        clock: Seconds of a monotonic clock.
+
+    Example:
+        >>> quiet_first = DeferredProgress(WidgetProgress, delay=2.0)
+        >>> conn.algo.louvain(show_progress=quiet_first)
+    """
+
+    def __init__(
+        self,
+        make: Callable[[], ProgressReporter],
+        *,
+        delay: float = AUTO_DELAY_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._make = make
+        self._delay = delay
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._shown: ProgressReporter | None = None
+        self._last: ProgressEvent | None = None
+        self._last_at = 0.0
+        self._timer: threading.Timer | None = None
+        self._closed = False
+
+    @property
+    def shown(self) -> ProgressReporter | None:
+        """The real display, once the delay has passed (None before)."""
+        return self._shown
+
+    def update(self, event: ProgressEvent) -> None:
+        """Pass ``event`` on once the delay has passed; until then keep it, and arm a
+        timer that shows it when the delay ends."""
+        with self._lock:
+            if self._closed:
+                return
+            self._last, self._last_at = event, self._clock()
+            if self._shown is None and event.elapsed >= self._delay:
+                self._shown = self._make()
+            if self._shown is not None:
+                self._shown.update(event)
+            elif self._timer is None:
+                self._timer = threading.Timer(self._delay - event.elapsed, self._on_delay)
+                self._timer.name = "graph-olap-progress-delay"
+                self._timer.daemon = True
+                self._timer.start()
+
+    def close(self, *, success: bool) -> None:
+        """End the real display if it was shown; otherwise nothing was ever shown."""
+        with self._lock:
+            self._closed = True
+            timer, self._timer = self._timer, None
+            shown = self._shown
+        if timer is not None:
+            timer.cancel()
+            if timer is not threading.current_thread():
+                timer.join(JOIN_SECONDS)
+        if shown is not None:
+            shown.close(success=success)
+
+    def _on_delay(self) -> None:
+        with self._lock:
+            if self._closed or self._shown is not None or self._last is None:
+                return
+            elapsed = self._last.elapsed + max(self._clock() - self._last_at, 0.0)
+            self._shown = self._make()
+            self._shown.update(dataclasses.replace(self._last, elapsed=elapsed))
+
+
+def _auto_reporter() -> ProgressReporter | None:
+    """``progress=None``: in a Jupyter kernel with ipywidgets, a bar for waits longer than
+    :data:`AUTO_DELAY_SECONDS`; elsewhere nothing (scripts and logs stay clean)."""
+    from graph_olap import progress_widget
+
+    if not progress_widget.in_jupyter_kernel():
+        return None
+    try:
+        import ipywidgets  # noqa: F401  (the bar needs it; without it stay quiet)
+    except ImportError:
+        return None
+    return DeferredProgress(progress_widget.WidgetProgress)
 
 
 def _default_reporter() -> ProgressReporter:

@@ -3,8 +3,10 @@
 A small notebook (built here, executed by nbclient in this environment's ``python3``
 kernel) starts one instance with ``progress=True`` and waits for one whose export fails
 with a reporter of its own (a quick clock, and a display that records every text the
-bar's label shows). The checks read what a user's notebook keeps: the cells' outputs and
-the widget state nbclient saves in the notebook's metadata.
+bar's label shows), then starts another with no progress argument (a bar appears once
+the wait passes a second) and makes quick waits (no bar). The checks read what a user's
+notebook keeps: the cells' outputs and the widget state nbclient saves in the notebook's
+metadata.
 """
 
 from __future__ import annotations
@@ -78,15 +80,29 @@ except InstanceFailedError as err:
 print("LABELS", json.dumps(labels))
 """
 
+DEFAULT = """
+second = client.instances.create_from_mapping_and_wait(karate.id, f"default-{tag}", timeout=90)
+print("STATUS", second.status)
+"""
+
+QUICK = """
+again = client.instances.wait_until_running(second.id)  # already running: no bar
+with client.instances.connect(second.id) as conn:
+    ranks = conn.algo.pagerank()  # a fraction of a second: no bar
+print("ROWS", ranks.height)
+"""
+
 CLEANUP = """
 client.instances.terminate(instance.id)
+client.instances.terminate(second.id)
 print("THREADS", json.dumps([t.name for t in threading.enumerate()]))
 """
 
 
 def run_notebook() -> tuple[Any, list[Any]]:
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(src) for src in (SETUP, SUCCEED, FAIL, CLEANUP)]
+    cells = (SETUP, SUCCEED, FAIL, DEFAULT, QUICK, CLEANUP)
+    nb.cells = [nbformat.v4.new_code_cell(src) for src in cells]
     client = nbclient.NotebookClient(
         nb, kernel_name="python3", timeout=90, allow_errors=False, store_widget_state=True
     )
@@ -120,7 +136,7 @@ def line(cell: Any, prefix: str) -> str:
 
 def test_progress_bar_in_a_real_kernel(analyst_env: str) -> None:  # env: platform + user
     started = time.monotonic()
-    nb, (_, succeed, fail, cleanup) = run_notebook()
+    nb, (_, succeed, fail, default, quick, cleanup) = run_notebook()
 
     # progress=True in a kernel: an ipywidgets bar that ended full, green, with the time
     assert line(succeed, "STATUS") == "running"
@@ -142,6 +158,14 @@ def test_progress_bar_in_a_real_kernel(analyst_env: str) -> None:  # env: platfo
     ]
     assert ticks, f"the clock never moved between the server's updates: {labels}"
 
-    # the clock threads ended with their waits
-    assert "graph-olap-progress" not in json.loads(line(cleanup, "THREADS"))
-    assert time.monotonic() - started < 30
+    # no progress argument: a bar for the instance start (seconds), none for the quick waits
+    assert line(default, "STATUS") == "running"
+    bar, label = bar_of(nb, default)
+    assert bar["bar_style"] == "success" and "ready in" in label["value"]
+    assert line(quick, "ROWS") == "34"
+    assert not [out for out in quick.outputs if WIDGET_MIME in out.get("data", {})]
+
+    # the clock and delay threads ended with their waits
+    threads = json.loads(line(cleanup, "THREADS"))
+    assert not {"graph-olap-progress", "graph-olap-progress-delay"} & set(threads), threads
+    assert time.monotonic() - started < 45

@@ -19,7 +19,7 @@ import ipywidgets
 import pytest
 
 from graph_olap import InstanceFailedError, ProgressEvent, TextProgress
-from graph_olap.progress import Ticker, format_elapsed, make_reporter
+from graph_olap.progress import DeferredProgress, Ticker, format_elapsed, make_reporter
 from graph_olap.progress_widget import WidgetProgress, in_jupyter_kernel
 from tests.unit.test_waiters import Script, instance_routes, progress
 
@@ -309,3 +309,77 @@ def test_an_explicit_reporter_is_kept_in_a_kernel(monkeypatch: pytest.MonkeyPatc
     text = TextProgress(io.StringIO())
     assert make_reporter(progress=text) is text
     assert make_reporter(progress=False) is None
+
+
+def test_by_default_waits_show_nothing_outside_a_kernel() -> None:
+    assert make_reporter(progress=None) is None
+
+
+def test_by_default_a_kernel_gets_a_bar_for_long_waits_only(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(IPython, "get_ipython", ZMQInteractiveShell)
+    reporter = make_reporter(progress=None)
+    assert isinstance(reporter, DeferredProgress)
+    monkeypatch.setitem(sys.modules, "ipywidgets", None)  # import fails
+    assert make_reporter(progress=None) is None
+
+
+class Recorder:
+    """A display that records what it is told."""
+
+    def __init__(self) -> None:
+        self.events: list[ProgressEvent] = []
+        self.closed: list[bool] = []
+
+    def update(self, event: ProgressEvent) -> None:
+        self.events.append(event)
+
+    def close(self, *, success: bool) -> None:
+        self.closed.append(success)
+
+
+def _event(elapsed: float, phase: str = "loading_data") -> ProgressEvent:
+    return ProgressEvent("Instance 12", "starting", phase, 1, 5, elapsed)
+
+
+def test_a_quick_wait_shows_nothing_and_leaves_no_thread() -> None:
+    made: list[Recorder] = []
+    deferred = DeferredProgress(lambda: made.append(Recorder()) or made[-1], delay=30.0)
+    deferred.update(_event(0.1))
+    deferred.update(_event(0.4, "ready"))
+    deferred.close(success=True)
+    assert made == [] and deferred.shown is None
+    assert not [t for t in threading.enumerate() if t.name == "graph-olap-progress-delay"]
+    deferred.update(_event(50.0))  # late updates after close are ignored
+    assert made == []
+
+
+def test_a_wait_past_the_delay_hands_over_every_later_event() -> None:
+    shown = Recorder()
+    deferred = DeferredProgress(lambda: shown, delay=1.0)
+    deferred.update(_event(1.5))
+    deferred.update(_event(2.5, "ready"))
+    deferred.close(success=False)
+    assert [e.phase for e in shown.events] == ["loading_data", "ready"]
+    assert shown.closed == [False]
+
+
+def test_the_delay_shows_the_last_event_even_when_nothing_changes() -> None:
+    """The server reports nothing new for a while: the timer shows the bar anyway, with
+    the time elapsed since the wait began."""
+    appeared = threading.Event()
+    shown = Recorder()
+
+    def make() -> Recorder:
+        appeared.set()
+        return shown
+
+    readings = iter([100.0])  # at the update; every later reading is 100.7
+    deferred = DeferredProgress(make, delay=0.05, clock=lambda: next(readings, 100.7))
+    deferred.update(_event(0.0))
+    assert appeared.wait(5), "the bar never appeared"
+    deferred.close(success=True)
+    (first,) = shown.events
+    assert first.phase == "loading_data" and first.elapsed == pytest.approx(0.7)
+    assert shown.closed == [True]

@@ -56,7 +56,7 @@ class RunOptions(TypedDict, total=False):
     wait: bool
     timeout: float | None
     on_progress: ProgressCallback | None
-    show_progress: bool | ProgressReporter
+    show_progress: bool | ProgressReporter | None
     backend: Backend
 
 
@@ -86,7 +86,10 @@ Options (every algorithm takes them):
         execution, whose ``summary.nodes_written`` counts them.
     wait: ``False`` returns the running :class:`AlgorithmExecution` at once.
     timeout: Seconds to wait (default one hour).
-    on_progress, show_progress: Report the execution's phases while waiting.
+    on_progress: Called as ``on_progress(phase, completed_steps, total_steps)``.
+    show_progress: ``None`` (default): a bar in Jupyter once the wait lasts over a second,
+        nothing elsewhere; ``True``: always (a bar in Jupyter, a text line elsewhere);
+        ``False``: never; or a ``ProgressReporter``.
     backend: ``"polars"`` (default) or ``"pandas"`` for a DataFrame result.
 
 Raises:

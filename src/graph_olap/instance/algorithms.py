@@ -102,7 +102,7 @@ class AlgorithmManager(ExecutionOps[M]):
         wait: bool = True,
         timeout: float | None = None,
         on_progress: ProgressCallback | None = None,
-        show_progress: bool | ProgressReporter = False,
+        show_progress: bool | ProgressReporter | None = None,
         backend: Backend = "polars",
         **kwargs: Any,
     ) -> Op[Any]:

@@ -130,7 +130,7 @@ class ExecutionOps(Resource[M]):
         wait: bool,
         timeout: float | None,
         on_progress: ProgressCallback | None,
-        show_progress: bool | ProgressReporter,
+        show_progress: bool | ProgressReporter | None,
         backend: str,
     ) -> Op[Any]:
         """Start a run; with ``wait``, wait for it and return its outcome."""
@@ -243,7 +243,7 @@ class ExecutionOps(Resource[M]):
         timeout: float | None = None,
         *,
         on_progress: ProgressCallback | None = None,
-        show_progress: bool | ProgressReporter = False,
+        show_progress: bool | ProgressReporter | None = None,
     ) -> Op[AlgorithmExecution]:
         limit = check_timeout(timeout, DEFAULT_TIMEOUT)
         reporter = make_reporter(progress=show_progress)

@@ -62,7 +62,7 @@ class NetworkXManager(ExecutionOps[M]):
         wait: bool = True,
         timeout: float | None = None,
         on_progress: ProgressCallback | None = None,
-        show_progress: bool | ProgressReporter = False,
+        show_progress: bool | ProgressReporter | None = None,
         backend: Backend = "polars",
         **kwargs: Any,
     ) -> Op[Any]:
@@ -84,8 +84,9 @@ class NetworkXManager(ExecutionOps[M]):
             wait: ``False`` returns the running :class:`AlgorithmExecution` at once.
             timeout: Seconds to wait (default one hour).
             on_progress: ``callback(phase, completed, total)`` while waiting.
-            show_progress: Report the execution's phases while waiting (``True`` or a
-                ``ProgressReporter``).
+            show_progress: ``None`` (default): a bar in Jupyter once the wait lasts over a
+                second, nothing elsewhere; ``True``: always (a bar in Jupyter, a text line
+                elsewhere); ``False``: never; or a ``ProgressReporter``.
             backend: ``"polars"`` (default) or ``"pandas"`` for a DataFrame result.
 
         Raises:

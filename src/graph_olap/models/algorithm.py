@@ -249,7 +249,7 @@ class AlgorithmExecution(APIModel):
         timeout: float | None = None,
         *,
         on_progress: ProgressCallback | None = None,
-        show_progress: bool | ProgressReporter = False,
+        show_progress: bool | ProgressReporter | None = None,
     ) -> Any:
         """Wait until it ends; return it, completed (awaitable on the async client).
 
@@ -258,8 +258,9 @@ class AlgorithmExecution(APIModel):
         Args:
             timeout: Seconds to wait (default one hour).
             on_progress: Called as ``on_progress(phase, completed_steps, total_steps)``.
-            show_progress: ``True`` for a line of text on stderr, or a
-                :class:`~graph_olap.ProgressReporter`.
+            show_progress: ``None`` (default): a bar in Jupyter once the wait lasts over a
+                second, nothing elsewhere; ``True``: always (a bar in Jupyter, a text line
+                elsewhere); ``False``: never; or a ``ProgressReporter``.
 
         Raises:
             AlgorithmFailedError: The algorithm failed (the library's message).

@@ -120,7 +120,7 @@ class InstanceResource(InstanceRecords[M]):
         timeout: float = 300,
         poll_interval: float = 5,
         on_progress: ProgressCallback | None = None,
-        progress: bool | ProgressReporter = False,
+        progress: bool | ProgressReporter | None = None,
     ) -> Op[Instance]:
         """Wait until an instance is ``running`` and return it.
 
@@ -133,7 +133,9 @@ class InstanceResource(InstanceRecords[M]):
             poll_interval: Longest pause between two polls (polling starts at 0.2 s).
             on_progress: ``callback(phase, completed_steps, total_steps)``, called when
                 the progress changes.
-            progress: ``True`` for a one-line text display, or a ``ProgressReporter``.
+            progress: ``None`` (default): a bar in Jupyter once the wait lasts over a
+                second, nothing elsewhere; ``True``: always (a bar in Jupyter, a text line
+                elsewhere); ``False``: never; or a ``ProgressReporter``.
 
         Raises:
             InstanceFailedError: The instance or its snapshot failed (server's message).
@@ -162,7 +164,7 @@ class InstanceResource(InstanceRecords[M]):
         timeout: float = 300,
         poll_interval: float = 5,
         on_progress: ProgressCallback | None = None,
-        progress: bool | ProgressReporter = False,
+        progress: bool | ProgressReporter | None = None,
     ) -> Op[Instance]:
         """:meth:`create` then :meth:`wait_until_running` (same arguments).
 
@@ -197,7 +199,7 @@ class InstanceResource(InstanceRecords[M]):
         timeout: float = 900,
         poll_interval: float = 5,
         on_progress: ProgressCallback | None = None,
-        progress: bool | ProgressReporter = False,
+        progress: bool | ProgressReporter | None = None,
     ) -> Op[Instance]:
         """:meth:`create_from_mapping` then :meth:`wait_until_running`.
 

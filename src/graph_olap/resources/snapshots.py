@@ -207,7 +207,7 @@ class SnapshotResource(Resource[M]):
         timeout: float = 600,
         poll_interval: float = 5,
         on_progress: ProgressCallback | None = None,
-        progress: bool | ProgressReporter = False,
+        progress: bool | ProgressReporter | None = None,
     ) -> Op[Snapshot]:
         """Wait until a snapshot is ``ready`` and return it.
 
@@ -218,7 +218,9 @@ class SnapshotResource(Resource[M]):
             poll_interval: Longest pause between two polls, in seconds.
             on_progress: ``callback(phase, completed_steps, total_steps)``, called when
                 the progress changes.
-            progress: ``True`` for a one-line text display, or a ``ProgressReporter``.
+            progress: ``None`` (default): a bar in Jupyter once the wait lasts over a
+                second, nothing elsewhere; ``True``: always (a bar in Jupyter, a text line
+                elsewhere); ``False``: never; or a ``ProgressReporter``.
 
         Raises:
             SnapshotFailedError: The export failed (the server's message, the id).
@@ -247,7 +249,7 @@ class SnapshotResource(Resource[M]):
         timeout: float = 600,
         poll_interval: float = 5,
         on_progress: ProgressCallback | None = None,
-        progress: bool | ProgressReporter = False,
+        progress: bool | ProgressReporter | None = None,
     ) -> Op[Snapshot]:
         """:meth:`create` then :meth:`wait_until_ready` (same arguments).
 
