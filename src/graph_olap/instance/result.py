@@ -180,7 +180,7 @@ class QueryResult:
             >>> g = conn.query("MATCH (c:Customer)-[o:OWNS]->(a:Account) RETURN c, o, a")\\
             ...     .to_networkx()
             >>> g.number_of_nodes(), g.number_of_edges()
-            (350, 300)
+            (2735, 1784)
         """
         nx = import_optional("networkx", extra="networkx")
         graph = nx.MultiDiGraph()
