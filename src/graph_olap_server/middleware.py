@@ -7,8 +7,10 @@ the same key with a different body is refused (422); a repeat that arrives while
 first is still running answers 409 with ``x-should-retry: true`` so the SDK tries again.
 Only final answers are recorded: 408, 429 and 5xx are not (a retry must run again, and
 must see the server's ``Retry-After``), nor answers marked ``Cache-Control: no-store``
-(they hold a secret, such as a new API key, that must not be stored). Records expire
-after :data:`RECORD_TTL`.
+(they hold a secret, such as a new API key, that must not be stored). Such an answer may
+name, in the header :data:`REPLAY_INSTEAD`, what a repeat must be told instead: a repeat
+then gets 409 ``ALREADY_DONE`` with that message (the resource is not made twice, and
+its secret is not shown again). Records expire after :data:`RECORD_TTL`.
 
 A control plane killed in the middle of a request leaves its claim unfinished; the next
 start releases such claims (:func:`release_abandoned_claims`), and a claim older than
@@ -53,6 +55,12 @@ def _header(scope: Scope, name: bytes) -> str | None:
         if key == name:
             return str(value.decode("latin-1"))
     return None
+
+
+REPLAY_INSTEAD = b"x-replay-instead"
+"""Header of a ``no-store`` answer: the message a repeat of the request gets (409
+``ALREADY_DONE``), as a JSON string (ASCII, so any name fits a header). It is taken off
+the answer before it leaves."""
 
 
 def _json_error(
@@ -200,9 +208,12 @@ class IdempotencyMiddleware:
             # The answer is recorded before its last byte leaves, so a repeat that the
             # client sends as soon as it has the answer always finds it recorded.
             if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                instead = [v for k, v in headers if k.lower() == REPLAY_INSTEAD]
                 captured["status"] = message["status"]
-                captured["headers"] = list(message.get("headers", []))
-                captured["start"] = message
+                captured["headers"] = [(k, v) for k, v in headers if k.lower() != REPLAY_INSTEAD]
+                captured["replay_instead"] = json.loads(instead[0]) if instead else None
+                captured["start"] = {**message, "headers": captured["headers"]}
                 return
             if message["type"] == "http.response.body":
                 captured["body"] += message.get("body", b"")
@@ -308,8 +319,10 @@ def _finish(database: Database, scope_hash: str, captured: dict[str, Any]) -> No
     from graph_olap_server import db
 
     status = int(captured["status"])
+    instead = captured.get("replay_instead")
+    secret = _no_store(captured["headers"])
     with database.transaction() as session:
-        if status >= 500 or status in NOT_RECORDED or _no_store(captured["headers"]):
+        if status >= 500 or status in NOT_RECORDED or (secret and not instead):
             session.execute(
                 delete(db.IdempotencyRecord).where(db.IdempotencyRecord.scope_hash == scope_hash)
             )
@@ -317,13 +330,17 @@ def _finish(database: Database, scope_hash: str, captured: dict[str, Any]) -> No
         record = session.scalars(
             select(db.IdempotencyRecord).where(db.IdempotencyRecord.scope_hash == scope_hash)
         ).one()
-        content_type = next(
-            (v.decode("latin-1") for k, v in captured["headers"] if k == b"content-type"), None
-        )
         record.state = "done"
+        if secret:  # the repeat is told what was done, never shown the secret again
+            status, _, body = _json_error(409, "ALREADY_DONE", str(instead))
+            record.response_status, record.response_body = status, body
+            record.content_type = "application/json"
+            return
         record.response_status = status
         record.response_body = captured["body"]
-        record.content_type = content_type
+        record.content_type = next(
+            (v.decode("latin-1") for k, v in captured["headers"] if k == b"content-type"), None
+        )
 
 
 def release_abandoned_claims(database: Database) -> int:

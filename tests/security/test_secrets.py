@@ -275,34 +275,42 @@ def test_a_new_api_key_is_shown_once_and_never_stored(
     server: ServerThread, secret_canary: SecretCanary
 ) -> None:
     """Even with an Idempotency-Key (which records answers for replay), the answer that
-    carries a new key is not stored: ``Cache-Control: no-store``. A repeat creates another
-    key rather than replaying the first from the database."""
+    carries a new key is not stored: ``Cache-Control: no-store``. A repeat (a retry after
+    a lost answer) makes no second key: it is told which key was made (409
+    ``ALREADY_DONE``), without the key."""
     headers = {"X-Username": "admin", "Idempotency-Key": uuid.uuid4().hex}
     body = {"username": "dora", "role": "analyst"}
-    made = []
     with httpx.Client(base_url=server.url, headers=headers, trust_env=False) as admin:
-        for _ in range(2):
-            answer = admin.post("/api/admin/api-keys", json=body)
-            assert answer.status_code == 201
-            assert answer.headers["cache-control"] == "no-store"
-            assert "idempotent-replayed" not in answer.headers
-            made.append(answer.json()["data"])
-            secret_canary.add(made[-1]["key"], "dora's API key")
-        assert made[0]["id"] != made[1]["id"]
+        answer = admin.post("/api/admin/api-keys", json=body)
+        assert answer.status_code == 201
+        assert answer.headers["cache-control"] == "no-store"
+        assert "x-replay-instead" not in answer.headers
+        made = answer.json()["data"]
+        secret_canary.add(made["key"], "dora's API key")
+        before = [k["id"] for k in admin.get("/api/admin/api-keys").json()["data"]]
+
+        repeat = admin.post("/api/admin/api-keys", json=body)
+        assert repeat.status_code == 409, repeat.text
+        error = repeat.json()["error"]
+        assert error["code"] == "ALREADY_DONE"
+        assert f"already created API key {made['id']} for 'dora'" in error["message"]
+        assert f"DELETE /api/admin/api-keys/{made['id']}" in error["message"]
+        assert made["key"] not in repeat.text and made["key"][:8] not in repeat.text
+        after = [k["id"] for k in admin.get("/api/admin/api-keys").json()["data"]]
+        assert after == before, "the repeat made another key"
+
         stored = b"".join(
             path.read_bytes()
             for path in server.settings.data_dir.iterdir()
             if path.name.startswith("metadata.db") and path.is_file()
         )
         assert len(stored) > 10_000, "the metadata database was not found"
-        for key in made:
-            assert key["key"].encode() not in stored, "an API key is stored in the database"
-            assert key["key"][:8].encode() in stored  # its prefix is: the scan looks right
-            revoked = admin.delete(f"/api/admin/api-keys/{key['id']}")
-            assert revoked.status_code == 204
+        assert made["key"].encode() not in stored, "an API key is stored in the database"
+        assert made["key"][:8].encode() in stored  # its prefix is: the scan looks right
+        assert admin.delete(f"/api/admin/api-keys/{made['id']}").status_code == 204
         refused = httpx.get(
             f"{server.url}/api/mappings",
-            headers={"Authorization": f"Bearer {made[0]['key']}"},
+            headers={"Authorization": f"Bearer {made['key']}"},
             trust_env=False,
         )
         assert refused.status_code == 401

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any, Literal
 
 from fastapi import APIRouter, Response
@@ -168,10 +169,18 @@ def create_key(
     body: ApiKeyCreate, session: DbSession, user: AdminUser, response: Response
 ) -> dict[str, Any]:
     """The answer holds the key itself: ``Cache-Control: no-store`` keeps it out of caches
-    and out of the idempotency records (a repeated request creates another key)."""
+    and out of the idempotency records. A repeat with the same Idempotency-Key (a retry
+    after a lost answer) makes no second key: it gets 409 ``ALREADY_DONE`` naming the key
+    made, which can be revoked if its answer never arrived."""
     response.headers["Cache-Control"] = "no-store"
     row, key = create_api_key(
         session, username=body.username, role=body.role, created_by=user.username
+    )
+    response.headers["X-Replay-Instead"] = json.dumps(
+        f"This request already created API key {row.id} for {body.username!r} "
+        f"({body.role}); a key is shown only once, so a repeat cannot show it again. If its "
+        f"answer never arrived, revoke it (DELETE /api/admin/api-keys/{row.id}) and create "
+        "another with a new request."
     )
     audit(
         session,
