@@ -162,3 +162,21 @@ def test_the_widget_carries_the_same_picture() -> None:
     assert set(widget.layout) == {"0:0", "0:1", "0:2"}
     x, y = view.positions["0:0"]
     assert widget.layout["0:0"] == {"x": x * 1000.0, "y": (1.0 - y) * 1000.0}
+
+
+def test_relationships_of_a_directed_graph_end_in_arrows_at_the_rim() -> None:
+    directed = people().show_graph().to_html()  # to_networkx() is a MultiDiGraph
+    assert directed.count("marker-end=") == 2 and directed.count("<marker ") == 1
+    undirected = show_graph(nx.path_graph(3)).to_html()
+    assert "marker" not in undirected
+
+    view = show_graph(nx.DiGraph([("a", "b")]))
+    line = re.search(r'<line [^>]*x2="([\d.]+)" y2="([\d.]+)"', view.to_html())
+    assert line is not None
+    x2, y2 = map(float, line.groups())
+    target = re.search(r'<circle [^>]*cx="([\d.]+)" cy="([\d.]+)" r="([\d.]+)"[^>]*>\s*'
+                       r"<title>b", view.to_html())  # fmt: skip
+    assert target is not None
+    cx, cy, r = map(float, target.groups())
+    gap = ((x2 - cx) ** 2 + (y2 - cy) ** 2) ** 0.5
+    assert gap == pytest.approx(r + 1.0, abs=0.2), "the arrow ends at the target's rim"

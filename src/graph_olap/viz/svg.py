@@ -8,6 +8,7 @@ node shows its properties (an SVG ``<title>``, the browser's own tooltip).
 from __future__ import annotations
 
 import html
+import math
 from collections.abc import Hashable, Mapping
 
 from graph_olap.viz.picture import Picture
@@ -42,18 +43,29 @@ def render_svg(
         x, y = positions.get(key, (0.5, 0.5))
         return MARGIN + x * inner_w, MARGIN + y * inner_h
 
+    radius = {node.key: node.radius for node in picture.nodes}
+    marker = f"go-arrow-{id(picture):x}"  # unique per picture: pages hold several
     parts = [
         f'<svg class="go-graph-svg" xmlns="http://www.w3.org/2000/svg" role="img" '
         f'viewBox="0 0 {WIDTH} {height}" width="100%" style="max-width:{WIDTH}px;'
         f'height:auto;border:1px solid #d0d7de;border-radius:6px;background:#fff">',
         f"<title>{_esc(picture.summary)}</title>",
-        '<g stroke="#9aa4ae" stroke-opacity="0.55" stroke-width="1">',
     ]
+    if picture.directed:
+        parts.append(
+            f'<defs><marker id="{marker}" viewBox="0 0 10 10" refX="10" refY="5" '
+            'markerWidth="6" markerHeight="6" orient="auto-start-reverse">'
+            '<path d="M 0 0 L 10 5 L 0 10 z" fill="#9aa4ae"/></marker></defs>'
+        )
+    arrow = f' marker-end="url(#{marker})"' if picture.directed else ""
+    parts.append('<g stroke="#9aa4ae" stroke-opacity="0.55" stroke-width="1">')
     for edge in picture.edges:
         (x1, y1), (x2, y2) = point(edge.source), point(edge.target)
+        if picture.directed:  # end at the target's rim, where the arrow shows
+            x2, y2 = _towards(x2, y2, x1, y1, radius.get(edge.target, 0.0) + 1.0)
         tip = _tooltip(edge.type or "relationship", edge.attributes, skip="type")
         parts.append(
-            f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}">'
+            f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}"{arrow}>'
             f"<title>{tip}</title></line>"
         )
     parts.append('</g><g stroke="#ffffff" stroke-width="1">')
@@ -76,6 +88,15 @@ def render_svg(
         f'<div style="margin:4px 0">{_esc(picture.summary)}</div>'
         f"{''.join(parts)}{_legend(picture)}</div>"
     )
+
+
+def _towards(x: float, y: float, to_x: float, to_y: float, by: float) -> tuple[float, float]:
+    """The point ``by`` pixels from (x, y) towards (to_x, to_y) (itself if closer)."""
+    dx, dy = to_x - x, to_y - y
+    length = math.hypot(dx, dy)
+    if length <= by:
+        return x, y
+    return x + dx * by / length, y + dy * by / length
 
 
 def _legend(picture: Picture) -> str:
