@@ -20,6 +20,7 @@ import logging
 from typing import Any
 
 from graph_olap.client import GraphOLAPClient
+from graph_olap.display.interactive import enable_itables
 
 __all__ = ["connect", "get_client", "init"]
 
@@ -85,3 +86,5 @@ def _setup_itables() -> None:
         itables.init_notebook_mode(all_interactive=True)
     except Exception as err:  # outside a notebook, or an itables without this API
         log.debug("itables not set up: %s", err)
+        return
+    enable_itables()  # query results render through it from now on

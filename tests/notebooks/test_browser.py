@@ -154,8 +154,11 @@ def test_tables_and_cards(
     assert tables.count() >= 2
     for table in tables.all():
         playwright.expect(table).to_be_visible()
+    # a QueryResult after notebook.connect(): itables too, captioned with its size and types
     result = page.locator(".jp-Cell").filter(has_text="result = conn.query(").first
-    playwright.expect(result.locator("table.go-table")).to_be_visible()
+    playwright.expect(result.locator(".dt-container")).to_be_visible()
+    playwright.expect(result.locator("caption")).to_contain_text("rows \u00b7")
+    playwright.expect(result.locator("caption")).to_contain_text("STRING")
     screenshot(result.locator(".jp-OutputArea").first, "query-result.png", tmp_path)
 
     card = page.locator(".jp-Cell").filter(has_text="client.mappings.create(").first

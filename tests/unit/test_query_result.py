@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterator
+
 import pyarrow as pa
 import pytest
 
 from graph_olap import GraphOLAPError, QueryResult, ResultShapeError, ServerError
+from graph_olap.display.interactive import enable_itables, itables_enabled
 from graph_olap.instance.arrow import read_arrow_stream
 
 ANSWER = {
@@ -188,3 +192,48 @@ def test_garbage_is_a_server_error_not_a_crash() -> None:
         read_arrow_stream(b"<html>proxy error</html>", "polars")
     with pytest.raises(ServerError):
         read_arrow_stream(_ipc(TABLE)[:40], "pandas")
+
+
+@pytest.fixture
+def itables_on() -> Iterator[None]:
+    enable_itables()
+    try:
+        yield
+    finally:
+        enable_itables(enabled=False)
+
+
+def _people() -> QueryResult:
+    return QueryResult(
+        columns=["p", "name", "score"],
+        column_types=["NODE", "STRING", "DOUBLE"],
+        rows=[
+            [{"_id": {"table": 0, "offset": 0}, "_label": "Person"}, "Ann", 1.5],
+            [{"_id": {"table": 0, "offset": 1}, "_label": "Person"}, "Bob", 2.5],
+        ],
+        execution_time_ms=1.5,
+    )
+
+
+def test_after_connect_results_are_interactive_tables(itables_on: None) -> None:
+    html = _people()._repr_html_()
+    assert "new ITable(" in html and "<table class=\"go-table" not in html
+    assert "2 rows \u00b7 1.5 ms \u00b7 p NODE, name STRING, score DOUBLE" in html
+    assert "Ann" in html and '{"_id": {"table": 0, "offset": 0}, "_label": "Person"}' in html
+    hostile = QueryResult(columns=["s"], column_types=["STRING"], rows=[["<script>x()</script>"]])
+    assert "<script>x()" not in hostile._repr_html_()  # itables escapes cell text
+
+
+def test_before_connect_results_are_static_tables() -> None:
+    assert not itables_enabled()
+    html = _people()._repr_html_()
+    assert "<table class=\"go-table" in html and "new ITable(" not in html
+    assert "showing 2 of 2 rows" in html
+
+
+def test_without_itables_results_fall_back_to_static_tables(
+    itables_on: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "itables", None)  # import fails
+    html = _people()._repr_html_()
+    assert "<table class=\"go-table" in html and "showing 2 of 2 rows" in html

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from graph_olap.display._html import HIDDEN, badge, esc, format_value, is_secret_name, table, wrap
 from graph_olap.display._time import duration
 from graph_olap.display.cards import human_bytes
+from graph_olap.display.interactive import interactive_table
 
 __all__ = [
     "MAX_QUERY_ROWS",
@@ -145,5 +146,20 @@ def query_table(result: Any, *, max_rows: int = MAX_QUERY_ROWS) -> str:
 
 
 def query_html(result: Any) -> str:
-    """The self-contained HTML output of a ``QueryResult``."""
+    """The self-contained HTML output of a ``QueryResult``: an interactive itables table
+    once ``notebook.connect()`` has set itables up, else the static table."""
+    if result.columns and result.rows:
+        caption = f"{len(result.rows):,} rows"
+        if result.truncated:
+            caption += " (cut at the server's row limit)"
+        if result.execution_time_ms is not None:
+            caption += f" \u00b7 {result.execution_time_ms:g} ms"
+        types = [
+            f"{c} {t}" for c, t in zip(result.columns, result.column_types or [], strict=False)
+        ]
+        if types:
+            caption += " \u00b7 " + ", ".join(types)
+        interactive = interactive_table(result.columns, result.rows, caption)
+        if interactive is not None:
+            return wrap(f'<div class="go-interactive">{interactive}</div>')
     return wrap(query_table(result))
