@@ -76,6 +76,41 @@ def colours_present(image: Any, colours: list[str], *, min_pixels: int = 15) -> 
     return [c for c, n in counts.items() if n >= min_pixels]
 
 
+CONTRAST = """el => {
+  const rgb = s => s.match(/[\\d.]+/g).slice(0, 3).map(Number);
+  const channel = v => {
+    v /= 255;
+    return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+  };
+  const lum = c => {
+    const [r, g, b] = c.map(channel);
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const opaque = c => !/^rgba\\(.*,\\s*0\\)$/.test(c) && c !== 'transparent';
+  const backdrop = node => {  // the first background behind node that is painted
+    for (let n = node; n; n = n.parentElement) {
+      const c = getComputedStyle(n).backgroundColor;
+      if (opaque(c)) return c;
+    }
+    return 'rgb(255, 255, 255)';
+  };
+  const ratio = node => {
+    const a = lum(rgb(getComputedStyle(node).color)), b = lum(rgb(backdrop(node)));
+    return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+  };
+  const card = el.closest('.go-card');
+  const muted = card.querySelector('.go-muted, .go-card-kind') || card;
+  const cells = [...card.querySelectorAll('td, th')].map(ratio);
+  return {
+    background: getComputedStyle(card).backgroundColor,
+    text: ratio(card),
+    muted: ratio(muted),
+    cells: Math.min(...cells),
+  };
+}"""
+"""WCAG contrast ratios of a card's text and muted text against its background."""
+
+
 def only_mathjax_refused(page: Any) -> None:
     refused = [url for url in page.offline_routes.refused if MATHJAX not in url]
     assert not refused, f"the page asked for resources that are not available: {refused}"
@@ -165,6 +200,18 @@ def test_tables_and_cards(
     playwright.expect(card.locator(".go-root")).to_be_visible()
     playwright.expect(card.locator(".go-root")).to_contain_text("TRANSFERRED_TO")
     screenshot(card.locator(".jp-OutputArea").first, "mapping-card.png", tmp_path)
+
+    # both themes read well: WCAG AA contrast (4.5) for text and muted text, and the dark
+    # theme is what JupyterLab's dark themes get (body[data-jp-theme-light="false"])
+    inner = card.locator(".go-card").first
+    light = inner.evaluate(CONTRAST)
+    page.evaluate("document.body.setAttribute('data-jp-theme-light', 'false')")
+    page.evaluate("document.body.style.background = '#111'")
+    dark = inner.evaluate(CONTRAST)
+    assert light["background"] != dark["background"], (light, dark)
+    for theme in (light, dark):
+        assert min(theme["text"], theme["muted"], theme["cells"]) >= 4.5, (light, dark)
+    screenshot(card.locator(".jp-OutputArea").first, "mapping-card-dark.png", tmp_path)
 
     playwright.expect(page.locator(".progress-bar-success").first).to_be_visible()
     only_mathjax_refused(page)
