@@ -20,7 +20,6 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -37,6 +36,7 @@ from .conftest import (
     count_requests,
     db_rows,
     fast_settings,
+    in_thread,
     timed,
     tiny_mapping,
     wait_until,
@@ -108,19 +108,6 @@ def started() -> Iterator[list[CliPlatform]]:
             count_requests(platform.url)
         platform.stop()
 
-
-def in_thread(fn: Any) -> tuple[threading.Thread, dict[str, Any]]:
-    out: dict[str, Any] = {}
-
-    def run() -> None:
-        try:
-            out["result"] = fn()
-        except BaseException as err:  # the test inspects it
-            out["error"] = err
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    return thread, out
 
 
 def test_control_plane_killed_and_restarted_during_waits(

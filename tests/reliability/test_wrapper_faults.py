@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import signal
-import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -28,7 +27,16 @@ from graph_olap import exceptions as exc
 from graph_olap_server.instance_lifecycle import process_alive
 from graph_olap_server.runner import ServerThread
 
-from .conftest import TALLY, cpu_seconds, db_rows, timed, tiny_mapping, wait_until, wrappers
+from .conftest import (
+    TALLY,
+    cpu_seconds,
+    db_rows,
+    in_thread,
+    timed,
+    tiny_mapping,
+    wait_until,
+    wrappers,
+)
 
 pytestmark = [pytest.mark.socket, pytest.mark.timeout(90)]
 
@@ -61,20 +69,6 @@ def start(client: GraphOLAPClient, mapping_id: int, name: str) -> tuple[int, Any
     )
     return inst.id, client.instances.connect(inst.id)
 
-
-def in_thread(fn: Any) -> tuple[threading.Thread, dict[str, Any]]:
-    """Run ``fn`` in a thread; the dict gets its ``result`` or ``error``."""
-    out: dict[str, Any] = {}
-
-    def run() -> None:
-        try:
-            out["result"] = fn()
-        except BaseException as err:  # the test inspects it
-            out["error"] = err
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    return thread, out
 
 
 def kill(pid: int) -> float:
