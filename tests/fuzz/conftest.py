@@ -14,7 +14,7 @@ from tests.e2e.defs import ACCOUNT, CUSTOMER, OWNS
 from tests.e2e.server_helpers import running_platform
 from tests.fuzz.harness import OPERATIONS, REQUESTS, Target, control_plane_document
 from tests.fuzz.harness import wrapper_document as build_wrapper_document
-from tests.wrapper.conftest import Wrapper, build_snapshot
+from tests.wrapper.conftest import build_snapshot, loaded_wrapper
 
 
 @pytest.fixture(scope="module")
@@ -41,17 +41,12 @@ def control_plane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
 def wrapper(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
     """A loaded kuzu wrapper process that trusts alice (X-Username)."""
     snapshot = build_snapshot(tmp_path_factory.mktemp("fuzz-snapshot"))
-    running = Wrapper(snapshot, tmp_path_factory.mktemp("fuzz-instance"), "kuzu")
-    try:
-        health = running.wait()
-        assert health["status"] == "healthy", health
+    with loaded_wrapper(snapshot, tmp_path_factory.mktemp("fuzz-instance")) as running:
         target = Target("wrapper", running.url, build_wrapper_document())
         try:
             yield target
         finally:
             target.close()
-    finally:
-        running.stop()
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

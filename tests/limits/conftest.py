@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.e2e.server_helpers import Plat, running_platform
-from tests.wrapper.conftest import Wrapper, build_snapshot
+from tests.wrapper.conftest import Wrapper, build_snapshot, loaded_wrapper
 
 
 @pytest.fixture(scope="module")
@@ -20,10 +20,5 @@ def plat(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Plat]:
 def wrapper(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Wrapper]:
     """A loaded wrapper (the default engine) that trusts alice."""
     snapshot = build_snapshot(tmp_path_factory.mktemp("limits-snapshot"))
-    running = Wrapper(snapshot, tmp_path_factory.mktemp("limits-instance"), "kuzu")
-    try:
-        health = running.wait()
-        assert health["status"] == "healthy", health
+    with loaded_wrapper(snapshot, tmp_path_factory.mktemp("limits-instance")) as running:
         yield running
-    finally:
-        running.stop()

@@ -7,6 +7,7 @@ subprocess, trusting ``alice`` through the dev/test-only ``GRAPH_OLAP_WRAPPER_TR
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -179,18 +180,26 @@ def snapshot_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_snapshot(tmp_path_factory.mktemp("snapshot"))
 
 
-@pytest.fixture(scope="module", params=ENGINES)
-def wrapper(
-    request: pytest.FixtureRequest, snapshot_dir: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Wrapper]:
-    """A loaded wrapper per engine (each in its own process)."""
-    running = Wrapper(snapshot_dir, tmp_path_factory.mktemp(f"inst-{request.param}"), request.param)
+@contextlib.contextmanager
+def loaded_wrapper(snapshot: Path, folder: Path, engine: str = "kuzu") -> Iterator[Wrapper]:
+    """A wrapper process that has loaded ``snapshot`` (healthy), stopped on exit."""
+    running = Wrapper(snapshot, folder, engine)
     try:
         health = running.wait()
         assert health["status"] == "healthy", health
         yield running
     finally:
         running.stop()
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def wrapper(
+    request: pytest.FixtureRequest, snapshot_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Wrapper]:
+    """A loaded wrapper per engine (each in its own process)."""
+    folder = tmp_path_factory.mktemp(f"inst-{request.param}")
+    with loaded_wrapper(snapshot_dir, folder, request.param) as running:
+        yield running
 
 
 @pytest.fixture
