@@ -193,6 +193,17 @@ def run(client: GraphOLAPClient) -> None:
         )
         hubs = conn.networkx.degree_centrality(relationship_types="OWNS")
         print(f"NetworkX degree_centrality, top 3:\n{hubs.sort(hubs.columns[-1]).tail(3)}")
+
+        heading("A picture of the graph")
+        transfers = conn.query(
+            "MATCH (a:Account)-[t:TRANSFERRED_TO]->(b:Account) RETURN a, t, b LIMIT 400"
+        )
+        view = transfers.show_graph(color_by="community")
+        picture = view.save_html(Path(".graph_olap_data") / "demo-graph.html")
+        print(
+            f"{view.picture.summary}\nsaved as {picture} (open it in a browser; in Jupyter "
+            "the same call shows an interactive widget)"
+        )
     client.instances.terminate(instance.id)
     print(f"\nDone. Instance {instance.id} terminated.")
 

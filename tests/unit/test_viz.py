@@ -71,9 +71,24 @@ def test_categories_past_the_palette_share_the_other_colour() -> None:
     g = nx.Graph()
     for i in range(len(PALETTE) + 3):
         g.add_node(i, _label="N", group=i)
-    colours = [n.color for n in build_picture(g, color_by="group").nodes]
+    picture = build_picture(g, color_by="group")
+    colours = [n.color for n in picture.nodes]
     assert colours[: len(PALETTE)] == list(PALETTE)
     assert colours[len(PALETTE) :] == [OTHER_COLOR] * 3
+    assert len(picture.legend) == len(PALETTE) + 1
+    assert picture.legend[-1] == ("other", OTHER_COLOR, 3)  # one entry, not three greys
+    assert "group other" not in show_graph(g, color_by="group").to_html()
+
+
+def test_captions_are_written_only_when_a_property_gives_them() -> None:
+    named = people().show_graph().to_html()
+    assert re.findall(r"<text [^>]*>([^<]+)</text>", named) != []
+    g = nx.Graph()
+    g.add_edge("a", "b")
+    nx.set_node_attributes(g, "Account", "_label")
+    unnamed = show_graph(g).to_html()
+    assert "<text " not in unnamed  # "Account a" beside each node says little
+    assert "<title>Account a" in unnamed  # hovering still says it
 
 
 def test_size_by_a_missing_property_says_what_to_do() -> None:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 __all__ = [
+    "OTHER",
     "OTHER_COLOR",
     "PALETTE",
     "Picture",
@@ -42,6 +43,8 @@ PALETTE = (
 """Category colours (Tableau 10 and two more), readable on light and dark backgrounds."""
 
 OTHER_COLOR = "#a0a0a0"
+OTHER = "other"
+"""The legend entry of the categories past the palette and of nodes without a value."""
 """The colour of categories past the palette, and of nodes without the attribute."""
 
 RADIUS = (4.0, 16.0)
@@ -86,6 +89,9 @@ class Picture:
     total_nodes: int
     total_edges: int
     directed: bool
+    captioned: bool
+    """Whether captions come from a property (``label_by``, ``name``...): only then are
+    they written beside the nodes (a label and an id says little)."""
 
     @property
     def summary(self) -> str:
@@ -156,10 +162,10 @@ def build_picture(
         for src, dst, data in graph.edges(data=True)
         if src in keys and dst in keys
     ]
-    legend = [
-        (category, colors.get(category, OTHER_COLOR), count)
-        for category, count in categories.most_common()
-    ]
+    legend = [(c, colors[c], n) for c, n in categories.most_common() if c in colors]
+    rest = sum(n for c, n in categories.items() if c not in colors)
+    if rest:
+        legend.append((OTHER, OTHER_COLOR, rest))
     return Picture(
         nodes=nodes,
         edges=edges,
@@ -169,6 +175,7 @@ def build_picture(
         total_nodes=len(all_nodes),
         total_edges=graph.number_of_edges(),
         directed=bool(graph.is_directed()),
+        captioned=caption_key is not None,
     )
 
 

@@ -11,7 +11,7 @@ import html
 import math
 from collections.abc import Hashable, Mapping
 
-from graph_olap.viz.picture import Picture
+from graph_olap.viz.picture import OTHER, Picture
 
 __all__ = ["render_svg"]
 
@@ -20,7 +20,8 @@ MARGIN = 24
 CAPTION_ROOM = 60
 """Room on the right for the captions of the rightmost nodes."""
 CAPTIONS = 25
-"""How many of the largest nodes get their caption written beside them."""
+"""How many of the largest (then best connected) nodes get their caption written beside
+them, when captions come from a property."""
 
 _FONT = "font-family:system-ui,-apple-system,'Segoe UI',sans-serif;font-size:12px"
 
@@ -77,7 +78,12 @@ def render_svg(
             f'fill="{node.color}" data-label="{_esc(node.label)}"><title>{tip}</title></circle>'
         )
     parts.append(f'</g><g style="{_FONT};fill:#24292f">')
-    for node in sorted(picture.nodes, key=lambda n: -n.radius)[:CAPTIONS]:
+    degree: dict[str, int] = {}
+    for edge in picture.edges:
+        degree[edge.source] = degree.get(edge.source, 0) + 1
+        degree[edge.target] = degree.get(edge.target, 0) + 1
+    captioned = picture.nodes if picture.captioned else []
+    for node in sorted(captioned, key=lambda n: (-n.radius, -degree.get(n.key, 0)))[:CAPTIONS]:
         x, y = point(node.key)
         parts.append(
             f'<text x="{x + node.radius + 2:.1f}" y="{y + 4:.1f}">{_esc(node.caption)}</text>'
@@ -101,10 +107,13 @@ def _towards(x: float, y: float, to_x: float, to_y: float, by: float) -> tuple[f
 
 def _legend(picture: Picture) -> str:
     prefix = "" if picture.color_by == "_label" else f"{picture.color_by} "
+
+    def named(category: str) -> str:
+        return category if category == OTHER else prefix + category
     items = "".join(
         f'<span style="display:inline-block;margin-right:14px">'
         f'<span style="display:inline-block;width:10px;height:10px;border-radius:50%;'
-        f'background:{color};margin-right:4px"></span>{_esc(prefix + category)} ({count:,})</span>'
+        f'background:{color};margin-right:4px"></span>{_esc(named(category))} ({count:,})</span>'
         for category, color, count in picture.legend
     )
     return f'<div class="go-graph-legend" style="margin:6px 0">{items}</div>'
