@@ -17,7 +17,7 @@ from typing import Any
 from graph_olap.progress_widget import in_jupyter_kernel
 from graph_olap.utils.optional import import_optional
 from graph_olap.viz.layout import MAX_LAYOUT_NODES, force_layout
-from graph_olap.viz.picture import Picture, build_picture
+from graph_olap.viz.picture import OTHER_COLOR, RADIUS, Picture, build_picture
 from graph_olap.viz.svg import render_svg
 
 __all__ = ["GraphView", "show_graph"]
@@ -124,16 +124,19 @@ class GraphView:
         nx = import_optional("networkx", extra="notebook")
         picture = self.picture
         graph = nx.MultiDiGraph() if picture.directed else nx.MultiGraph()
+        # the colour attribute as text, so the widget's legend names it ("community") and
+        # its categories match the palette's keys
+        colour = "label" if picture.color_by == "_label" else picture.color_by
         for node in picture.nodes:
-            graph.add_node(node.key, **node.attributes)
+            graph.add_node(node.key, **{**node.attributes, colour: node.category})
         for edge in picture.edges:
             graph.add_edge(edge.source, edge.target, **edge.attributes)
-        categories = {node.key: node.category for node in picture.nodes}
         palette = {category: color for category, color, _ in picture.legend}
         options: dict[str, Any] = {
             "height": self.height,
-            "node_color": categories,
+            "node_color": colour,
             "node_color_palette": palette,
+            "default_node_color": OTHER_COLOR,
             "node_label": {node.key: node.caption for node in picture.nodes},
             "layout": {
                 key: {"x": x * 1000.0, "y": (1.0 - y) * 1000.0}
@@ -141,7 +144,8 @@ class GraphView:
             },
         }
         if picture.size_by:
-            options["raw_node_size"] = {node.key: node.radius for node in picture.nodes}
+            options["node_size"] = picture.size_by
+            options["node_size_range"] = RADIUS
         return sigma.Sigma(graph, **options)
 
     def _repr_html_(self) -> str:
