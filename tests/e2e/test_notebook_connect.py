@@ -12,6 +12,7 @@ from collections.abc import Iterator
 import pytest
 
 from graph_olap import GraphOLAPClient, notebook
+from graph_olap.display.interactive import enable_itables
 from graph_olap_server.runner import ServerThread
 
 ENV = (
@@ -33,6 +34,7 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     if client is not None:
         client.close()
     notebook._current_client = None  # not monkeypatch: its undo would restore the client
+    enable_itables(enabled=False)  # connect() turned interactive tables on for the process
 
 
 def test_the_url_from_the_environment_reaches_the_platform(

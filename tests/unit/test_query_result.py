@@ -220,8 +220,11 @@ def test_after_connect_results_are_interactive_tables(itables_on: None) -> None:
     assert "new ITable(" in html and "<table class=\"go-table" not in html
     assert "2 rows \u00b7 1.5 ms \u00b7 p NODE, name STRING, score DOUBLE" in html
     assert "Ann" in html and '{"_id": {"table": 0, "offset": 0}, "_label": "Person"}' in html
-    hostile = QueryResult(columns=["s"], column_types=["STRING"], rows=[["<script>x()</script>"]])
-    assert "<script>x()" not in hostile._repr_html_()  # itables escapes cell text
+    hostile = QueryResult(
+        columns=["<script>y()</script>"], column_types=["STRING"], rows=[["<script>x()</script>"]]
+    )
+    shown = hostile._repr_html_()
+    assert "<script>x()" not in shown and "<script>y()" not in shown  # cells, caption, names
 
 
 def test_before_connect_results_are_static_tables() -> None:

@@ -8,6 +8,7 @@ made directly), results keep the static table of :mod:`graph_olap.display.tables
 
 from __future__ import annotations
 
+import html
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -51,7 +52,8 @@ def interactive_table(
         frame = _frame(columns, rows)
         if frame is None:
             return None
-        return str(itables.to_html_datatable(frame, caption=caption))
+        # itables writes the caption as HTML: column names come from the query, escape them
+        return str(itables.to_html_datatable(frame, caption=html.escape(caption)))
     except Exception:  # a display must never break the cell: fall back to the static one
         return None
 
