@@ -156,14 +156,12 @@ class Ticker:
                 return
 
 
-class _Clocked:
-    """The live elapsed time shared by the built-in displays: the last event, when it
-    came, and the ticker that redraws it; ``lock`` orders ticks against updates."""
+class _Timed:
+    """The last event and when it came, so the elapsed time can be told at any moment;
+    ``lock`` orders the callers (updates, ticks, timers)."""
 
-    def __init__(self, clock: Callable[[], float], tick: float | None) -> None:
+    def __init__(self, clock: Callable[[], float]) -> None:
         self._clock = clock
-        self._tick_seconds = tick
-        self._ticker: Ticker | None = None
         self._lock = threading.Lock()
         self._last: ProgressEvent | None = None
         self._last_at = 0.0
@@ -182,6 +180,16 @@ class _Clocked:
     def _seen(self, event: ProgressEvent) -> None:
         self._last = event
         self._last_at = self._clock()
+
+
+class _Clocked(_Timed):
+    """The live elapsed time shared by the built-in displays: :class:`_Timed` and the
+    ticker that redraws it."""
+
+    def __init__(self, clock: Callable[[], float], tick: float | None) -> None:
+        super().__init__(clock)
+        self._tick_seconds = tick
+        self._ticker: Ticker | None = None
 
     def _start_ticking(self) -> None:
         if self._tick_seconds is None or self._ticker is not None:
@@ -302,7 +310,7 @@ def make_reporter(*, progress: bool | ProgressReporter | None) -> ProgressReport
     )
 
 
-class DeferredProgress:
+class DeferredProgress(_Timed):
     """Shows nothing during the first ``delay`` seconds of a wait, then hands the wait to
     the display ``make()`` builds: quick waits (most algorithm runs) stay quiet, long ones
     (an instance start) get their bar. It is what the default ``progress=None`` gives in a
@@ -325,13 +333,10 @@ class DeferredProgress:
         delay: float = AUTO_DELAY_SECONDS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        super().__init__(clock)
         self._make = make
         self._delay = delay
-        self._clock = clock
-        self._lock = threading.Lock()
         self._shown: ProgressReporter | None = None
-        self._last: ProgressEvent | None = None
-        self._last_at = 0.0
         self._timer: threading.Timer | None = None
         self._closed = False
 
@@ -346,7 +351,7 @@ class DeferredProgress:
         with self._lock:
             if self._closed:
                 return
-            self._last, self._last_at = event, self._clock()
+            self._seen(event)
             if self._shown is None and event.elapsed >= self._delay:
                 self._shown = self._make()
             if self._shown is not None:
@@ -372,11 +377,11 @@ class DeferredProgress:
 
     def _on_delay(self) -> None:
         with self._lock:
-            if self._closed or self._shown is not None or self._last is None:
+            event = self._now_event()
+            if self._closed or self._shown is not None or event is None:
                 return
-            elapsed = self._last.elapsed + max(self._clock() - self._last_at, 0.0)
             self._shown = self._make()
-            self._shown.update(dataclasses.replace(self._last, elapsed=elapsed))
+            self._shown.update(event)
 
 
 def _auto_reporter() -> ProgressReporter | None:
