@@ -33,20 +33,10 @@ from graph_olap_server.runner import ServerThread
 from graph_olap_server.settings import Settings
 
 from .defs import ACCOUNT, CUSTOMER
+from .server_helpers import wait_for
 
 UTC = dt.timezone.utc
 
-
-def _wait_for(check: Callable[[], Any], what: str, timeout: float = 30.0) -> Any:
-    """Poll ``check`` until it answers something truthy, failing after ``timeout`` s."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.05)
 
 
 # -- configuration ---------------------------------------------------------------------
@@ -378,7 +368,7 @@ def test_scheduler_runs_jobs_on_schedule(tmp_path: Path) -> None:
             job = ops_client.ops.get_job_status().job("schema_cache")
             return job if job.run_count >= 2 else None
 
-        job = _wait_for(runs, "two scheduled runs of schema_cache")
+        job = wait_for(runs, "two scheduled runs of schema_cache", 30)
         assert (job.schedule, job.interval_seconds) == ("every 0.2s", 0.2)
         assert job.health_status == "healthy"
         assert job.next_run_at is not None
@@ -600,8 +590,10 @@ def test_failing_job_is_recorded_and_the_thread_survives(own_platform: Any) -> N
         assert first["run_count"] == 0 and first["health_status"] == "unknown"
         assert first["next_run_at"] > dt.datetime.now(UTC) + dt.timedelta(seconds=50)
 
-        failing = _wait_for(
-            lambda: (s := status("flaky"))["consecutive_failures"] >= 3 and s, "three failed runs"
+        failing = wait_for(
+            lambda: (s := status("flaky"))["consecutive_failures"] >= 3 and s,
+            "three failed runs",
+            30,
         )
         assert failing["health_status"] == "unhealthy"
         assert "RuntimeError: warehouse exploded" in failing["last_error"]
@@ -612,9 +604,10 @@ def test_failing_job_is_recorded_and_the_thread_survives(own_platform: Any) -> N
         assert 'graph_olap_job_runs_total{job="flaky",outcome="failure"}' in metrics
 
         scheduler.register("flaky", lambda _p: {"fixed": True}, 0.05)
-        healed = _wait_for(
+        healed = wait_for(
             lambda: (s := status("flaky"))["health_status"] == "healthy" and s,
             "a successful run after the failures",
+            30,
         )
         assert healed["consecutive_failures"] == 0
         assert healed["last_result"] == {"fixed": True}

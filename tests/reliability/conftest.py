@@ -7,7 +7,7 @@ import sqlite3
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -78,17 +78,6 @@ def proxy(platform: ServerThread) -> Iterator[FaultProxy]:
     TALLY["requests through the fault proxy"] += len(running.seen)
     TALLY["HTTP faults injected"] += sum(s.action != "forward" for s in running.seen)
 
-
-def wait_until(check: Callable[[], Any], what: str, timeout: float = 30.0) -> Any:
-    """Poll ``check`` until it answers something truthy; fail after ``timeout`` s."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout:g} s waiting for {what}")
-        time.sleep(0.02)
 
 
 def db_rows(data_dir: Path, sql: str, *args: Any) -> list[dict[str, Any]]:

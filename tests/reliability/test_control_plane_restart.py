@@ -28,6 +28,7 @@ from graph_olap import GraphOLAPClient
 from graph_olap import exceptions as exc
 from graph_olap_server.instance_lifecycle import process_alive
 from graph_olap_server.runner import ServerThread, free_port
+from tests.e2e.server_helpers import wait_for
 
 from .conftest import (
     TALLY,
@@ -39,7 +40,6 @@ from .conftest import (
     in_thread,
     timed,
     tiny_mapping,
-    wait_until,
     wrappers,
 )
 
@@ -71,7 +71,7 @@ class CliPlatform:
             except httpx.HTTPError:
                 return False
 
-        wait_until(up, f"the control plane on {self.url}", 60)
+        wait_for(up, f"the control plane on {self.url}", 60)
         return self
 
     def kill(self) -> None:
@@ -148,10 +148,11 @@ def test_control_plane_killed_and_restarted_during_waits(
         os.kill(victim_pid, signal.SIGSTOP)
         TALLY["processes frozen (SIGSTOP)"] += 1
         terminating, terminated = in_thread(lambda: patient.instances.terminate(victim.id))
-        wait_until(
+        wait_for(
             lambda: db_rows(data_dir, "SELECT status FROM instances WHERE id = ?", victim.id)
             == [{"status": "stopping"}],
             "the terminate to be under way",
+            30,
         )
 
         # an instance wait in progress when the control plane dies, on a client with the
@@ -258,7 +259,7 @@ def test_a_launch_cut_off_by_a_crash_leaves_no_orphan(tmp_path: Path) -> None:
         first_pid = _pid(data_dir, inst.id)
     os.kill(first_pid, signal.SIGKILL)  # gone with the crash; its row is rewritten below
     TALLY["processes killed"] += 1
-    wait_until(lambda: not process_alive(first_pid), "the first wrapper to die")
+    wait_for(lambda: not process_alive(first_pid), "the first wrapper to die", 30)
     folder = data_dir / "instances" / str(inst.id)
     stray = subprocess.Popen(
         [sys.executable, "-c", "import time; time.sleep(120)",
@@ -278,7 +279,7 @@ def test_a_launch_cut_off_by_a_crash_leaves_no_orphan(tmp_path: Path) -> None:
             running = client.instances.wait_until_running(
                 inst.id, timeout=60, poll_interval=0.1
             )
-            wait_until(lambda: stray.poll() is not None, "the platform to kill the stray", 10)
+            wait_for(lambda: stray.poll() is not None, "the platform to kill the stray", 10)
             assert stray.returncode == -signal.SIGKILL
             assert list(wrappers(data_dir)) == [running_pid := _pid(data_dir, inst.id)]
             with client.instances.connect(running.id) as conn:

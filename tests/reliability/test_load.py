@@ -29,13 +29,13 @@ from graph_olap import GraphOLAPClient
 from graph_olap import exceptions as exc
 from graph_olap_server.instance_lifecycle import process_alive
 from graph_olap_server.runner import ServerThread
+from tests.e2e.server_helpers import wait_for
 
 from .conftest import (
     count_requests,
     db_rows,
     fast_settings,
     tiny_mapping,
-    wait_until,
     wrappers,
 )
 
@@ -217,7 +217,7 @@ def test_a_dead_wrapper_does_not_hold_a_place(small_platform: ServerThread) -> N
             r["pid"] for r in db_rows(data_dir, "SELECT pid FROM instances WHERE id = ?", ids[0])
         )
         os.kill(int(pid), signal.SIGKILL)
-        wait_until(lambda: not process_alive(int(pid)), "the wrapper to die", 10)
+        wait_for(lambda: not process_alive(int(pid)), "the wrapper to die", 10)
 
         again = zoe.instances.create_from_mapping(mapping_id, "replacement")
         assert zoe.instances.get(ids[0]).status == "failed"

@@ -26,6 +26,7 @@ from graph_olap import GraphOLAPClient
 from graph_olap import exceptions as exc
 from graph_olap_server.instance_lifecycle import process_alive
 from graph_olap_server.runner import ServerThread
+from tests.e2e.server_helpers import wait_for
 
 from .conftest import (
     TALLY,
@@ -34,7 +35,6 @@ from .conftest import (
     in_thread,
     timed,
     tiny_mapping,
-    wait_until,
     wrappers,
 )
 
@@ -74,7 +74,7 @@ def start(client: GraphOLAPClient, mapping_id: int, name: str) -> tuple[int, Any
 def kill(pid: int) -> float:
     os.kill(pid, signal.SIGKILL)
     TALLY["processes killed"] += 1
-    wait_until(lambda: not process_alive(pid), f"pid {pid} to die", 10)
+    wait_for(lambda: not process_alive(pid), f"pid {pid} to die", 10)
     return time.monotonic()
 
 
@@ -99,7 +99,7 @@ def test_wrapper_killed_during_a_long_query(
     idle = cpu_seconds(pid)
     thread, out = in_thread(lambda: conn.query(LONG_QUERY, timeout=120))
     # the query is running when the wrapper burns CPU (an idle wrapper uses next to none)
-    wait_until(lambda: cpu_seconds(pid) > idle + 0.3, "the query to run in the wrapper")
+    wait_for(lambda: cpu_seconds(pid) > idle + 0.3, "the query to run in the wrapper", 30)
     killed = kill(pid)
     thread.join(20)
     assert not thread.is_alive(), "the query call hangs after its instance died"
@@ -123,8 +123,8 @@ def test_wrapper_killed_during_a_mutating_algorithm_leaves_no_lock(
     execution = conn.algo.pagerank(
         mode="mutate", property="rank", wait=False, max_iterations=10**9, tolerance=0.0
     )
-    lock = wait_until(
-        lambda: (s := conn.lock_status()).locked and s, "the mutate run to take the lock"
+    lock = wait_for(
+        lambda: (s := conn.lock_status()).locked and s, "the mutate run to take the lock", 30
     )
     assert lock.execution_id == execution.id
     with pytest.raises(exc.ResourceLockedError):  # the lock is really held
@@ -155,10 +155,11 @@ def test_wrapper_killed_while_loading_fails_the_wait(
     platform: ServerThread, dave: GraphOLAPClient, mapping_id: int
 ) -> None:
     inst = dave.instances.create_from_mapping(mapping_id, "killed-loading")
-    pid = wait_until(
+    pid = wait_for(
         lambda: (db_rows(platform.settings.data_dir, "SELECT pid, status FROM instances "
                          "WHERE id = ?", inst.id) or [{}])[0].get("pid"),
         "the wrapper to be launched",
+        30,
     )
     os.kill(int(pid), signal.SIGKILL)
     TALLY["processes killed"] += 1
