@@ -6,7 +6,8 @@ built-in :class:`TextProgress` keeps one updating line of plain text. In a Jupyt
 with ipywidgets installed, ``progress=True`` shows a bar instead
 (:class:`graph_olap.progress_widget.WidgetProgress`, see docs/notebook-progress.md), and
 the default ``progress=None`` shows it once a wait lasts over a second
-(:class:`DeferredProgress`); outside Jupyter the default shows nothing. Any object with
+(:class:`DeferredProgress`; :func:`set_auto_delay` changes the second); outside Jupyter
+the default shows nothing. Any object with
 the same two methods can be passed as ``progress=MyDisplay()``.
 
 Both built-in displays keep a live clock: between the waiter's updates a small
@@ -36,10 +37,14 @@ __all__ = [
     "DeferredProgress",
     "ProgressEvent",
     "ProgressReporter",
+    "Schedule",
     "TextProgress",
     "Ticker",
+    "auto_delay",
     "format_elapsed",
     "make_reporter",
+    "set_auto_delay",
+    "thread_timer",
 ]
 
 TICK_SECONDS = 1.0
@@ -47,7 +52,10 @@ TICK_SECONDS = 1.0
 
 
 AUTO_DELAY_SECONDS = 1.0
-"""With the default ``progress=None`` in Jupyter, waits shorter than this show nothing."""
+"""The default of :func:`auto_delay`: with ``progress=None`` in Jupyter, waits shorter than
+this show nothing."""
+
+_auto_delay = AUTO_DELAY_SECONDS
 
 JOIN_SECONDS = 5.0
 """The longest :meth:`Ticker.stop` waits for a tick in progress."""
@@ -66,6 +74,82 @@ def format_elapsed(seconds: float) -> str:
     if whole < 3600:
         return f"{whole // 60} min {whole % 60:02d} s"
     return f"{whole // 3600} h {whole % 3600 // 60:02d} min"
+
+
+def auto_delay() -> float:
+    """Seconds a wait stays quiet, with the default ``progress=None`` in a Jupyter kernel,
+    before its bar appears (:data:`AUTO_DELAY_SECONDS` unless :func:`set_auto_delay`
+    changed it).
+
+    Example:
+        >>> auto_delay()
+        1.0
+    """
+    return _auto_delay
+
+
+def set_auto_delay(seconds: float) -> float:
+    """Change how long a wait with the default ``progress=None`` stays quiet in a Jupyter
+    kernel before its bar appears, for the rest of the session (or the kernel). ``0``
+    shows a bar for every wait; a large value keeps all but the longest waits quiet
+    (``progress=False`` on a call keeps that one quiet). Waits already under way keep the
+    delay they started with.
+
+    Args:
+        seconds: The new delay: a finite number, 0 or more.
+
+    Returns:
+        The delay it replaces, to restore it later.
+
+    Raises:
+        ValidationError: ``seconds`` is not a finite number of 0 or more.
+
+    Example:
+        >>> from graph_olap.progress import set_auto_delay
+        >>> set_auto_delay(0)   # a bar for every wait, even a quick one
+        1.0
+    """
+    global _auto_delay
+    if (
+        isinstance(seconds, bool)
+        or not isinstance(seconds, (int, float))
+        or not 0 <= seconds < float("inf")
+    ):
+        raise exc.ValidationError(
+            f"The progress delay must be a finite number of seconds, 0 or more, got "
+            f"{seconds!r}: pass e.g. set_auto_delay(0) for a bar on every wait, or "
+            "progress=False on a call to keep that call quiet.",
+            details={"field": "seconds"},
+        )
+    previous, _auto_delay = _auto_delay, float(seconds)
+    return previous
+
+
+Schedule = Callable[[float, Callable[[], None]], Callable[[], None]]
+"""``schedule(seconds, action)`` runs ``action`` once, ``seconds`` from now, on another
+thread, and returns a function that cancels it (and, once it returns, ``action`` is
+neither running nor will run)."""
+
+
+def thread_timer(seconds: float, action: Callable[[], None]) -> Callable[[], None]:
+    """The default :data:`Schedule`: a daemon :class:`threading.Timer` named
+    ``graph-olap-progress-delay``; cancelling it joins its thread.
+
+    Example:
+        >>> cancel = thread_timer(60.0, lambda: print("late"))
+        >>> cancel()  # nothing is printed, no thread is left
+    """
+    timer = threading.Timer(seconds, action)
+    timer.name = "graph-olap-progress-delay"
+    timer.daemon = True
+    timer.start()
+
+    def cancel() -> None:
+        timer.cancel()
+        if timer is not threading.current_thread():
+            timer.join(JOIN_SECONDS)
+
+    return cancel
 
 
 @dataclasses.dataclass(frozen=True)
@@ -288,8 +372,8 @@ def make_reporter(*, progress: bool | ProgressReporter | None) -> ProgressReport
 
     ``True`` shows a :class:`~graph_olap.progress_widget.WidgetProgress` bar in a Jupyter
     kernel when ipywidgets is installed, else a :class:`TextProgress` line. ``None`` (the
-    waits' default) shows the bar in Jupyter once a wait lasts over a second
-    (:class:`DeferredProgress`) and nothing elsewhere. ``False`` shows nothing.
+    waits' default) shows the bar in Jupyter once a wait lasts over :func:`auto_delay`
+    (a second; :class:`DeferredProgress`) and nothing elsewhere. ``False`` shows nothing.
 
     Example:
         >>> make_reporter(progress=False) is None
@@ -316,10 +400,17 @@ class DeferredProgress(_Timed):
     (an instance start) get their bar. It is what the default ``progress=None`` gives in a
     Jupyter kernel.
 
+    The display appears at the first of: an update whose elapsed time reaches ``delay``;
+    the timer armed by the first update, when the delay ends (the server may report
+    nothing new for a while); :meth:`close` of a wait that lasted ``delay`` or more by
+    ``clock`` (so a wait that long always ends with its bar, even when a busy machine
+    runs the timer late). A shorter wait shows nothing and leaves no timer behind.
+
     Args:
         make: Builds the real display when the delay has passed.
-        delay: Seconds of quiet.
+        delay: Seconds of quiet; :func:`auto_delay` (1 s unless changed) when not given.
         clock: Seconds of a monotonic clock.
+        schedule: Arms the timer (:data:`Schedule`); a daemon thread timer when not given.
 
     Example:
         >>> quiet_first = DeferredProgress(WidgetProgress, delay=2.0)
@@ -330,15 +421,22 @@ class DeferredProgress(_Timed):
         self,
         make: Callable[[], ProgressReporter],
         *,
-        delay: float = AUTO_DELAY_SECONDS,
+        delay: float | None = None,
         clock: Callable[[], float] = time.monotonic,
+        schedule: Schedule = thread_timer,
     ) -> None:
         super().__init__(clock)
         self._make = make
-        self._delay = delay
+        self._delay = auto_delay() if delay is None else delay
+        self._schedule = schedule
         self._shown: ProgressReporter | None = None
-        self._timer: threading.Timer | None = None
+        self._cancel: Callable[[], None] | None = None
         self._closed = False
+
+    @property
+    def delay(self) -> float:
+        """Seconds of quiet before the display appears."""
+        return self._delay
 
     @property
     def shown(self) -> ProgressReporter | None:
@@ -356,22 +454,23 @@ class DeferredProgress(_Timed):
                 self._shown = self._make()
             if self._shown is not None:
                 self._shown.update(event)
-            elif self._timer is None:
-                self._timer = threading.Timer(self._delay - event.elapsed, self._on_delay)
-                self._timer.name = "graph-olap-progress-delay"
-                self._timer.daemon = True
-                self._timer.start()
+            elif self._cancel is None:
+                self._cancel = self._schedule(self._delay - event.elapsed, self._on_delay)
 
     def close(self, *, success: bool) -> None:
-        """End the real display if it was shown; otherwise nothing was ever shown."""
+        """End the real display if it was shown, first showing it if the wait lasted the
+        delay by now; otherwise nothing was ever shown."""
         with self._lock:
             self._closed = True
-            timer, self._timer = self._timer, None
+            cancel, self._cancel = self._cancel, None
+        if cancel is not None:
+            cancel()  # on return the timer is neither running nor due
+        with self._lock:
+            event = self._now_event()
+            if self._shown is None and event is not None and event.elapsed >= self._delay:
+                self._shown = self._make()
+                self._shown.update(event)
             shown = self._shown
-        if timer is not None:
-            timer.cancel()
-            if timer is not threading.current_thread():
-                timer.join(JOIN_SECONDS)
         if shown is not None:
             shown.close(success=success)
 
@@ -386,7 +485,7 @@ class DeferredProgress(_Timed):
 
 def _auto_reporter() -> ProgressReporter | None:
     """``progress=None``: in a Jupyter kernel with ipywidgets, a bar for waits longer than
-    :data:`AUTO_DELAY_SECONDS`; elsewhere nothing (scripts and logs stay clean)."""
+    :func:`auto_delay`; elsewhere nothing (scripts and logs stay clean)."""
     from graph_olap import progress_widget
 
     if not progress_widget.in_jupyter_kernel():

@@ -356,7 +356,7 @@ def test_connect_before_running_says_how_to_wait(irene: GraphOLAPClient, bank_ma
 
 def test_tiny_timeout_then_wait_again(irene: GraphOLAPClient, bank_mapping: int) -> None:
     with pytest.raises(TimeoutError) as info:
-        irene.instances.create_from_mapping_and_wait(bank_mapping, _name("t"), timeout=0.01)
+        irene.instances.create_from_mapping_and_wait(bank_mapping, _name("t"), timeout=0.001)
     iid = info.value.details["instance_id"]
     with cleanup(irene, iid):
         assert str(info.value).startswith(f"Instance {iid} is still ")
@@ -404,7 +404,7 @@ def test_snapshot_create_and_wait(
 
 def test_snapshot_tiny_timeout_and_failure(irene: GraphOLAPClient, bank_mapping: int) -> None:
     with pytest.raises(TimeoutError) as info:
-        irene.snapshots.create_and_wait(bank_mapping, _name("slow"), timeout=0.01)
+        irene.snapshots.create_and_wait(bank_mapping, _name("slow"), timeout=0.001)
     sid = info.value.details["snapshot_id"]
     assert str(info.value).startswith(f"Snapshot {sid} is still ")
     assert irene.snapshots.wait_until_ready(sid, timeout=120).status == "ready"

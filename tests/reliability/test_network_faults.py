@@ -158,7 +158,9 @@ def test_slow_answer_past_the_client_timeout_raises_timeout_quickly(
         pytest.raises(exc.TimeoutError) as raised,
     ):
         client.mappings.get(mapping_id)
-    assert took[0] < 3, took  # two 0.5 s attempts and one short backoff, not 20 s
+    # two 0.5 s attempts and one short backoff (about 1.5 s), not the 20 s answer: the
+    # bound is far from both, so a loaded machine does not change the outcome
+    assert took[0] < 10, took
     assert "2 attempts" in str(raised.value)
 
 
@@ -172,7 +174,7 @@ def test_slow_create_is_retried_with_its_key_and_created_once(
     with GraphOLAPClient(proxy.url, username="alice", timeout=1.0) as client:
         with timed() as took:
             mapping_id = create_mapping(client, mapping_name)
-        assert took[0] < 5
+        assert took[0] < 10, took  # a 1 s attempt, a backoff and a retry; not the 20 s answer
         assert client.mappings.get(mapping_id).name == mapping_name
     one_key(proxy, "POST", "/api/mappings", attempts=2)
     assert mappings_named(platform, mapping_name) == 1

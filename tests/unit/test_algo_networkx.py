@@ -10,6 +10,8 @@ from __future__ import annotations
 import ctypes
 import json
 import math
+import os
+import sys
 import threading
 import time
 from typing import Any
@@ -214,13 +216,26 @@ def test_size_guard_refuses_slow_runs_and_force_lets_them_run() -> None:
 
     thread = threading.Thread(target=work)
     thread.start()
-    time.sleep(0.5)
-    assert thread.is_alive() and thread.ident is not None
+    deadline = time.monotonic() + 60  # against hangs only
+    while not in_networkx(thread):  # cancel it inside NetworkX, however fast it got there
+        assert thread.is_alive() and time.monotonic() < deadline, outcome
+        time.sleep(0.01)
+    assert thread.ident is not None
     ctypes.pythonapi.PyThreadState_SetAsyncExc(
         ctypes.c_ulong(thread.ident), ctypes.py_object(Cancelled)
     )
     thread.join(10)
     assert not thread.is_alive() and isinstance(outcome["raised"], Cancelled)
+
+
+def in_networkx(thread: threading.Thread) -> bool:
+    """Whether ``thread`` is running NetworkX code now."""
+    frame = sys._current_frames().get(thread.ident or 0)
+    while frame is not None:
+        if f"{os.sep}networkx{os.sep}" in frame.f_code.co_filename:
+            return True
+        frame = frame.f_back
+    return False
 
 
 # -- results ---------------------------------------------------------------------------------

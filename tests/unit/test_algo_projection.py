@@ -273,11 +273,15 @@ class TableEngine:
         self.queries: list[str] = []
         self.generation = 0
         self.delay = 0.0
+        self.gate = threading.Event()
+        """Queries wait for it (open unless a test closes it: a build the test holds)."""
+        self.gate.set()
         self.lock = threading.Lock()
 
     def query(self, cypher: str, *args: Any, **kwargs: Any) -> Result:
         with self.lock:
             self.queries.append(cypher)
+        assert self.gate.wait(60), "the test never opened the gate"  # against hangs only
         time.sleep(self.delay)
         node = re.fullmatch(
             r"MATCH \(n:`(\w+)`\) RETURN offset\(id\(n\)\) AS o, n.`(\w+)` AS k", cypher
@@ -401,23 +405,36 @@ def test_cache_keeps_four_and_retries_after_a_failed_build(tmp_path: Path) -> No
     assert again.node_labels == ("Company", "City") and again.m == 1
 
 
+def wait_until(condition: Any, what: str) -> None:
+    """Poll ``condition`` until true; the deadline is against hangs only."""
+    deadline = time.monotonic() + 60
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.005)
+
+
 def test_a_waiting_caller_can_be_cancelled(tmp_path: Path) -> None:
     m = manifest(tmp_path)
     source = engine()
-    source.delay = 0.1
+    source.gate.clear()  # the build stops in its first query until the test opens the gate
     cache = ProjectionCache()
     selection = select(m, None, None, None)
     builder = threading.Thread(target=cache.get, args=(source, m, selection, Progress()))
     builder.start()
-    while not source.queries:
-        time.sleep(0.005)
+    wait_until(lambda: source.queries, "the build to start")
     waiting = Progress()
-    threading.Timer(0.05, waiting.cancelled.set).start()
-    started = time.monotonic()
+
+    def cancel_once_waiting() -> None:
+        wait_until(lambda: waiting.message == "waiting for the same projection", "the wait")
+        waiting.cancelled.set()
+
+    canceller = threading.Thread(target=cancel_once_waiting)
+    canceller.start()
     with pytest.raises(Cancelled):
         cache.get(source, m, selection, waiting)
-    assert time.monotonic() - started < 0.5  # the build takes 0.7 s
-    assert waiting.message == "waiting for the same projection"
+    canceller.join()
+    assert len(source.queries) == 1 and builder.is_alive()  # it did not wait for the build
+    source.gate.set()
     builder.join()
     assert len(source.queries) == 7
 

@@ -19,7 +19,17 @@ import ipywidgets
 import pytest
 
 from graph_olap import InstanceFailedError, ProgressEvent, TextProgress
-from graph_olap.progress import DeferredProgress, Ticker, format_elapsed, make_reporter
+from graph_olap.exceptions import ValidationError
+from graph_olap.progress import (
+    AUTO_DELAY_SECONDS,
+    DeferredProgress,
+    Ticker,
+    auto_delay,
+    format_elapsed,
+    make_reporter,
+    set_auto_delay,
+    thread_timer,
+)
 from graph_olap.progress_widget import WidgetProgress, in_jupyter_kernel
 from tests.unit.test_waiters import Script, instance_routes, progress
 
@@ -154,7 +164,7 @@ def progress_threads() -> set[threading.Thread]:
     return {t for t in threading.enumerate() if t.name == "graph-olap-progress"}
 
 
-def wait_until(condition: Callable[[], bool], what: str, timeout: float = 10.0) -> None:
+def wait_until(condition: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
     """Wait (with a deadline) for a condition another thread makes true."""
     deadline = time.monotonic() + timeout
     while not condition():
@@ -181,7 +191,7 @@ def test_the_clock_runs_while_the_server_reports_nothing_new() -> None:
     )
     assert reporter.ticking
     now[0] = 104.0  # four seconds pass without an update
-    assert seen.wait(10), reporter.text
+    assert seen.wait(60), reporter.text
     assert reporter.text == "Instance 12 · starting · loading_data · 2/5 steps · 5.0 s"
     assert (reporter.bar.value, reporter.bar.max) == (2, 5)  # a tick moves only the clock
 
@@ -239,7 +249,7 @@ def test_a_failing_tick_ends_the_ticker_not_the_program() -> None:
 
     ticker = Ticker(tick, 0.001)
     ticker.start()
-    ticker.thread.join(10)
+    ticker.thread.join(60)
     assert not ticker.thread.is_alive() and calls == [1]
     ticker.stop()  # harmless after the thread ended
 
@@ -266,7 +276,7 @@ def test_a_dropped_display_ends_its_clock_thread() -> None:
     thread = reporter._ticker.thread
     del reporter
     gc.collect()
-    thread.join(10)
+    thread.join(60)
     assert not thread.is_alive()
 
 
@@ -320,7 +330,7 @@ def test_by_default_a_kernel_gets_a_bar_for_long_waits_only(
 ) -> None:
     monkeypatch.setattr(IPython, "get_ipython", ZMQInteractiveShell)
     reporter = make_reporter(progress=None)
-    assert isinstance(reporter, DeferredProgress)
+    assert isinstance(reporter, DeferredProgress) and reporter.delay == AUTO_DELAY_SECONDS
     monkeypatch.setitem(sys.modules, "ipywidgets", None)  # import fails
     assert make_reporter(progress=None) is None
 
@@ -365,21 +375,131 @@ def test_a_wait_past_the_delay_hands_over_every_later_event() -> None:
     assert shown.closed == [False]
 
 
-def test_the_delay_shows_the_last_event_even_when_nothing_changes() -> None:
-    """The server reports nothing new for a while: the timer shows the bar anyway, with
-    the time elapsed since the wait began."""
-    appeared = threading.Event()
-    shown = Recorder()
+class FakeTimers:
+    """A :data:`~graph_olap.progress.Schedule` the test runs by hand: it records each
+    timer, and fires one only when the test says so."""
+
+    def __init__(self) -> None:
+        self.armed: list[tuple[float, Callable[[], None]]] = []
+        self.cancelled = 0
+
+    def __call__(self, seconds: float, action: Callable[[], None]) -> Callable[[], None]:
+        self.armed.append((seconds, action))
+
+        def cancel() -> None:
+            self.cancelled += 1
+
+        return cancel
+
+    def fire(self) -> None:
+        (_, action), *_ = self.armed
+        action()
+
+
+class Clock:
+    """A monotonic clock the test moves."""
+
+    def __init__(self, now: float = 100.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def deferred(clock: Clock, timers: FakeTimers) -> tuple[DeferredProgress, list[Recorder]]:
+    """A DeferredProgress with the default delay, a test clock and test timers."""
+    made: list[Recorder] = []
 
     def make() -> Recorder:
-        appeared.set()
-        return shown
+        made.append(Recorder())
+        return made[-1]
 
-    readings = iter([100.0])  # at the update; every later reading is 100.7
-    deferred = DeferredProgress(make, delay=0.05, clock=lambda: next(readings, 100.7))
-    deferred.update(_event(0.0))
-    assert appeared.wait(5), "the bar never appeared"
-    deferred.close(success=True)
-    (first,) = shown.events
-    assert first.phase == "loading_data" and first.elapsed == pytest.approx(0.7)
-    assert shown.closed == [True]
+    return DeferredProgress(make, clock=clock, schedule=timers), made
+
+
+def test_before_the_default_delay_nothing_shows_and_the_timer_is_cancelled() -> None:
+    clock, timers = Clock(), FakeTimers()
+    quiet, made = deferred(clock, timers)
+    assert quiet.delay == AUTO_DELAY_SECONDS == auto_delay()
+    quiet.update(_event(0.1))
+    [(seconds, _)] = timers.armed  # the timer ends the delay counted from the wait's start
+    assert seconds == pytest.approx(AUTO_DELAY_SECONDS - 0.1)
+    clock.now += AUTO_DELAY_SECONDS - 0.2  # the wait ends just before the delay
+    quiet.update(_event(AUTO_DELAY_SECONDS - 0.1, "ready"))
+    quiet.close(success=True)
+    assert made == [] and quiet.shown is None and timers.cancelled == 1
+    assert len(timers.armed) == 1  # one timer per wait, not one per update
+
+
+def test_when_the_delay_ends_the_timer_shows_the_last_event_with_the_time_so_far() -> None:
+    """The server reports nothing new for a while: the timer shows the bar anyway, with
+    the time elapsed since the wait began; later events go to the bar."""
+    clock, timers = Clock(), FakeTimers()
+    quiet, made = deferred(clock, timers)
+    quiet.update(_event(0.0))
+    assert made == []
+    clock.now += AUTO_DELAY_SECONDS + 0.2
+    timers.fire()
+    [bar] = made
+    [first] = bar.events
+    assert first.phase == "loading_data"
+    assert first.elapsed == pytest.approx(AUTO_DELAY_SECONDS + 0.2)
+    quiet.update(_event(AUTO_DELAY_SECONDS + 0.5, "ready"))
+    quiet.close(success=True)
+    assert [e.phase for e in bar.events] == ["loading_data", "ready"]
+    assert bar.closed == [True] and timers.cancelled == 1 and len(made) == 1
+
+
+def test_a_wait_that_lasted_the_delay_ends_with_its_bar_even_if_the_timer_ran_late() -> None:
+    """A busy machine has not run the timer yet when the wait ends: close shows the bar."""
+    clock, timers = Clock(), FakeTimers()
+    quiet, made = deferred(clock, timers)
+    quiet.update(_event(0.3))
+    clock.now += AUTO_DELAY_SECONDS  # 1.3 s into the wait, the timer has not run
+    quiet.close(success=False)
+    [bar] = made
+    assert [e.elapsed for e in bar.events] == [pytest.approx(AUTO_DELAY_SECONDS + 0.3)]
+    assert bar.closed == [False] and timers.cancelled == 1
+    timers.fire()  # a timer that runs after all, too late, changes nothing
+    assert len(made) == 1 and len(bar.events) == 1
+
+
+def test_set_auto_delay_changes_the_default_of_later_waits_only() -> None:
+    clock, timers = Clock(), FakeTimers()
+    before, _ = deferred(clock, timers)
+    previous = set_auto_delay(0)
+    try:
+        assert previous == AUTO_DELAY_SECONDS and auto_delay() == 0.0
+        every, made = deferred(clock, timers)
+        every.update(_event(0.0))  # a bar at once
+        assert len(made) == 1 and timers.armed == []
+        assert before.delay == AUTO_DELAY_SECONDS
+        assert DeferredProgress(Recorder, delay=5.0).delay == 5.0
+    finally:
+        set_auto_delay(previous)
+    assert auto_delay() == AUTO_DELAY_SECONDS
+
+
+@pytest.mark.parametrize("bad", [-1, float("inf"), float("nan"), "1", True, None])
+def test_set_auto_delay_refuses_what_is_not_a_delay(bad: Any) -> None:
+    with pytest.raises(ValidationError, match=r"set_auto_delay\(0\).*progress=False"):
+        set_auto_delay(bad)
+    assert auto_delay() == AUTO_DELAY_SECONDS
+
+
+def delay_threads() -> set[threading.Thread]:
+    return {t for t in threading.enumerate() if t.name == "graph-olap-progress-delay"}
+
+
+def test_the_thread_timer_runs_its_action_once_and_cancel_leaves_no_thread() -> None:
+    before = delay_threads()
+    ran = threading.Event()
+    cancel = thread_timer(0.0, ran.set)
+    assert ran.wait(60), "the timer never ran"  # a deadline against hangs only
+    cancel()  # joins the finished thread
+    assert delay_threads() <= before
+
+    late: list[int] = []
+    cancel = thread_timer(3600.0, lambda: late.append(1))
+    cancel()  # long before it is due
+    assert delay_threads() <= before and late == []
