@@ -6,6 +6,7 @@ awaited. They share every resource class (see :mod:`graph_olap._core.resource`).
 
 from __future__ import annotations
 
+import os
 from types import TracebackType
 from typing import Any, Generic
 
@@ -14,6 +15,7 @@ from typing_extensions import Self
 
 from graph_olap._core.resource import Async, M, Sync
 from graph_olap._core.waiter import ProgressCallback
+from graph_olap._identity import resolve_identity
 from graph_olap.config import DEFAULT_API_URL, Config
 from graph_olap.display import client_html
 from graph_olap.http import AsyncHTTPClient, HTTPClient
@@ -69,8 +71,10 @@ class _Resources(Generic[M]):
         """Create a client (sync or async) from ``GRAPH_OLAP_*`` environment variables;
         arguments win.
 
-        With nothing set it talks to the local platform at ``http://localhost:8000``;
-        with ``GRAPH_OLAP_IN_CLUSTER_MODE=true`` to the in-cluster service.
+        With nothing set it talks to the local platform at ``http://localhost:8000``
+        (``GRAPH_OLAP_PORT`` changes the port); with ``GRAPH_OLAP_IN_CLUSTER_MODE=true`` to
+        the in-cluster service. The user is ``username``, else ``GRAPH_OLAP_USERNAME``,
+        else (with no key) ``JUPYTERHUB_USER`` or the OS login name.
 
         Example:
             >>> import os
@@ -95,10 +99,19 @@ class _Resources(Generic[M]):
 
     def __repr__(self) -> str:
         cfg = self._config
-        who = cfg.username or (
-            "api key" if cfg.api_key else "internal key" if cfg.internal_api_key else "anonymous"
-        )
-        return f"<{type(self).__name__} {self._config.api_url} as {who}>"
+        if cfg.username:
+            who = cfg.username
+            if cfg.username_source not in (None, "argument"):
+                who += f" ({cfg.username_source})"
+        else:
+            who = (
+                "api key"
+                if cfg.api_key
+                else "internal key"
+                if cfg.internal_api_key
+                else "anonymous"
+            )
+        return f"<{type(self).__name__} {cfg.api_url} as {who}>"
 
     def _repr_html_(self) -> str:
         """A card of the client in notebooks: its URL and how it signs in, no secret."""
@@ -137,11 +150,16 @@ def _config(
                 "Pass either config=... or api_url/api_key/internal_api_key/username, not both."
             )
         return config
+    # with a key, only the username argument goes along (from_env also sends
+    # GRAPH_OLAP_USERNAME); without one, the name comes from the environment or the OS
+    keyed = bool(api_key or internal_api_key)
+    who = resolve_identity(username, has_key=keyed, environ={} if keyed else os.environ)
     return Config(
         api_url=api_url or DEFAULT_API_URL,
         api_key=api_key,
         internal_api_key=internal_api_key,
-        username=username,
+        username=who.username,
+        username_source=who.source,
         timeout=timeout,
         max_retries=max_retries,
     )
@@ -152,13 +170,16 @@ class GraphOLAPClient(_Resources[Sync]):
 
     Authentication, in priority order: ``internal_api_key`` (``X-Internal-Api-Key``),
     ``api_key`` (``Authorization: Bearer``), ``username`` (``X-Username``, development and
-    the local platform).
+    the local platform). With none of them the username is ``GRAPH_OLAP_USERNAME``, else
+    ``JUPYTERHUB_USER``, else the OS login name (``client.config.username_source`` says
+    which); a platform that requires keys refuses it. For an anonymous client pass a
+    hand-built config: ``GraphOLAPClient(config=Config(api_url=url))``.
 
     Args:
         api_url: Base URL of the Control Plane API (default ``http://localhost:8000``).
         api_key: API key for production.
         internal_api_key: Internal service key.
-        username: Username for development and testing.
+        username: Username on a development platform (default: see above).
         timeout: Request timeout in seconds.
         max_retries: Retries of transient failures (connection errors, 429, 502-504).
         config: A ready :class:`~graph_olap.config.Config` instead of the arguments above.

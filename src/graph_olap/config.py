@@ -6,12 +6,21 @@ Environment variables (seed "Configuration"):
 ``GRAPH_OLAP_API_URL``         Control Plane base URL (default ``http://localhost:8000``)
 ``GRAPH_OLAP_API_KEY``         API key, sent as ``Authorization: Bearer <key>``
 ``GRAPH_OLAP_INTERNAL_API_KEY`` internal service key, sent as ``X-Internal-Api-Key``
-``GRAPH_OLAP_USERNAME``        username for development and tests (``X-Username``)
+``GRAPH_OLAP_USERNAME``        username on a development platform (``X-Username``); when
+                               unset (and no key is given): ``JUPYTERHUB_USER``, else the
+                               OS login name
+``GRAPH_OLAP_PORT``            port of the local platform (8000), used when
+                               ``GRAPH_OLAP_API_URL`` is unset and not in-cluster
 ``GRAPH_OLAP_IN_CLUSTER_MODE`` ``true`` inside the cluster: use service DNS
 ``GRAPH_OLAP_NAMESPACE``       Kubernetes namespace for service DNS (``graph-olap-local``)
 ``GRAPH_OLAP_TIMEOUT``         request timeout in seconds (30)
 ``GRAPH_OLAP_MAX_RETRIES``     retries of transient failures (3)
 =============================  ==========================================================
+
+A :class:`Config` built by hand is taken as it is: it reads no environment, so
+``Config(api_url=url)`` with no credential is an anonymous client's (pass it as
+``GraphOLAPClient(config=...)``). The clients' arguments and :meth:`Config.from_env`
+fill in the user's name (see :mod:`graph_olap._identity`).
 """
 
 from __future__ import annotations
@@ -22,9 +31,10 @@ import urllib.parse
 from collections.abc import Mapping
 from typing import Any
 
+from graph_olap._identity import ARGUMENT, Identity, resolve_identity
 from graph_olap.display import config_html
 
-__all__ = ["DEFAULT_API_URL", "Config"]
+__all__ = ["DEFAULT_API_URL", "Config", "local_api_url"]
 
 DEFAULT_API_URL = "http://localhost:8000"
 _TRUE = {"1", "true", "yes", "on"}
@@ -51,8 +61,15 @@ class Config:
     max_retries: int = 3
     in_cluster_mode: bool = False
     namespace: str = "graph-olap-local"
+    username_source: str | None = None
+    """Where ``username`` came from: ``argument``, ``GRAPH_OLAP_USERNAME``,
+    ``JUPYTERHUB_USER`` or ``OS login`` (see :mod:`graph_olap._identity`)."""
 
     def __post_init__(self) -> None:
+        if self.username and self.username_source is None:
+            object.__setattr__(self, "username_source", ARGUMENT)
+        if not self.username:
+            object.__setattr__(self, "username_source", None)
         if "@" in urllib.parse.urlsplit(self.api_url or "").netloc:
             # never echoed: the URL holds a password, and errors and reprs show the URL
             raise ValueError(
@@ -76,8 +93,19 @@ class Config:
             f"Config(api_url={self.api_url!r}, api_key={_mask(self.api_key)!r}, "
             f"internal_api_key={_mask(self.internal_api_key)!r}, username={self.username!r}, "
             f"timeout={self.timeout!r}, max_retries={self.max_retries!r}, "
-            f"in_cluster_mode={self.in_cluster_mode!r}, namespace={self.namespace!r})"
+            f"in_cluster_mode={self.in_cluster_mode!r}, namespace={self.namespace!r}, "
+            f"username_source={self.username_source!r})"
         )
+
+    @property
+    def identity(self) -> Identity:
+        """The username and where it came from.
+
+        Example:
+            >>> Config(username="alice").identity.describe()
+            'alice'
+        """
+        return Identity(self.username, self.username_source)
 
     __str__ = __repr__
 
@@ -95,7 +123,8 @@ class Config:
         """Build a config from ``GRAPH_OLAP_*`` variables; explicit overrides win.
 
         ``None`` overrides are ignored, so ``Config.from_env(api_url=None)`` reads the
-        environment.
+        environment. Without a username (argument or ``GRAPH_OLAP_USERNAME``) and without
+        a key, the user is ``JUPYTERHUB_USER`` or the OS login name.
 
         Example:
             >>> Config.from_env(environ={"GRAPH_OLAP_USERNAME": "alice"}).username
@@ -106,10 +135,9 @@ class Config:
         namespace = env.get("GRAPH_OLAP_NAMESPACE") or "graph-olap-local"
         values: dict[str, Any] = {
             "api_url": env.get("GRAPH_OLAP_API_URL")
-            or (_in_cluster_url(namespace) if in_cluster else DEFAULT_API_URL),
+            or (_in_cluster_url(namespace) if in_cluster else local_api_url(env)),
             "api_key": env.get("GRAPH_OLAP_API_KEY") or None,
             "internal_api_key": env.get("GRAPH_OLAP_INTERNAL_API_KEY") or None,
-            "username": env.get("GRAPH_OLAP_USERNAME") or None,
             "in_cluster_mode": in_cluster,
             "namespace": namespace,
         }
@@ -118,7 +146,33 @@ class Config:
         if env.get("GRAPH_OLAP_MAX_RETRIES", "").strip():
             values["max_retries"] = _number(env, "GRAPH_OLAP_MAX_RETRIES", int)
         values.update({k: v for k, v in overrides.items() if v is not None})
+        if "username_source" not in overrides:
+            who = resolve_identity(
+                values.pop("username", None),
+                has_key=bool(values.get("api_key") or values.get("internal_api_key")),
+                environ=env,
+            )
+            values.update(username=who.username, username_source=who.source)
         return cls(**values)
+
+
+def local_api_url(environ: Mapping[str, str] | None = None) -> str:
+    """The URL of the local platform: ``http://localhost:<GRAPH_OLAP_PORT or 8000>``.
+
+    Example:
+        >>> local_api_url({"GRAPH_OLAP_PORT": "8123"})
+        'http://localhost:8123'
+    """
+    env = os.environ if environ is None else environ
+    raw = (env.get("GRAPH_OLAP_PORT") or "").strip()
+    if not raw:
+        return DEFAULT_API_URL
+    if not raw.isdigit() or not 0 < int(raw) < 65536:
+        raise ValueError(
+            f"GRAPH_OLAP_PORT must be a port number (1-65535), got {raw!r}. "
+            "Unset it to use the local platform's default port 8000."
+        )
+    return f"http://localhost:{int(raw)}"
 
 
 def _in_cluster_url(namespace: str) -> str:

@@ -47,6 +47,10 @@ A 400 ``INVALID_PARAMETER`` (an algorithm's parameter, selection or orientation)
 
 ``TimeoutError`` and ``ConnectionError`` also derive from the built-in exceptions of the
 same name, so ``except TimeoutError`` works with either.
+
+Every error has a ``hint`` (what to try next, or None). In a notebook connected with
+``notebook.connect()`` an SDK error shows as a compact block (message, code, status,
+request id, hint); ``%tb`` prints the full traceback (see docs/errors.md).
 """
 
 from __future__ import annotations
@@ -97,6 +101,8 @@ class GraphOLAPError(Exception):
         code: The platform's stable error code (e.g. ``"VALIDATION_ERROR"``).
         details: Structured details from the platform (field names, ids, limits).
         request_id: The platform's id for the request; quote it when reporting a problem.
+        hint: What to try next (the platform's ``details["hint"]``, else the class's
+            ``default_hint``), or None.
 
     Example:
         >>> try:
@@ -107,6 +113,7 @@ class GraphOLAPError(Exception):
     """
 
     default_code = "GRAPH_OLAP_ERROR"
+    default_hint: str | None = None
 
     def __init__(
         self,
@@ -116,6 +123,7 @@ class GraphOLAPError(Exception):
         code: str | None = None,
         details: dict[str, Any] | None = None,
         request_id: str | None = None,
+        hint: str | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -123,6 +131,8 @@ class GraphOLAPError(Exception):
         self.code = code or self.default_code
         self.details: dict[str, Any] = dict(details or {})
         self.request_id = request_id
+        given = hint or self.details.get("hint")
+        self.hint: str | None = str(given) if given else self.default_hint
 
     def __str__(self) -> str:
         text = self.message
@@ -141,6 +151,10 @@ class AuthenticationError(GraphOLAPError):
     """The platform did not accept the credentials (HTTP 401)."""
 
     default_code = "UNAUTHORIZED"
+    default_hint = (
+        "Pass api_key=... (or set GRAPH_OLAP_API_KEY); on a development platform, "
+        "username=... (or GRAPH_OLAP_USERNAME). client.config shows what is sent."
+    )
 
 
 class PermissionDeniedError(GraphOLAPError):
@@ -262,6 +276,10 @@ class ConnectionError(GraphOLAPError, builtins.ConnectionError):
     """The platform could not be reached (after the configured retries)."""
 
     default_code = "CONNECTION_ERROR"
+    default_hint = (
+        "Check the URL (GRAPH_OLAP_API_URL) and that the platform runs there; for the "
+        "local platform run graph-olap start, or notebook.connect() starts it."
+    )
 
 
 class SnapshotFailedError(GraphOLAPError):

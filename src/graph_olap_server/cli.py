@@ -1,10 +1,12 @@
-"""``graph-olap``: start the local platform, manage API keys."""
+"""``graph-olap``: run the local platform (in the foreground, or in the background with
+``start`` / ``stop``), manage API keys."""
 
 from __future__ import annotations
 
 import argparse
 import os
 import re
+import shutil
 import sys
 from pathlib import Path
 
@@ -36,8 +38,59 @@ def _serve(args: argparse.Namespace) -> int:
     print(f"Graph OLAP local platform on http://{args.host}:{args.port}")
     print(f"  data folder: {settings.data_dir}")
     print(f"  API docs:    http://{args.host}:{args.port}/docs")
-    print('  connect:     GraphOLAPClient(username="alice")')
+    print("  connect:     GraphOLAPClient()  (you are your OS login name; username=... to change)")
     uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level=args.log_level)
+    return 0
+
+
+def _stop_command(args: argparse.Namespace) -> str:
+    """The exact command that stops what ``start`` started (the script's full path when
+    it is not on PATH, e.g. in a virtualenv that is not activated)."""
+    script = Path(sys.executable).with_name("graph-olap")
+    found = shutil.which("graph-olap")
+    name = "graph-olap" if found and Path(found) == script else str(script)
+    if not script.exists() and not found:
+        name = f"{sys.executable} -m graph_olap_server.cli"
+    return f"{name} stop" + (f" --data-dir {args.data_dir}" if args.data_dir else "")
+
+
+def _start(args: argparse.Namespace) -> int:
+    from graph_olap_server.background import start_background
+
+    settings = _settings(args)
+    server_args: list[str] = []
+    if args.data_dir:
+        server_args += ["--data-dir", str(settings.data_dir)]
+    for path in args.warehouse or ():
+        server_args += ["--warehouse", path]
+    if args.no_sample:
+        server_args.append("--no-sample")
+    if args.database_url:  # through the environment: a URL may hold a password
+        os.environ["GRAPH_OLAP_DATABASE_URL"] = args.database_url
+    try:
+        running = start_background(
+            host=args.host,
+            port=args.port,
+            data_dir=settings.data_dir,
+            server_args=server_args,
+            stop_command=_stop_command(args),
+            timeout=args.timeout,
+        )
+    except RuntimeError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    print(running.as_json() if args.json else running.line())
+    return 0
+
+
+def _stop(args: argparse.Namespace) -> int:
+    from graph_olap_server.background import stop_background
+
+    try:
+        print(stop_background(_settings(args).data_dir, timeout=args.timeout))
+    except RuntimeError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -78,22 +131,42 @@ def main(argv: list[str] | None = None) -> int:
             "--database-url", help="SQLAlchemy URL of the metadata DB (GRAPH_OLAP_DATABASE_URL)"
         )
 
-    serve = sub.add_parser("server", help="start the local platform")
-    common(serve)
-    serve.add_argument("--host", default=os.environ.get("GRAPH_OLAP_HOST", "127.0.0.1"))
-    serve.add_argument("--port", type=int, default=int(os.environ.get("GRAPH_OLAP_PORT", "8000")))
-    serve.add_argument(
-        "--warehouse",
-        action="append",
-        metavar="PATH",
-        help="your own DuckDB file or folder of Parquet/CSV files "
-        "(repeatable; GRAPH_OLAP_WAREHOUSE)",
-    )
-    serve.add_argument(
-        "--no-sample", action="store_true", help="do not attach the sample warehouse"
-    )
+    def listening(p: argparse.ArgumentParser) -> None:
+        common(p)
+        p.add_argument("--host", default=os.environ.get("GRAPH_OLAP_HOST", "127.0.0.1"))
+        p.add_argument("--port", type=int, default=int(os.environ.get("GRAPH_OLAP_PORT", "8000")))
+        p.add_argument(
+            "--warehouse",
+            action="append",
+            metavar="PATH",
+            help="your own DuckDB file or folder of Parquet/CSV files "
+            "(repeatable; GRAPH_OLAP_WAREHOUSE)",
+        )
+        p.add_argument(
+            "--no-sample", action="store_true", help="do not attach the sample warehouse"
+        )
+
+    serve = sub.add_parser("server", help="run the local platform in the foreground")
+    listening(serve)
     serve.add_argument("--log-level", default="info")
     serve.set_defaults(func=_serve)
+
+    start = sub.add_parser(
+        "start",
+        help="start the local platform in the background (or reuse the running one); "
+        "output in <data folder>/server.log",
+    )
+    listening(start)
+    start.add_argument(
+        "--timeout", type=float, default=120.0, help="seconds to wait for it to answer"
+    )
+    start.add_argument("--json", action="store_true", help="print the result as JSON")
+    start.set_defaults(func=_start)
+
+    stop = sub.add_parser("stop", help="stop the local platform that start started")
+    common(stop)
+    stop.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for it")
+    stop.set_defaults(func=_stop)
 
     key = sub.add_parser("create-api-key", help="create an API key (printed once)")
     common(key)

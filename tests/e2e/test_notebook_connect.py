@@ -1,8 +1,9 @@
 """``graph_olap.notebook``: the three ways a notebook finds the platform, and the current client.
 
 The URL case talks to the real local platform; the in-cluster and local defaults are
-checked on the client's configuration (no cluster here, and nothing is listening on
-port 8000 in the test session).
+checked on the client's configuration (no cluster here; ``start_platform=False`` keeps
+connect() from probing or starting anything at port 8000). Starting the local platform
+for real is tests/notebooks/test_connect_kernel.py.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ ENV = (
     "GRAPH_OLAP_USERNAME",
     "GRAPH_OLAP_IN_CLUSTER_MODE",
     "GRAPH_OLAP_NAMESPACE",
+    "GRAPH_OLAP_PORT",
 )
 
 
@@ -64,7 +66,7 @@ def test_nothing_set_means_the_local_platform_and_arguments_win(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     assert notebook.get_client() is None
-    assert notebook.connect().config.api_url == "http://localhost:8000"
+    assert notebook.connect(start_platform=False).config.api_url == "http://localhost:8000"
     monkeypatch.setenv("GRAPH_OLAP_API_URL", "http://elsewhere:9000")
     client = notebook.init(api_url="http://localhost:8123", username="olga")
     assert (client.config.api_url, client.config.username) == ("http://localhost:8123", "olga")

@@ -90,14 +90,18 @@ AUTH_CASES = [
         id="api-key-beats-username",
     ),
     pytest.param({"username": "alice"}, {"x-username": "alice"}, id="username-only"),
-    pytest.param({"username": None}, {}, id="anonymous"),
+    # no credential: the user's name from the environment (JUPYTERHUB_USER, set below);
+    # an anonymous client is a hand-built Config (tests/unit/test_identity.py)
+    pytest.param({"username": None}, {"x-username": "hub-user"}, id="no-credential-hub-user"),
 ]
 AUTH_HEADERS = ("x-internal-api-key", "authorization", "x-username")
 
 
 @pytest.mark.anyio
 @pytest.mark.parametrize(("credentials", "expected"), AUTH_CASES)
-async def test_auth_headers_follow_the_priority_order(make, credentials, expected):
+async def test_auth_headers_follow_the_priority_order(make, credentials, expected, monkeypatch):
+    monkeypatch.delenv("GRAPH_OLAP_USERNAME", raising=False)
+    monkeypatch.setenv("JUPYTERHUB_USER", "hub-user")  # sent only when no key is given
     harness = make([httpx.ConnectError("reset"), ok()], **credentials)
 
     await harness.call(get_mapping)
@@ -213,18 +217,20 @@ async def test_errors_never_contain_secrets(make, steps, call, error_type):
 # Config.from_env
 
 
-def test_from_env_defaults_with_nothing_set():
+def test_from_env_defaults_with_nothing_set(monkeypatch):
+    monkeypatch.setattr("getpass.getuser", lambda: "os-user")  # the machine's login name
     config = Config.from_env(environ={})
 
     assert config == Config(
         api_url="http://localhost:8000",
         api_key=None,
         internal_api_key=None,
-        username=None,
+        username="os-user",
         timeout=30.0,
         max_retries=3,
         in_cluster_mode=False,
         namespace="graph-olap-local",
+        username_source="OS login",
     )
 
 
@@ -344,12 +350,14 @@ def test_empty_variables_count_as_unset():
             "GRAPH_OLAP_API_KEY": "",
             "GRAPH_OLAP_USERNAME": "",
             "GRAPH_OLAP_NAMESPACE": "",
+            "GRAPH_OLAP_PORT": "",
+            "JUPYTERHUB_USER": "hub-user",
         }
     )
 
     assert config.api_url == "http://localhost:8000"
     assert config.api_key is None
-    assert config.username is None
+    assert (config.username, config.username_source) == ("hub-user", "JUPYTERHUB_USER")
     assert config.namespace == "graph-olap-local"
 
 
@@ -598,3 +606,47 @@ async def test_invalid_node_definitions_are_refused_locally(make, node, fragment
     assert fragment in err.message
     assert isinstance(err, GraphOLAPError)
     assert harness.requests == []
+
+
+# --------------------------------------------------------------------------------------
+# Errors in a notebook: the compact block (the real kernel: tests/notebooks/test_connect_kernel.py)
+
+
+def test_errors_carry_a_hint_from_the_platform_or_their_class():
+    from graph_olap import ConnectionError, NotFoundError
+
+    assert "GRAPH_OLAP_API_KEY" in (AuthenticationError("no").hint or "")
+    assert "GRAPH_OLAP_API_URL" in (ConnectionError("down").hint or "")
+    assert NotFoundError("gone").hint is None
+    assert NotFoundError("gone", details={"hint": "list them"}).hint == "list them"
+    assert NotFoundError("gone", hint="given", details={"hint": "x"}).hint == "given"
+
+
+def test_the_compact_block_holds_message_code_status_request_id_hint_and_line():
+    from graph_olap.display.errors import compact_text, error_html
+
+    err = AuthenticationError(
+        "Authentication required <now>.", status_code=401, code="UNAUTHORIZED", request_id="r-1"
+    )
+    text = compact_text(err, "client.mappings.list()")
+    assert text.splitlines() == [
+        "AuthenticationError: Authentication required <now>.",
+        "  code: UNAUTHORIZED · HTTP status: 401 · request id: r-1",
+        f"  hint: {err.hint}",
+        "  raised by: client.mappings.list()",
+        "  (full traceback: %tb in the next cell; graph_olap.notebook.verbose_errors())",
+    ]
+    html = error_html(err, "x < y")
+    assert "&lt;now&gt;" in html and "<now>" not in html and "x &lt; y" in html
+    assert "r-1" in html and "UNAUTHORIZED" in html and "%tb" in html
+
+
+def test_the_line_that_raised_is_the_callers_last_line_before_the_sdk():
+    from graph_olap.display.errors import your_line
+
+    missing = httpx.Response(404, json={"error": {"code": "NOT_FOUND", "message": "no"}})
+    transport = httpx.MockTransport(lambda request: missing)
+    client = GraphOLAPClient("http://olap.test", username="a", transport=transport)
+    with client, pytest.raises(GraphOLAPError) as info:
+        client.mappings.get(7)
+    assert your_line(info.value.__traceback__) == "client.mappings.get(7)"

@@ -22,13 +22,27 @@ def _auth(config: Any) -> str:
     return "anonymous"
 
 
+def _user(config: Any) -> str:
+    """The user and where the name came from; an anonymous client says what to do."""
+    if config.username:
+        name = esc(config.username)
+        origin = config.identity.origin()
+        return name + (f' <span class="go-muted">({esc(origin)})</span>' if origin else "")
+    if config.api_key or config.internal_api_key:
+        return format_value(None)
+    return (
+        '<span class="go-error">anonymous: most calls will be refused; pass username=... '
+        "(or set GRAPH_OLAP_USERNAME) or api_key=...</span>"
+    )
+
+
 def _config_pairs(config: Any) -> list[tuple[str, str]]:
     return [
         ("api_url", f'<span class="go-mono">{esc(config.api_url)}</span>'),
         ("auth", esc(_auth(config))),
         ("api_key", _SET if config.api_key else format_value(None)),
         ("internal_api_key", _SET if config.internal_api_key else format_value(None)),
-        ("username", format_value(config.username)),
+        ("username", _user(config)),
         ("timeout", esc(f"{config.timeout:g} s")),
         ("max_retries", format_value(config.max_retries)),
         ("in_cluster_mode", format_value(config.in_cluster_mode)),
@@ -46,7 +60,7 @@ def client_html(client: Any) -> str:
     config = client.config
     pairs = [
         ("api_url", f'<span class="go-mono">{esc(config.api_url)}</span>'),
-        ("user", format_value(config.username)),
+        ("user", _user(config)),
         ("auth", esc(_auth(config))),
     ]
     return wrap(card(type(client).__name__, None, "", kv_grid(pairs)))
@@ -59,7 +73,7 @@ def connection_html(connection: Any) -> str:
     pairs = [
         ("instance", f'<span class="go-id">#{esc(connection.instance_id)}</span>'),
         ("url", f'<span class="go-mono">{esc(connection.instance_url)}</span>'),
-        ("user", format_value(config.username)),
+        ("user", _user(config)),
         ("auth", esc(_auth(config))),
     ]
     return wrap(card("Instance connection", None, "", kv_grid(pairs)))

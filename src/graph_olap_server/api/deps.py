@@ -117,7 +117,9 @@ def authenticate(request: Request, platform: Platform) -> User:
     if username is not None:
         if not settings.dev_mode:
             raise _unauthorized(
-                "This platform does not accept X-Username (dev mode is off); use an API key."
+                "This platform does not accept usernames (X-Username; dev mode is off): use an "
+                "API key: pass api_key=... to the client (or set GRAPH_OLAP_API_KEY); an admin "
+                "creates keys with graph-olap create-api-key."
             )
         name = _username(username)
         return User(name, settings.role_of(name))
