@@ -227,8 +227,10 @@ class SnapshotExport:
             source = warehouse.to_duckdb_sql(definition.sql)
             return warehouse.export_parquet(definition.select_sql(source), path, dialect="duckdb")
         except SqlValidationError as err:
+            reason = str(err).rstrip(".")  # a sentence: "... Did you mean x?" keeps its "?"
+            reason += "" if reason.endswith(("?", "!")) else "."
             raise ExportFailure(
-                f"{definition.where}: the SQL is no longer valid on the warehouse: {err}. "
+                f"{definition.where}: the SQL is no longer valid on the warehouse: {reason} "
                 "Fix the mapping (a new version) and create a new snapshot."
             ) from err
         except WarehouseError as err:

@@ -3,7 +3,9 @@
 :class:`SchemaCache` reads :meth:`Warehouse.metadata` on :meth:`SchemaCache.refresh` and swaps
 in a new immutable snapshot, so readers on other threads always see one complete version.
 Lookups are exact first, then case-insensitive (DuckDB identifiers ignore case). A missing
-catalog, schema or table raises :class:`CacheMiss`, whose message lists what does exist.
+catalog, schema or table raises :class:`CacheMiss`, whose message lists what does exist and
+names the closest one: first what has that very name in other catalogs or schemas
+(``lesmis`` taken for a catalog: ``Did you mean warehouse.lesmis?``), else a close name.
 """
 
 from __future__ import annotations
@@ -13,10 +15,12 @@ import difflib
 import itertools
 import threading
 import time
+from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import Any
 
 from graph_olap_server.warehouse.duck import ColumnMeta, TableMeta, Warehouse
+from graph_olap_server.warehouse.names import qualified
 
 __all__ = ["CacheMiss", "SchemaCache"]
 
@@ -30,11 +34,17 @@ class CacheMiss(KeyError):
         return str(self.args[0]) if self.args else "not found"
 
 
-def _missing(kind: str, name: str, where: str, known: list[str]) -> CacheMiss:
-    if not known:
-        return CacheMiss(f"{kind} {name!r} not found{where}: there are none")
+def _missing(
+    kind: str, name: str, where: str, known: list[str], elsewhere: Sequence[str] = ()
+) -> CacheMiss:
+    """``elsewhere``: qualified names of what has exactly this name in other catalogs or
+    schemas; offered before a close name in ``known``."""
     close = difflib.get_close_matches(name.lower(), [k.lower() for k in known], n=1)
     hint = f" Did you mean {next(k for k in known if k.lower() == close[0])!r}?" if close else ""
+    if elsewhere:
+        hint = f" Did you mean {' or '.join(elsewhere)}?"
+    if not known:
+        return CacheMiss(f"{kind} {name!r} not found{where}: there are none.{hint}")
     shown = ", ".join(known[:_LISTED]) + (
         f" (and {len(known) - _LISTED} more)" if len(known) > _LISTED else ""
     )
@@ -127,17 +137,29 @@ class SchemaCache:
             }
 
     @staticmethod
-    def _catalog(snap: _Snapshot, catalog: str) -> str:
+    def _schemas_named(snap: _Snapshot, name: str) -> list[str]:
+        """``catalog.schema`` of every schema called ``name`` (any case)."""
+        return [
+            qualified((c, s))
+            for c in sorted(snap.tree)
+            for s in sorted(snap.tree[c])
+            if s.lower() == name.lower()
+        ]
+
+    @classmethod
+    def _catalog(cls, snap: _Snapshot, catalog: str) -> str:
         found = _find(snap.tree, catalog)
         if found is None:
-            raise _missing("Catalog", catalog, "", sorted(snap.tree))
+            named = cls._schemas_named(snap, catalog)  # a schema taken for a catalog
+            raise _missing("Catalog", catalog, "", sorted(snap.tree), named)
         return found
 
     def _tables_of(self, snap: _Snapshot, catalog: str, schema: str) -> dict[str, TableMeta]:
         schemas = snap.tree[self._catalog(snap, catalog)]
         found = _find(schemas, schema)
         if found is None:
-            raise _missing("Schema", schema, f" in catalog {catalog!r}", sorted(schemas))
+            named = self._schemas_named(snap, schema)  # the schema of another catalog
+            raise _missing("Schema", schema, f" in catalog {catalog!r}", sorted(schemas), named)
         return schemas[found]
 
     def catalogs(self) -> list[dict[str, Any]]:
@@ -165,7 +187,13 @@ class SchemaCache:
         tables = self._tables_of(self._snap, catalog, schema)
         found = _find(tables, table)
         if found is None:
-            raise _missing("Table", table, f" in schema {catalog}.{schema}", sorted(tables))
+            named = [
+                qualified((t.catalog_name, t.schema_name, t.table_name))
+                for t in self._snap.tables
+                if t.table_name.lower() == table.lower()
+            ]
+            where = f" in schema {catalog}.{schema}"
+            raise _missing("Table", table, where, sorted(tables), named)
         meta = tables[found]
         cols = sorted(meta.columns, key=lambda c: c.ordinal_position)
         return [_column_row(meta, c) for c in cols]

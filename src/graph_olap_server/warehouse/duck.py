@@ -27,6 +27,13 @@ import duckdb
 import sqlglot
 from sqlglot import exp
 
+from graph_olap_server.warehouse.names import (
+    QualifiedName,
+    qualified,
+    table_references,
+    unknown_tables,
+)
+
 __all__ = [
     "ColumnInfo",
     "ColumnMeta",
@@ -96,6 +103,7 @@ UNION ALL
 SELECT database_name, schema_name, view_name, 'VIEW'
 FROM duckdb_views() WHERE NOT internal AND NOT temporary
 """
+_PROBED = 20  # table names of one query checked one by one for a "did you mean" hint
 _COLUMNS_SQL = """
 SELECT database_name, schema_name, table_name, column_name, data_type, column_index, is_nullable
 FROM duckdb_columns() WHERE NOT internal
@@ -280,14 +288,57 @@ class Warehouse:
         return transpile_select(sql, dialect)
 
     def describe(self, sql: str, *, dialect: str = "trino") -> list[ColumnInfo]:
-        """Result columns of ``sql`` in order, found by binding the query without running it."""
+        """Result columns of ``sql`` in order, found by binding the query without running it.
+
+        A table the warehouse does not hold gets the closest qualified names in the message.
+
+        Example:
+            >>> wh.describe("SELECT id FROM lesmis.characters")  # doctest: +SKIP
+            SqlValidationError: Table lesmis.characters not found. Did you mean
+            warehouse.lesmis.characters?
+        """
         duck_sql = transpile_select(sql, dialect)
         with self._cursor() as cur:
             try:
                 rows = cur.execute(f"DESCRIBE {duck_sql}").fetchall()
             except duckdb.Error as exc:
-                raise SqlValidationError(clean_duckdb_error(exc)) from None
+                raise SqlValidationError(self._explain(cur, exc, duck_sql)) from None
         return [ColumnInfo(name=str(r[0]), data_type=str(r[1])) for r in rows]
+
+    def table_names(self) -> list[QualifiedName]:
+        """Every table and view of the attached catalogs as ``(catalog, schema, table)``, sorted.
+
+        Example:
+            >>> wh.table_names()[:1]  # doctest: +SKIP
+            [('sample', 'bank', 'accounts')]
+        """
+        with self._cursor() as cur:
+            return self._table_names(cur)
+
+    def _table_names(self, cur: duckdb.DuckDBPyConnection) -> list[QualifiedName]:
+        wanted = set(self._catalogs)
+        return sorted(
+            (str(db), str(schema), str(table))
+            for db, schema, table, _kind in cur.execute(_TABLES_SQL).fetchall()
+            if db in wanted and schema not in ("information_schema", "pg_catalog")
+        )
+
+    def _explain(self, cur: duckdb.DuckDBPyConnection, exc: duckdb.Error, duck_sql: str) -> str:
+        """DuckDB's message, or for tables it cannot find, which ones and the closest real
+        tables (DuckDB's own hint names one part only, or a system view)."""
+        if not isinstance(exc, duckdb.CatalogException):
+            return clean_duckdb_error(exc)
+        missing = []
+        for parts in table_references(duck_sql)[:_PROBED]:
+            try:
+                cur.execute(f"DESCRIBE SELECT * FROM {qualified(parts)}").fetchall()
+            except duckdb.CatalogException:
+                missing.append(parts)
+            except duckdb.Error:
+                continue  # it exists; reading it fails for another reason
+        if not missing:
+            return clean_duckdb_error(exc)
+        return unknown_tables(missing, self._table_names(cur), self.catalogs())
 
     def export_parquet(self, sql: str, path: Path, *, dialect: str = "trino") -> int:
         """Write the result of ``sql`` to the Parquet file ``path``; returns the row count.
@@ -305,7 +356,9 @@ class Warehouse:
                 row = cur.execute(copy).fetchone()
             os.replace(tmp, path)
         except _SQL_ERRORS as exc:
-            raise SqlValidationError(clean_duckdb_error(exc)) from None
+            with self._cursor() as cur:
+                message = self._explain(cur, exc, duck_sql)
+            raise SqlValidationError(message) from None
         except duckdb.Error as exc:
             raise WarehouseError(f"export to {path} failed: {clean_duckdb_error(exc)}") from None
         finally:
