@@ -174,9 +174,9 @@ def test_the_widget_carries_the_same_picture() -> None:
     view = people().show_graph(color_by="team", size_by="score")
     widget = view.widget()
     assert widget.height == f"{view.height}px"
-    assert set(widget.layout) == {"0:0", "0:1", "0:2"}
+    assert set(widget.get_layout()) == {"0:0", "0:1", "0:2"}
     x, y = view.positions["0:0"]
-    assert widget.layout["0:0"] == {"x": x * 1000.0, "y": (1.0 - y) * 1000.0}
+    assert widget.get_layout()["0:0"] == {"x": x * 1000.0, "y": (1.0 - y) * 1000.0}
 
 
 def test_relationships_of_a_directed_graph_end_in_arrows_at_the_rim() -> None:

@@ -214,6 +214,7 @@ class QueryResult:
         label_by: str | None = None,
         height: int = 500,
         max_nodes: int = 1000,
+        directed: bool | None = None,
     ) -> Any:
         """A picture of the nodes and relationships in the result (a
         :class:`~graph_olap.viz.GraphView`; needs the ``notebook`` extra).
@@ -226,8 +227,11 @@ class QueryResult:
             size_by: A numeric node property, e.g. a PageRank score written with
                 ``conn.algo.pagerank(mode="mutate", property="pagerank")``.
             label_by: The property written beside each node (default ``name``).
-            height: Height in pixels.
+            height: Height in pixels (at least 250).
             max_nodes: Draw at most this many nodes (at most 1,000).
+            directed: Draw relationships as arrows (True) or plain lines (False, for
+                relationships whose direction means nothing, such as co-appearances).
+                None, the default, draws arrows: every Cypher relationship has one.
 
         Raises:
             ResultShapeError: The result holds no nodes or relationships.
@@ -247,6 +251,7 @@ class QueryResult:
             label_by=label_by,
             height=height,
             max_nodes=max_nodes,
+            directed=directed,
         )
 
 def _key(value: Any) -> Any:

@@ -43,9 +43,9 @@ PALETTE = (
 """Category colours (Tableau 10 and two more), readable on light and dark backgrounds."""
 
 OTHER_COLOR = "#a0a0a0"
+"""The colour of categories past the palette, and of nodes without the attribute."""
 OTHER = "other"
 """The legend entry of the categories past the palette and of nodes without a value."""
-"""The colour of categories past the palette, and of nodes without the attribute."""
 
 RADIUS = (4.0, 16.0)
 """Smallest and largest node radius in pixels when sizing by a property."""
@@ -89,6 +89,10 @@ class Picture:
     total_nodes: int
     total_edges: int
     directed: bool
+    """Whether relationships are drawn as arrows (see ``directed`` in :func:`build_picture`)."""
+    parallel: bool
+    """Whether two drawn relationships join the same pair of nodes (the same way round,
+    for a directed picture): only then is the picture a multigraph."""
     captioned: bool
     """Whether captions come from a property (``label_by``, ``name``...): only then are
     they written beside the nodes (a label and an id says little)."""
@@ -113,11 +117,14 @@ def build_picture(
     size_by: str | None = None,
     label_by: str | None = None,
     max_nodes: int = 1000,
+    directed: bool | None = None,
 ) -> Picture:
     """Decide captions, colours and sizes for ``graph`` (a NetworkX graph).
 
     Keeps the first ``max_nodes`` nodes (in the graph's order) and the relationships
-    between them.
+    between them. ``directed`` says whether relationships are drawn as arrows; None
+    follows the graph (``QueryResult.to_networkx()`` makes directed graphs: every Cypher
+    relationship has a direction).
 
     Raises:
         ValueError: ``size_by`` names an attribute that no node has as a number.
@@ -162,6 +169,7 @@ def build_picture(
         for src, dst, data in graph.edges(data=True)
         if src in keys and dst in keys
     ]
+    directed = bool(graph.is_directed()) if directed is None else directed
     legend = [(c, colors[c], n) for c, n in categories.most_common() if c in colors]
     rest = sum(n for c, n in categories.items() if c not in colors)
     if rest:
@@ -174,9 +182,17 @@ def build_picture(
         size_by=size_by,
         total_nodes=len(all_nodes),
         total_edges=graph.number_of_edges(),
-        directed=bool(graph.is_directed()),
+        directed=directed,
+        parallel=_has_parallel(edges, directed=directed),
         captioned=caption_key is not None,
     )
+
+
+def _has_parallel(edges: list[PictureEdge], *, directed: bool) -> bool:
+    pairs = [
+        (e.source, e.target) if directed else tuple(sorted((e.source, e.target))) for e in edges
+    ]
+    return len(set(pairs)) < len(pairs)
 
 
 def _shown_name(attribute: str) -> str:

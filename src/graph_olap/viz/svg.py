@@ -13,12 +13,14 @@ from collections.abc import Hashable, Mapping
 
 from graph_olap.viz.picture import OTHER, Picture
 
-__all__ = ["render_svg"]
+__all__ = ["CAPTION_CHAR_WIDTH", "WIDTH", "legend_html", "render_svg", "summary_html"]
 
 WIDTH = 860
-MARGIN = 24
-CAPTION_ROOM = 60
-"""Room on the right for the captions of the rightmost nodes."""
+MARGIN = 8
+"""Space between the picture's edge and the rim of the outermost nodes (pixels)."""
+CAPTION_CHAR_WIDTH = 7.5
+"""A generous average width of one caption character at 12 px (pixels): a caption that
+would run past the right edge is written on the node's left instead."""
 CAPTIONS = 25
 """How many of the largest (then best connected) nodes get their caption written beside
 them, when captions come from a property."""
@@ -38,11 +40,13 @@ def render_svg(
         >>> html.count("<circle")
         2
     """
-    inner_w, inner_h = WIDTH - 2 * MARGIN - CAPTION_ROOM, height - 2 * MARGIN
+    # every node's rim stays MARGIN inside the picture, whatever its radius
+    inset = MARGIN + max((node.radius for node in picture.nodes), default=0.0)
+    inner_w, inner_h = WIDTH - 2 * inset, height - 2 * inset
 
     def point(key: str) -> tuple[float, float]:
         x, y = positions.get(key, (0.5, 0.5))
-        return MARGIN + x * inner_w, MARGIN + y * inner_h
+        return inset + x * inner_w, inset + y * inner_h
 
     radius = {node.key: node.radius for node in picture.nodes}
     marker = f"go-arrow-{id(picture):x}"  # unique per picture: pages hold several
@@ -85,14 +89,19 @@ def render_svg(
     captioned = picture.nodes if picture.captioned else []
     for node in sorted(captioned, key=lambda n: (-n.radius, -degree.get(n.key, 0)))[:CAPTIONS]:
         x, y = point(node.key)
-        parts.append(
-            f'<text x="{x + node.radius + 2:.1f}" y="{y + 4:.1f}">{_esc(node.caption)}</text>'
-        )
+        right = x + node.radius + 2
+        if right + len(node.caption) * CAPTION_CHAR_WIDTH <= WIDTH - MARGIN:
+            where = f'x="{right:.1f}"'
+        else:  # it would leave the picture: write it on the left of the node
+            where = f'x="{x - node.radius - 2:.1f}" text-anchor="end"'
+        # a node on the top or bottom edge keeps its caption's 12-pixel line inside
+        baseline = min(max(y + 4, 12.0), height - 4)
+        parts.append(f'<text {where} y="{baseline:.1f}">{_esc(node.caption)}</text>')
     parts.append("</g></svg>")
     return (
         f'<div class="go-graph" style="{_FONT};color:#24292f">'
-        f'<div style="margin:4px 0">{_esc(picture.summary)}</div>'
-        f"{''.join(parts)}{_legend(picture)}</div>"
+        f"{summary_html(picture)}"
+        f"{''.join(parts)}{legend_html(picture)}</div>"
     )
 
 
@@ -105,11 +114,28 @@ def _towards(x: float, y: float, to_x: float, to_y: float, by: float) -> tuple[f
     return x + dx * by / length, y + dy * by / length
 
 
-def _legend(picture: Picture) -> str:
+def summary_html(picture: Picture) -> str:
+    """The summary line above the picture (what is shown, how it is encoded).
+
+    Example:
+        >>> summary_html(picture)
+        '<div class="go-graph-summary" style="margin:4px 0">3 nodes, 2 relationships; ...</div>'
+    """
+    return f'<div class="go-graph-summary" style="margin:4px 0">{_esc(picture.summary)}</div>'
+
+
+def legend_html(picture: Picture) -> str:
+    """The legend: a coloured dot, the category and its node count, for each colour.
+
+    Example:
+        >>> legend_html(picture)
+        '<div class="go-graph-legend" ...>...Person (2)</span></div>'
+    """
     prefix = "" if picture.color_by == "_label" else f"{picture.color_by} "
 
     def named(category: str) -> str:
         return category if category == OTHER else prefix + category
+
     items = "".join(
         f'<span style="display:inline-block;margin-right:14px">'
         f'<span style="display:inline-block;width:10px;height:10px;border-radius:50%;'
