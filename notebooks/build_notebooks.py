@@ -37,15 +37,18 @@ This notebook walks through what an analyst does first on the Graph OLAP platfor
 5. ask questions in **Cypher** and get DataFrames back;
 6. **terminate** the instance when done.
 
-It runs against the local platform (`make server` or `graph-olap server`), which comes
-with a small sample bank: customers, their accounts and the money transfers between them.
+It runs against the local platform, which comes with a small sample bank: customers,
+their accounts and the money transfers between them. `notebook.connect()` starts it in the
+background if it is not running yet.
 """),
     md("""
 ## 1. Connect
 
-`notebook.connect()` finds the platform from the environment: `GRAPH_OLAP_API_URL`
-(default `http://localhost:8000`, the local platform) and who you are,
-`GRAPH_OLAP_USERNAME` (or an API key). Displaying the client shows where it is connected.
+`notebook.connect()` finds the platform from the environment: `GRAPH_OLAP_API_URL`, else
+the local platform at `http://localhost:8000`, which it starts in the background when nothing
+answers there (one line says where, and how to stop it). You are `GRAPH_OLAP_USERNAME` if set,
+else your JupyterHub user or your OS login name (or pass an API key). Displaying the client
+shows where it is connected and who you are.
 """),
     code("""
 import uuid
@@ -124,9 +127,9 @@ transferred_to = {
 }
 """),
     md("""
-The platform checks every SQL statement against the warehouse before it saves the mapping
-(a misspelt column raises a `ValidationError` naming the definition). The name gets a short
-random suffix so that running the notebook again creates a new mapping.
+The platform checks every SQL statement against the warehouse before it saves the mapping.
+The name gets a short random suffix so that running the notebook again creates a new
+mapping.
 """),
     code("""
 suffix = uuid.uuid4().hex[:6]
@@ -139,11 +142,26 @@ mapping = client.mappings.create(
 mapping
 """),
     md("""
+A mistake raises a `ValidationError` that names the definition and, for a table named
+without its catalog or misspelt, the table meant; nothing is saved. Here the customers'
+table without its catalog:
+"""),
+    code("""
+from graph_olap import ValidationError
+
+no_catalog = {**customer, "sql": "SELECT customer_id, name, city, segment FROM bank.customers"}
+try:
+    client.mappings.create(f"typo-{suffix}", "a table without its catalog",
+                           node_definitions=[no_catalog], edge_definitions=[])
+except ValidationError as err:
+    print(err.message)
+"""),
+    md("""
 ## 4. Start a graph instance
 
 An instance is a graph database loaded with the mapping's data: the platform exports the
 rows from the warehouse (a *snapshot*) and starts a database on them. `progress=True`
-shows how far it has got; it takes a few seconds on the sample data.
+shows how far it has got.
 """),
     code("""
 instance = client.instances.create_from_mapping_and_wait(
@@ -180,13 +198,19 @@ busiest = conn.query_one(
 )
 busiest
 """),
+    md("""
+Far ahead of every other account: it is the sample bank's payroll account, which pays
+the salaries of 40 employees every month.
+
+How many nodes does the graph hold? Every customer (1,000 of them) and every account:
+"""),
     code("""
 conn.query_scalar("MATCH (n) RETURN count(n)")
 """),
     md("""
 `query` returns a `QueryResult`: the rows with their column names and types, how long the
 query took, and conversions (`to_polars()`, `to_pandas()`, `to_dicts()`). In a notebook it
-shows as a table.
+shows as a table, with the column types under it. The ten largest balances:
 """),
     code("""
 result = conn.query(
@@ -219,8 +243,10 @@ DataFrames, or writes them into the graph as node properties for Cypher to read.
 
 This notebook uses **Zachary's karate club**, a classic small social network: 34 members
 of a university karate club and the 78 friendships between them. The club split in two
-after a conflict; graph algorithms find that split from the friendships alone. The data is
-in the local platform's sample warehouse, in `sample.classic`.
+after a conflict between its instructor, *Mr. Hi* (member 0), and its administrator, the
+*Officer* (member 33); each member's `club` says whose club they joined. Graph algorithms
+find the two leaders, and most of the split, from the friendships alone. The data is in
+the local platform's sample warehouse, in `sample.classic`.
 """),
     md("""
 ## Connect and map the karate club
@@ -289,8 +315,8 @@ ranks.sort("pagerank", descending=True).head(5)
 ranks.height
 """),
     md("""
-Members 33 and 0 stand out: they are the club's two leaders, the instructor and the
-administrator, around whom the club split.
+Members 33 and 0 stand out, well ahead of the rest: the Officer and Mr. Hi, the two
+leaders around whom the club split.
 
 ## Find the groups: Louvain, written into the graph
 
@@ -306,6 +332,11 @@ run
 print(f"{run.summary['community_count']} communities, modularity {run.summary['modularity']:.3f}")
 """),
     md("""
+The run's parameters say `method leiden`: by default `louvain` runs Leiden, a refinement
+of Louvain that finds communities as good or better (`method="plm"` runs classic Louvain).
+Louvain finds more communities than there are clubs: besides the split, it separates
+tighter groups within each side.
+
 The property is now part of the graph, so Cypher can use it: how does each community line
 up with the club each member joined after the split?
 """),
@@ -316,21 +347,45 @@ conn.query_df(
 )
 """),
     md("""
+Each community is made of one club's members, but for a member or two. Which members did
+Louvain put with the other club's side?
+"""),
+    code("""
+import polars as pl
+
+members = conn.query_df(
+    "MATCH (m:Member) RETURN m.member_id AS member_id, m.club AS club, m.community AS community"
+)
+sides = members.group_by("community").agg(pl.col("club").mode().first().alias("side"))
+members.join(sides, on="community").filter(pl.col("club") != pl.col("side")).sort("member_id")
+"""),
+    md("""
+Member 8 is the classic case (Louvain is randomised, so a run may name another member
+too): three of his five friends are on the Officer's side, yet he joined Mr. Hi's club.
+The friendships alone cannot tell.
+"""),
+    md("""
 ## Any NetworkX algorithm
 
 `conn.networkx` runs any NetworkX function by name on the instance. Betweenness centrality
 counts how often a member lies on the shortest paths between two others: the brokers
-between the groups.
+between the groups. As for PageRank, friendship goes both ways, so we ask for the
+undirected graph (stored as directed relationships, each friendship would count one way
+only, and most shortest paths would not exist).
 """),
     code("""
-brokers = conn.networkx.betweenness_centrality()
-brokers.sort(brokers.columns[-1], descending=True).head(5)
+brokers = conn.networkx.betweenness_centrality(orientation="undirected")
+brokers.sort("betweenness_centrality", descending=True).head(5)
+"""),
+    md("""
+Mr. Hi (0) and the Officer (33) lead again, far ahead: most shortest paths between two
+other members run through one of the two leaders.
 """),
     md("""
 ## What ran
 
 Every run is an *execution* on the instance, native or NetworkX, newest first, with its
-status, duration and parameters.
+status and duration.
 """),
     code("""
 conn.algo.executions()
@@ -417,23 +472,26 @@ print(f"{communities.summary['community_count']} communities")
 
 `show_graph()` draws the nodes and relationships a query returns. Colour by the
 `community` property, size by `pagerank`; captions come from the `name` property.
+A relationship is stored with a direction, but a co-appearance has none: `directed=False`
+draws each one as a plain line (the picture's header says *Undirected Graph*).
 """),
     code("""
 everyone = conn.query("MATCH (a:Character)-[r:APPEARS_WITH]->(b:Character) RETURN a, r, b")
-everyone.show_graph(color_by="community", size_by="pagerank", height=560)
+everyone.show_graph(color_by="community", size_by="pagerank", height=560, directed=False)
 """),
     md("""
 ## Around one character
 
-A query picks what to draw. Here: Valjean and every character he appears with,
-coloured by node label this time (the default).
+A query picks what to draw. Here: Valjean and every character he appears with (one
+relationship each, whichever way it is stored, since the pattern has no arrow),
+coloured by node label this time (the default), so all the same colour.
 """),
     code("""
 around = conn.query(
     "MATCH (v:Character {name: $name})-[r:APPEARS_WITH]-(other:Character) RETURN v, r, other",
     parameters={"name": "Valjean"},
 )
-around.show_graph(size_by="pagerank", height=420)
+around.show_graph(size_by="pagerank", height=420, directed=False)
 """),
     md("""
 ## Keep a copy
@@ -442,7 +500,7 @@ around.show_graph(size_by="pagerank", height=420)
 nodes and relationships to any NetworkX or matplotlib code.
 """),
     code("""
-view = everyone.show_graph(color_by="community", size_by="pagerank")
+view = everyone.show_graph(color_by="community", size_by="pagerank", directed=False)
 path = view.save_html(f"les-miserables-{suffix}.html")
 print(view.picture.summary)
 path.unlink()

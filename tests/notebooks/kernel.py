@@ -1,7 +1,7 @@
 """Running the example notebooks in a real kernel, and reading their outputs.
 
-Each notebook runs against the session's local platform (``GRAPH_OLAP_API_URL``) as its own
-analyst (``GRAPH_OLAP_USERNAME``), in the ``python3`` kernel of this interpreter's
+Each notebook runs against the session's local platform (``GRAPH_OLAP_API_URL``) with no
+username or key set (the SDK names the user), in the ``python3`` kernel of this interpreter's
 environment, with the widget state saved (as JupyterLab saves it) so that a browser can
 render the widgets later. The notebooks on disk stay without outputs.
 """
@@ -22,9 +22,10 @@ PREFIX_CHECK = "import sys; print(sys.prefix)"
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 
 
-def execute(name: str) -> Any:
+def execute(name: str, *, env: dict[str, str]) -> Any:
     """Run the notebook in a fresh kernel and return it, executed, with its widget state.
 
+    ``env`` is the kernel's whole environment (see ``conftest.kernel_env``).
     A last cell (not in the file, removed again) prints the kernel's ``sys.prefix``, to
     check that the kernel is this environment's Python. Fails on any error output or
     warning printed to stderr.
@@ -40,7 +41,7 @@ def execute(name: str) -> Any:
         store_widget_state=True,
         resources={"metadata": {"path": str(NOTEBOOKS)}},
     )
-    client.execute()
+    client.execute(env=env)
     prefix = text_of(nb.cells.pop()).strip()
     assert Path(prefix).resolve() == Path(sys.prefix).resolve()
     for cell in code_cells(nb):
@@ -95,12 +96,46 @@ def result_of(cell: Any) -> str:
 
 
 def widget_models(nb: Any, cell: Any) -> list[dict[str, Any]]:
-    """The saved state of each widget the cell displayed (model name, state)."""
+    """The saved state of each widget the cell displayed and of the widgets inside them
+    (a box's children), outermost first: model name, state."""
     saved = nb.metadata.get("widgets", {}).get("application/vnd.jupyter.widget-state+json", {})
     models = saved.get("state", {})
-    shown = [
+    todo = [
         out.data[WIDGET_MIME]["model_id"]
         for out in cell.outputs
         if out.output_type in ("execute_result", "display_data") and WIDGET_MIME in out.data
     ]
-    return [models[model_id] for model_id in shown if model_id in models]
+    found: list[dict[str, Any]] = []
+    while todo:
+        model_id = todo.pop(0)
+        if model_id not in models:
+            continue
+        found.append(models[model_id])
+        children = models[model_id].get("state", {}).get("children", [])
+        todo += [c.removeprefix("IPY_MODEL_") for c in children if isinstance(c, str)]
+    return found
+
+
+def frame_of(cell: Any) -> list[dict[str, str]]:
+    """The rows of the polars DataFrame the cell returned, read from its text/plain
+    (``shape: (5, 2)`` and a box-drawn table): one dict of cell texts per row.
+
+    Example:
+        >>> frame_of(cell_with(cells, "ranks.sort("))[0]  # doctest: +SKIP
+        {'member_id': '33', 'pagerank': '0.100919'}
+    """
+    text = result_of(cell)
+    assert text.startswith("shape: ("), f"not a polars DataFrame: {text[:80]!r}"
+    lines = [line.strip() for line in text.splitlines() if line.strip().startswith("│")]
+    names, _dashes, _dtypes, *rows = (
+        [part.strip() for part in line.strip("│").split("┆")] for line in lines
+    )
+    assert all("…" not in row for row in rows), "polars elided rows or columns"
+    return [dict(zip(names, row, strict=True)) for row in rows]
+
+
+def markdown_of(nb: Any) -> str:
+    """The text of the notebook's markdown cells, one line per line, for checking that a
+    claim the tests verify is still the one the text makes."""
+    text = "\n".join(cell.source for cell in nb.cells if cell.cell_type == "markdown")
+    return " ".join(text.split())

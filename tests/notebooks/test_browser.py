@@ -1,24 +1,29 @@
 """The executed example notebooks rendered in headless Chromium (see ``browser.py``): the
 tables, the progress bars and the graph pictures are on screen, with and without widgets.
 
-Set ``GRAPH_OLAP_SCREENSHOTS=docs/images`` to refresh the screenshots the docs show.
+Set ``GRAPH_OLAP_SCREENSHOTS=docs/images`` to refresh the static picture the docs show
+(``graph-static.png``); the live JupyterLab test (test_live_lab.py) refreshes the others.
 """
 
 from __future__ import annotations
 
-import io
-import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.notebooks.browser import CHROMIUM_ARGS, ROOT, chromium_path, open_page, to_html
+from tests.notebooks.browser import (
+    CONTRAST_JS,
+    colours_present,
+    open_page,
+    running_chromium,
+    screenshot,
+    to_html,
+)
 from tests.notebooks.kernel import cell_with, code_cells, text_of
 
 playwright = pytest.importorskip("playwright.sync_api")
-Image = pytest.importorskip("PIL.Image")
 
 pytestmark = [pytest.mark.timeout(300), pytest.mark.socket]
 
@@ -29,10 +34,7 @@ MATHJAX = "cdnjs.cloudflare.com/ajax/libs/mathjax"  # the template's; no noteboo
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    with playwright.sync_playwright() as driver:
-        chromium = driver.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    yield from running_chromium()
 
 
 @pytest.fixture
@@ -54,50 +56,10 @@ def render(browser: Any, tmp_path: Path) -> Iterator[Callable[..., Any]]:
         opened.close()
 
 
-def screenshot(locator: Any, name: str, tmp_path: Path) -> Any:
-    """The element as a PIL image; also saved under $GRAPH_OLAP_SCREENSHOTS when set."""
-    png = locator.screenshot(path=tmp_path / name)
-    target = os.environ.get("GRAPH_OLAP_SCREENSHOTS")
-    if target:
-        (ROOT / target).mkdir(parents=True, exist_ok=True)
-        (ROOT / target / name).write_bytes(png)
-    return Image.open(io.BytesIO(png)).convert("RGB")
-
-
-def colours_present(image: Any, colours: list[str], *, min_pixels: int = 15) -> list[str]:
-    """Which of the ``#rrggbb`` colours cover at least ``min_pixels`` pixels (within a
-    small tolerance, for anti-aliasing)."""
-    counts = dict.fromkeys(colours, 0)
-    targets = [(c, tuple(int(c[i : i + 2], 16) for i in (1, 3, 5))) for c in colours]
-    for n, pixel in image.getcolors(maxcolors=1 << 24):
-        for colour, rgb in targets:
-            if sum(abs(a - b) for a, b in zip(pixel, rgb, strict=True)) <= 24:
-                counts[colour] += n
-    return [c for c, n in counts.items() if n >= min_pixels]
-
-
-CONTRAST = """el => {
-  const rgb = s => s.match(/[\\d.]+/g).slice(0, 3).map(Number);
-  const channel = v => {
-    v /= 255;
-    return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
-  };
-  const lum = c => {
-    const [r, g, b] = c.map(channel);
-    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
-  };
-  const opaque = c => !/^rgba\\(.*,\\s*0\\)$/.test(c) && c !== 'transparent';
-  const backdrop = node => {  // the first background behind node that is painted
-    for (let n = node; n; n = n.parentElement) {
-      const c = getComputedStyle(n).backgroundColor;
-      if (opaque(c)) return c;
-    }
-    return 'rgb(255, 255, 255)';
-  };
-  const ratio = node => {
-    const a = lum(rgb(getComputedStyle(node).color)), b = lum(rgb(backdrop(node)));
-    return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
-  };
+CONTRAST = (
+    "el => {"
+    + CONTRAST_JS
+    + """
   const card = el.closest('.go-card');
   const muted = card.querySelector('.go-muted, .go-card-kind') || card;
   const cells = [...card.querySelectorAll('td, th')].map(ratio);
@@ -108,6 +70,7 @@ CONTRAST = """el => {
     cells: Math.min(...cells),
   };
 }"""
+)
 """WCAG contrast ratios of a card's text and muted text against its background."""
 
 
@@ -144,7 +107,9 @@ def test_graph_widget_progress_bar_and_static_picture(
     )
     seen: list[str] = []
     for _ in range(50):
-        seen = colours_present(screenshot(whole, "graph-widget.png", tmp_path), palette)
+        seen = colours_present(
+            screenshot(whole, "graph-widget.png", tmp_path, publish=False), palette
+        )
         if seen == palette:
             break
         page.wait_for_timeout(100)
@@ -158,7 +123,7 @@ def test_graph_widget_progress_bar_and_static_picture(
         page.wait_for_timeout(100)
     assert whole.screenshot() != before, "zooming in did not change the picture"
     started = page.locator(".jp-Cell").filter(has_text="create_from_mapping_and_wait").first
-    screenshot(started.locator(".jp-OutputArea").first, "progress-bar.png", tmp_path)
+    screenshot(started.locator(".jp-OutputArea").first, "progress-bar.png", tmp_path, publish=False)
     only_mathjax_refused(page)
 
     static = render(nb, widgets=False)  # as GitHub shows it: no widgets
@@ -183,7 +148,7 @@ def test_tables_and_cards(
     playwright.expect(interactive).to_be_visible(timeout=RENDER_TIMEOUT_MS)
     playwright.expect(interactive.locator("table.dataTable tbody tr").first).to_be_visible()
     playwright.expect(interactive).to_contain_text("city")
-    screenshot(interactive, "itables.png", tmp_path)
+    screenshot(interactive, "itables.png", tmp_path, publish=False)
 
     tables = page.locator(".go-root table.go-table")
     assert tables.count() >= 2
@@ -194,12 +159,12 @@ def test_tables_and_cards(
     playwright.expect(result.locator(".dt-container")).to_be_visible()
     playwright.expect(result.locator("caption")).to_contain_text("rows \u00b7")
     playwright.expect(result.locator("caption")).to_contain_text("STRING")
-    screenshot(result.locator(".jp-OutputArea").first, "query-result.png", tmp_path)
+    screenshot(result.locator(".jp-OutputArea").first, "query-result.png", tmp_path, publish=False)
 
     card = page.locator(".jp-Cell").filter(has_text="client.mappings.create(").first
     playwright.expect(card.locator(".go-root")).to_be_visible()
     playwright.expect(card.locator(".go-root")).to_contain_text("TRANSFERRED_TO")
-    screenshot(card.locator(".jp-OutputArea").first, "mapping-card.png", tmp_path)
+    screenshot(card.locator(".jp-OutputArea").first, "mapping-card.png", tmp_path, publish=False)
 
     # both themes read well: WCAG AA contrast (4.5) for text and muted text, and the dark
     # theme is what JupyterLab's dark themes get (body[data-jp-theme-light="false"])
@@ -211,7 +176,9 @@ def test_tables_and_cards(
     assert light["background"] != dark["background"], (light, dark)
     for theme in (light, dark):
         assert min(theme["text"], theme["muted"], theme["cells"]) >= 4.5, (light, dark)
-    screenshot(card.locator(".jp-OutputArea").first, "mapping-card-dark.png", tmp_path)
+    screenshot(
+        card.locator(".jp-OutputArea").first, "mapping-card-dark.png", tmp_path, publish=False
+    )
 
     playwright.expect(page.locator(".progress-bar-success").first).to_be_visible()
     only_mathjax_refused(page)

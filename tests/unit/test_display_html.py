@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import os
+import re
+import subprocess
+import sys
 from datetime import datetime, timedelta, timezone
 from html.parser import HTMLParser
 from pathlib import Path
@@ -884,3 +889,70 @@ def test_instance_connection_shows_no_key() -> None:
             assert "#7" in text_of(html) and "internal api key" in text_of(html)
         finally:
             conn.close()
+
+
+# -- interactive tables (itables) ----------------------------------------------------
+
+
+def test_query_caption_wraps_only_between_its_parts() -> None:
+    from graph_olap.display.tables import query_caption
+
+    result = QueryResult(
+        columns=["customer", "<b>"],
+        column_types=["STRING", "DECIMAL(12, 2)"],
+        rows=[["Ann", "1.50"]],
+        execution_time_ms=2,
+    )
+    caption = query_caption(result)
+    parts = [
+        '<span class="go-nowrap">1 row \u00b7 2 ms</span>',
+        '<span class="go-nowrap">customer STRING</span>',
+        '<span class="go-nowrap">&lt;b&gt; DECIMAL(12, 2)</span>',
+    ]
+    assert caption == f"{parts[0]} \u00b7 {parts[1]}, {parts[2]}"
+    assert ".go-nowrap { white-space: nowrap; }" in get_notebook_css()
+
+
+def test_query_result_shows_as_itables_with_the_caption_once_enabled() -> None:
+    from graph_olap.display.interactive import enable_itables
+    from graph_olap.display.tables import query_caption
+
+    result = QueryResult(columns=["n"], column_types=["INT64"], rows=[[1], [2]])
+    enable_itables()
+    try:
+        shown = result._repr_html_()
+    finally:
+        enable_itables(enabled=False)
+    assert '<div class="go-interactive">' in shown
+    assert json.dumps(query_caption(result)) in shown  # itables' DataTables arguments
+    assert 'class="go-table"' in result._repr_html_()  # disabled: the static table again
+
+
+INIT_ITABLES = """
+import json
+from IPython.core.interactiveshell import InteractiveShell
+from IPython.utils.capture import capture_output
+from graph_olap.display.interactive import init_itables
+
+InteractiveShell.instance()
+with capture_output() as shown:
+    init_itables()
+print(json.dumps([out.data.get("text/html", "") for out in shown.outputs]))
+"""
+
+
+def test_init_itables_loads_the_bundle_before_scripts_use_it(tmp_path: Path) -> None:
+    # itables.init_notebook_mode shows the script using its bundle first: in JupyterLab
+    # that is a console TypeError and tables that stay white in dark themes
+    env = {**os.environ, "IPYTHONDIR": str(tmp_path)}  # IPython's history stays out of ~
+    ran = subprocess.run(
+        [sys.executable, "-c", INIT_ITABLES], capture_output=True, text=True, check=True, env=env
+    )
+    outputs = json.loads(ran.stdout.splitlines()[-1])
+    loads = [i for i, html in enumerate(outputs) if re.search(r"window\.(_itables_\w+) =", html)]
+    uses = [i for i, html in enumerate(outputs) if re.search(r"await window\._itables_", html)]
+    assert len(loads) == 1 and uses, outputs
+    assert all(i > loads[0] for i in uses), f"bundle loaded by output {loads}, used by {uses}"
+    bundle = re.search(r"window\.(_itables_\w+) =", outputs[loads[0]])
+    assert bundle and f"await window.{bundle.group(1)};" in outputs[-1]
+    assert ".defaults.titleRow = 0" in outputs[-1]  # the dtype row of polars frames: no sorting

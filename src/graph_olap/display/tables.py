@@ -18,6 +18,7 @@ __all__ = [
     "items_html",
     "list_html",
     "list_table",
+    "query_caption",
     "query_html",
     "query_table",
 ]
@@ -145,21 +146,32 @@ def query_table(result: Any, *, max_rows: int = MAX_QUERY_ROWS) -> str:
     return table(result.columns, rows, types=result.column_types, footer=esc(footer))
 
 
+def query_caption(result: Any) -> str:
+    """The caption of a query result's interactive table, as HTML: its size, time and the
+    type of each column. Each part stays on one line (``go-nowrap``): a narrow table's
+    caption wraps between parts, never inside ``DECIMAL(12, 2)``.
+
+    Example:
+        >>> query_caption(QueryResult(columns=["n"], column_types=["INT64"], rows=[[1]]))
+        '<span class="go-nowrap">1 row</span> · <span class="go-nowrap">n INT64</span>'
+    """
+    head = f"{len(result.rows):,} row{'' if len(result.rows) == 1 else 's'}"
+    if result.truncated:
+        head += " (cut at the server's row limit)"
+    if result.execution_time_ms is not None:
+        head += f" \u00b7 {result.execution_time_ms:g} ms"
+    types = [f"{c} {t}" for c, t in zip(result.columns, result.column_types or [], strict=False)]
+    head_html, *type_html = (
+        f'<span class="go-nowrap">{esc(part)}</span>' for part in [head, *types]
+    )
+    return head_html + (" \u00b7 " + ", ".join(type_html) if type_html else "")
+
+
 def query_html(result: Any) -> str:
     """The self-contained HTML output of a ``QueryResult``: an interactive itables table
     once ``notebook.connect()`` has set itables up, else the static table."""
     if result.columns and result.rows:
-        caption = f"{len(result.rows):,} rows"
-        if result.truncated:
-            caption += " (cut at the server's row limit)"
-        if result.execution_time_ms is not None:
-            caption += f" \u00b7 {result.execution_time_ms:g} ms"
-        types = [
-            f"{c} {t}" for c, t in zip(result.columns, result.column_types or [], strict=False)
-        ]
-        if types:
-            caption += " \u00b7 " + ", ".join(types)
-        interactive = interactive_table(result.columns, result.rows, caption)
+        interactive = interactive_table(result.columns, result.rows, query_caption(result))
         if interactive is not None:
             return wrap(f'<div class="go-interactive">{interactive}</div>')
     return wrap(query_table(result))
