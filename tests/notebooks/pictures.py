@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +23,7 @@ EDGE_BAND = 2  # px at the canvas border that must stay free of nodes
 SATURATED = 80  # HSV saturation of node colours (edges are grey)
 DARK = 80  # HSV value of label text on a light background
 MIN_PIXELS = 4  # fewer pixels than this is anti-aliasing, not a node
-DRAW_TIMEOUT = 20.0
+DRAW_TIMEOUT = 60.0  # against hangs only: sigma draws in well under a second
 
 GEOMETRY = """widget => {
   const box = e => { const r = e.getBoundingClientRect();
@@ -130,6 +131,17 @@ class GraphPicture:
                 assert after == before, f"the picture still changes after {DRAW_TIMEOUT:g} s"
                 return image
             before = after
+
+
+def until(page: Any, check: Callable[[], bool], timeout: float = DRAW_TIMEOUT) -> bool:
+    """Whether ``check()`` came true before ``timeout`` seconds, trying again after each
+    few animation frames (the deadline is against hangs only: no result depends on it)."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        page.wait_for_timeout(100)
+    return True
 
 
 def ink_mask(image: Any) -> Any:

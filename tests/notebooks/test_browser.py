@@ -22,6 +22,7 @@ from tests.notebooks.browser import (
     to_html,
 )
 from tests.notebooks.kernel import cell_with, code_cells, text_of
+from tests.notebooks.pictures import until
 
 playwright = pytest.importorskip("playwright.sync_api")
 
@@ -106,22 +107,18 @@ def test_graph_widget_progress_bar_and_static_picture(
         "e => e.querySelectorAll('canvas').length > 1", arg=whole.element_handle()
     )
     seen: list[str] = []
-    for _ in range(50):
-        seen = colours_present(
-            screenshot(whole, "graph-widget.png", tmp_path, publish=False), palette
-        )
-        if seen == palette:
-            break
-        page.wait_for_timeout(100)
-    assert seen == palette, f"community colours drawn: {seen} of {palette}"
+
+    def all_drawn() -> bool:
+        nonlocal seen
+        picture = screenshot(whole, "graph-widget.png", tmp_path, publish=False)
+        seen = colours_present(picture, palette)
+        return seen == palette
+
+    assert until(page, all_drawn), f"community colours drawn: {seen} of {palette}"
 
     before = whole.screenshot()
     whole.locator("[title='zoom']").click()
-    for _ in range(50):
-        if whole.screenshot() != before:
-            break
-        page.wait_for_timeout(100)
-    assert whole.screenshot() != before, "zooming in did not change the picture"
+    assert until(page, lambda: whole.screenshot() != before), "zooming did not change it"
     started = page.locator(".jp-Cell").filter(has_text="create_from_mapping_and_wait").first
     screenshot(started.locator(".jp-OutputArea").first, "progress-bar.png", tmp_path, publish=False)
     only_mathjax_refused(page)
