@@ -149,6 +149,24 @@ def test_graph_pictures_show_every_node(live: LiveNotebook, tmp_path: Path) -> N
                 screenshot(picture.output, "graph-widget.png", tmp_path)
 
 
+def test_graph_headers_say_what_was_asked(live: LiveNotebook) -> None:
+    """A picture drawn with ``directed=False`` says "Undirected Graph" in its header (the
+    co-appearance network once read "Multi Directed Graph")."""
+    undirected = re.compile(r"^\w+\.show_graph\(.*directed=False", re.MULTILINE)
+    code = [c for c in live.saved()["cells"] if c["cell_type"] == "code"]
+    # the cells that show an undirected picture (not the one that keeps a copy)
+    expected = sum(bool(undirected.search(source(c))) for c in code)
+    headers = (
+        live.page.locator(".jp-CodeCell")
+        .filter(has_text="directed=False")
+        .locator(".ipysigma-graph-description")
+    )
+    assert headers.count() == expected, f"{live.name}: {headers.count()} of {expected} headers"
+    for text in headers.all_inner_texts():
+        assert text.startswith("Undirected Graph"), f"{live.name}: header {text!r}"
+        assert "Multi" not in text, f"{live.name}: header {text!r} (no parallel relationships)"
+
+
 def test_no_console_errors(live: LiveNotebook) -> None:
     errors = [
         e
