@@ -316,12 +316,17 @@ class Warehouse:
             return self._table_names(cur)
 
     def _table_names(self, cur: duckdb.DuckDBPyConnection) -> list[QualifiedName]:
+        return sorted((db, schema, table) for db, schema, table, _kind in self._tables(cur))
+
+    def _tables(self, cur: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str, str]]:
+        """``(catalog, schema, table, kind)`` of each table and view of the attached
+        catalogs (not their information schemas)."""
         wanted = set(self._catalogs)
-        return sorted(
-            (str(db), str(schema), str(table))
-            for db, schema, table, _kind in cur.execute(_TABLES_SQL).fetchall()
+        return [
+            (str(db), str(schema), str(table), str(kind))
+            for db, schema, table, kind in cur.execute(_TABLES_SQL).fetchall()
             if db in wanted and schema not in ("information_schema", "pg_catalog")
-        )
+        ]
 
     def _explain(self, cur: duckdb.DuckDBPyConnection, exc: duckdb.Error, duck_sql: str) -> str:
         """DuckDB's message, or for tables it cannot find, which ones and the closest real
@@ -367,9 +372,8 @@ class Warehouse:
 
     def metadata(self) -> list[TableMeta]:
         """Every table and view of the attached catalogs, sorted by catalog, schema, name."""
-        wanted = set(self._catalogs)
         with self._cursor() as cur:
-            tables = cur.execute(_TABLES_SQL).fetchall()
+            tables = self._tables(cur)
             columns = cur.execute(_COLUMNS_SQL).fetchall()
         by_table: dict[tuple[str, str, str], list[ColumnMeta]] = {}
         for db, schema, table, col, dtype, index, nullable in columns:
@@ -378,7 +382,6 @@ class Warehouse:
         out = [
             TableMeta(db, schema, table, kind, tuple(by_table.get((db, schema, table), ())))
             for db, schema, table, kind in tables
-            if db in wanted and schema not in ("information_schema", "pg_catalog")
         ]
         return sorted(out, key=lambda t: (t.catalog_name, t.schema_name, t.table_name))
 
