@@ -20,7 +20,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from graph_olap_server.warehouse.duck import ColumnMeta, TableMeta, Warehouse
-from graph_olap_server.warehouse.names import qualified
+from graph_olap_server.warehouse.names import one_of, qualified
 
 __all__ = ["CacheMiss", "SchemaCache"]
 
@@ -42,7 +42,7 @@ def _missing(
     close = difflib.get_close_matches(name.lower(), [k.lower() for k in known], n=1)
     hint = f" Did you mean {next(k for k in known if k.lower() == close[0])!r}?" if close else ""
     if elsewhere:
-        hint = f" Did you mean {' or '.join(elsewhere)}?"
+        hint = f" Did you mean {one_of(elsewhere)}?"
     if not known:
         return CacheMiss(f"{kind} {name!r} not found{where}: there are none.{hint}")
     shown = ", ".join(known[:_LISTED]) + (

@@ -15,7 +15,14 @@ from collections.abc import Sequence
 import sqlglot
 from sqlglot import exp
 
-__all__ = ["QualifiedName", "closest_tables", "qualified", "table_references", "unknown_tables"]
+__all__ = [
+    "QualifiedName",
+    "closest_tables",
+    "one_of",
+    "qualified",
+    "table_references",
+    "unknown_tables",
+]
 
 QualifiedName = tuple[str, str, str]  # (catalog, schema, table)
 
@@ -112,7 +119,13 @@ def closest_tables(parts: Sequence[str], known: Sequence[QualifiedName]) -> list
     return good[:_HINTS]
 
 
-def _one_of(names: list[str]) -> str:
+def one_of(names: Sequence[str]) -> str:
+    """The names as a choice, for "Did you mean ...?".
+
+    Example:
+        >>> one_of(["a.x", "b.x", "c.x"])
+        'a.x, b.x or c.x'
+    """
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
 
 
@@ -132,7 +145,7 @@ def unknown_tables(
         name = qualified(tuple(parts))
         hints = closest_tables(parts, known)
         if hints:
-            sentences.append(f"Table {name} not found. Did you mean {_one_of(hints)}?")
+            sentences.append(f"Table {name} not found. Did you mean {one_of(hints)}?")
         else:
             sentences.append(f"Table {name} not found in the warehouse.")
             unmatched = True
