@@ -28,7 +28,8 @@ from graph_olap.viz.frame import (
     panel_boxes,
     stage_padding,
 )
-from graph_olap.viz.svg import CAPTION_CHAR_WIDTH, MARGIN, WIDTH
+from graph_olap.viz.picture import CAPTION_CHAR_WIDTH
+from graph_olap.viz.svg import MARGIN, WIDTH
 
 
 def les_miserables() -> nx.MultiDiGraph:

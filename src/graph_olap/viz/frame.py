@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from graph_olap.utils.optional import import_optional
-from graph_olap.viz.picture import Picture
+from graph_olap.viz.picture import CAPTION_CHAR_WIDTH, Picture
 
 __all__ = [
     "LABEL_FONT_SIZE",
@@ -44,9 +44,6 @@ MIN_PADDING = 24
 
 LABEL_FONT_SIZE = 12
 """ipysigma's caption size (pixels): captions are drawn right of the node, 3 px away."""
-
-_CHAR_WIDTH = 0.62 * LABEL_FONT_SIZE
-"""A generous average character width of the caption font (sans-serif)."""
 
 _STEP = 4
 
@@ -223,7 +220,7 @@ def _boxes(
     nodes = picture.nodes
     u, v = np.array([positions.get(n.key, (0.5, 0.5)) for n in nodes], dtype=float).reshape(-1, 2).T
     radius = np.array([n.radius for n in nodes], dtype=float)
-    caption = np.array([len(n.caption) * _CHAR_WIDTH for n in nodes], dtype=float)
+    caption = np.array([len(n.caption) * CAPTION_CHAR_WIDTH for n in nodes], dtype=float)
     side = (min(width, height) - 2 * np.asarray(paddings, dtype=float))[:, None]
     x = width / 2 + (u - 0.5) * side
     y = height / 2 + (v - 0.5) * side

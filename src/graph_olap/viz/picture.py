@@ -52,6 +52,10 @@ RADIUS = (4.0, 16.0)
 
 DEFAULT_RADIUS = 6.0
 
+CAPTION_CHAR_WIDTH = 7.5
+"""A generous average width of one caption character at 12 px (pixels), in the static
+picture and in the widget alike: where a caption may end."""
+
 LABEL_ALIASES = {"label": "_label", "type": "_label"}
 """What users may call the node label (the Cypher ``:Label``) in ``color_by``."""
 

@@ -11,16 +11,13 @@ import html
 import math
 from collections.abc import Hashable, Mapping
 
-from graph_olap.viz.picture import OTHER, Picture
+from graph_olap.viz.picture import CAPTION_CHAR_WIDTH, OTHER, Picture
 
-__all__ = ["CAPTION_CHAR_WIDTH", "WIDTH", "legend_html", "render_svg", "summary_html"]
+__all__ = ["WIDTH", "legend_html", "render_svg", "summary_html"]
 
 WIDTH = 860
 MARGIN = 8
 """Space between the picture's edge and the rim of the outermost nodes (pixels)."""
-CAPTION_CHAR_WIDTH = 7.5
-"""A generous average width of one caption character at 12 px (pixels): a caption that
-would run past the right edge is written on the node's left instead."""
 CAPTIONS = 25
 """How many of the largest (then best connected) nodes get their caption written beside
 them, when captions come from a property."""
