@@ -15,7 +15,7 @@ from typing_extensions import Self
 
 from graph_olap._core.resource import Async, M, Sync
 from graph_olap._core.waiter import ProgressCallback
-from graph_olap._identity import resolve_identity
+from graph_olap._identity import ARGUMENT, resolve_identity
 from graph_olap.config import DEFAULT_API_URL, Config
 from graph_olap.display import client_html
 from graph_olap.http import AsyncHTTPClient, HTTPClient
@@ -99,18 +99,11 @@ class _Resources(Generic[M]):
 
     def __repr__(self) -> str:
         cfg = self._config
-        if cfg.username:
-            who = cfg.username
-            if cfg.username_source not in (None, "argument"):
-                who += f" ({cfg.username_source})"
-        else:
-            who = (
-                "api key"
-                if cfg.api_key
-                else "internal key"
-                if cfg.internal_api_key
-                else "anonymous"
-            )
+        who = cfg.username or (
+            "api key" if cfg.api_key else "internal key" if cfg.internal_api_key else "anonymous"
+        )
+        if cfg.username and cfg.username_source not in (None, ARGUMENT):
+            who += f" ({cfg.username_source})"
         return f"<{type(self).__name__} {cfg.api_url} as {who}>"
 
     def _repr_html_(self) -> str:
