@@ -8,6 +8,7 @@ render the widgets later. The notebooks on disk stay without outputs.
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from pathlib import Path
@@ -20,6 +21,18 @@ NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 CELL_TIMEOUT = 300
 PREFIX_CHECK = "import sys; print(sys.prefix)"
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+
+
+def new_user_env(**extra: str) -> dict[str, str]:
+    """os.environ as on a new user's machine (no ``GRAPH_OLAP_*`` setting, no JupyterHub
+    user), plus ``extra``: what the tests' kernels and JupyterLab start from."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("GRAPH_OLAP_") and k != "JUPYTERHUB_USER"
+    }
+    env.update(extra)
+    return env
 
 
 def execute(name: str, *, env: dict[str, str]) -> Any:

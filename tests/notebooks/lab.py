@@ -11,7 +11,6 @@ with no username and no API key, as a new user's do.
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import shutil
 import subprocess
@@ -27,7 +26,7 @@ import httpx
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from graph_olap_server.runner import free_port
-from tests.notebooks.kernel import NOTEBOOKS
+from tests.notebooks.kernel import NOTEBOOKS, new_user_env
 
 JUPYTER = Path(sys.executable).with_name("jupyter")
 START_TIMEOUT = 60.0
@@ -52,8 +51,8 @@ SETTINGS = {
 def lab_environment(home: Path, api_url: str) -> dict[str, str]:
     """os.environ without any ``GRAPH_OLAP_*`` variable and with every Jupyter, IPython
     and home folder under ``home``; ``GRAPH_OLAP_API_URL`` is the one variable set."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GRAPH_OLAP_")}
-    for name in ("JUPYTERHUB_USER", "JUPYTER_PATH", "JUPYTER_PREFER_ENV_PATH"):
+    env = new_user_env()
+    for name in ("JUPYTER_PATH", "JUPYTER_PREFER_ENV_PATH"):
         env.pop(name, None)
     folders = {
         "HOME": home,

@@ -32,6 +32,7 @@ from jupyter_client.manager import KernelManager
 
 from graph_olap_server.instance_lifecycle import process_alive
 from graph_olap_server.runner import ServerThread, free_port
+from tests.notebooks.kernel import new_user_env
 
 pytestmark = [pytest.mark.timeout(300), pytest.mark.socket]  # against hangs only
 
@@ -44,17 +45,6 @@ print("HEALTH", client.health.check().status)
 
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
-
-
-def clean_env(**extra: str) -> dict[str, str]:
-    """os.environ without any Graph OLAP setting or JupyterHub user, plus ``extra``."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith("GRAPH_OLAP_") and k != "JUPYTERHUB_USER"
-    }
-    env.update(extra)
-    return env
 
 
 class Kernel:
@@ -127,7 +117,7 @@ def fresh_user(tmp_path: Path) -> Iterator[tuple[dict[str, str], int, Path]]:
     """A clean environment, its local platform's port and data folder; afterwards no
     platform process started here is left running."""
     port = free_port()
-    env = clean_env(XDG_DATA_HOME=str(tmp_path / "share"), GRAPH_OLAP_PORT=str(port))
+    env = new_user_env(XDG_DATA_HOME=str(tmp_path / "share"), GRAPH_OLAP_PORT=str(port))
     data_dir = tmp_path / "share" / "graph-olap"
     try:
         yield env, port, data_dir
@@ -238,7 +228,7 @@ def test_something_else_at_the_local_url_is_named(
 def test_an_sdk_error_is_compact_and_the_full_traceback_is_one_command_away(
     server: ServerThread,
 ) -> None:
-    kernel = Kernel(clean_env(GRAPH_OLAP_API_URL=server.url))  # the session's platform
+    kernel = Kernel(new_user_env(GRAPH_OLAP_API_URL=server.url))  # the session's platform
     try:
         outputs, status = kernel.run(CONNECT + "mappings = client.mappings.list()")
         assert status == "ok", outputs  # no username anywhere: the OS login name is used
