@@ -128,6 +128,25 @@ def _quick_start_options(
     }
 
 
+class _Default(float):
+    """A default argument that can be told apart from the same value passed explicitly
+    (so that ``config=`` with ``timeout=30`` is refused, not silently ignored)."""
+
+    def __repr__(self) -> str:
+        return repr(float(self))
+
+
+class _DefaultInt(int):
+    """The ``int`` twin of :class:`_Default`."""
+
+    def __repr__(self) -> str:
+        return repr(int(self))
+
+
+DEFAULT_TIMEOUT: float = _Default(30.0)
+DEFAULT_MAX_RETRIES: int = _DefaultInt(3)
+
+
 def _config(
     config: Config | None,
     api_url: str | None,
@@ -138,9 +157,29 @@ def _config(
     max_retries: int,
 ) -> Config:
     if config is not None:
-        if any(v is not None for v in (api_url, api_key, internal_api_key, username)):
+        given = [
+            name
+            for name, value in (
+                ("api_url", api_url),
+                ("api_key", api_key),
+                ("internal_api_key", internal_api_key),
+                ("username", username),
+            )
+            if value is not None
+        ]
+        given += [
+            name
+            for name, value, default in (
+                ("timeout", timeout, DEFAULT_TIMEOUT),
+                ("max_retries", max_retries, DEFAULT_MAX_RETRIES),
+            )
+            if value is not default
+        ]
+        if given:
             raise ValueError(
-                "Pass either config=... or api_url/api_key/internal_api_key/username, not both."
+                f"Pass either config=... or {', '.join(given)}, not both: the config already "
+                "holds every setting. To change one, pass "
+                f"config=dataclasses.replace(config, {given[0]}=...)."
             )
         return config
     # with a key, only the username argument goes along (from_env also sends
@@ -153,8 +192,8 @@ def _config(
         internal_api_key=internal_api_key,
         username=who.username,
         username_source=who.source,
-        timeout=timeout,
-        max_retries=max_retries,
+        timeout=float(timeout),
+        max_retries=int(max_retries),
     )
 
 
@@ -194,8 +233,8 @@ class GraphOLAPClient(_Resources[Sync]):
         internal_api_key: str | None = None,
         username: str | None = None,
         *,
-        timeout: float = 30.0,
-        max_retries: int = 3,
+        timeout: float = DEFAULT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
         config: Config | None = None,
         http_client: httpx.Client | None = None,
         transport: httpx.BaseTransport | None = None,
@@ -245,6 +284,17 @@ class GraphOLAPClient(_Resources[Sync]):
         )
         return self.instances._quick_start(mapping_id, options)
 
+    @property
+    def http(self) -> HTTPClient:
+        """The client's transport, for endpoints the SDK has no method for yet: same
+        credentials, retries and errors as every method.
+
+        Example:
+            >>> client.http.get("/api/config/lifecycle")["data"]["instance"]["default_ttl"]
+            'PT24H'
+        """
+        return self._http
+
     def close(self) -> None:
         """Close the HTTP connections. The client cannot be used afterwards."""
         self._http.close()
@@ -278,8 +328,8 @@ class AsyncGraphOLAPClient(_Resources[Async]):
         internal_api_key: str | None = None,
         username: str | None = None,
         *,
-        timeout: float = 30.0,
-        max_retries: int = 3,
+        timeout: float = DEFAULT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
         config: Config | None = None,
         http_client: httpx.AsyncClient | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
@@ -315,6 +365,16 @@ class AsyncGraphOLAPClient(_Resources[Async]):
             progress=progress,
         )
         return await self.instances._quick_start(mapping_id, options)
+
+    @property
+    def http(self) -> AsyncHTTPClient:
+        """The client's async transport (see :attr:`GraphOLAPClient.http`).
+
+        Example:
+            >>> (await aclient.http.get("/api/mappings"))["meta"]["total"]
+            42
+        """
+        return self._http
 
     async def aclose(self) -> None:
         """Close the HTTP connections."""

@@ -118,10 +118,10 @@ class GraphOLAPError(Exception):
     def __init__(
         self,
         message: str,
+        details: dict[str, Any] | None = None,
         *,
         status_code: int | None = None,
         code: str | None = None,
-        details: dict[str, Any] | None = None,
         request_id: str | None = None,
         hint: str | None = None,
     ) -> None:
@@ -255,8 +255,15 @@ class RateLimitError(GraphOLAPError):
 
     default_code = "RATE_LIMITED"
 
-    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
-        super().__init__(message, **kwargs)
+    def __init__(
+        self,
+        message: str,
+        details: dict[str, Any] | None = None,
+        *,
+        retry_after: float | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(message, details, **kwargs)
         self.retry_after = retry_after
 
 
@@ -395,8 +402,8 @@ class QueryError(ValidationError, _QueryMixin):
 
     default_code = "QUERY_ERROR"
 
-    def __init__(self, message: str, **kwargs: Any) -> None:
-        super().__init__(message, **kwargs)
+    def __init__(self, message: str, details: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        super().__init__(message, details, **kwargs)
         self._set_query(self.details)
 
 
@@ -408,8 +415,8 @@ class QueryTimeoutError(TimeoutError, _QueryMixin):
 
     default_code = "QUERY_TIMEOUT"
 
-    def __init__(self, message: str, **kwargs: Any) -> None:
-        super().__init__(message, **kwargs)
+    def __init__(self, message: str, details: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        super().__init__(message, details, **kwargs)
         self._set_query(self.details)
 
 
@@ -419,8 +426,8 @@ class WriteNotAllowedError(PermissionDeniedError, _QueryMixin):
 
     default_code = "WRITE_NOT_ALLOWED"
 
-    def __init__(self, message: str, **kwargs: Any) -> None:
-        super().__init__(message, **kwargs)
+    def __init__(self, message: str, details: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        super().__init__(message, details, **kwargs)
         self._set_query(self.details)
 
 

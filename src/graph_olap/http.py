@@ -34,6 +34,7 @@ from graph_olap._core.wire import (
     exhausted_error,
     new_idempotency_key,
     parse_response,
+    read_envelope,
 )
 from graph_olap.config import Config
 
@@ -134,9 +135,14 @@ class _Driver:
 class HTTPClient(_Driver):
     """Blocking transport used by :class:`~graph_olap.GraphOLAPClient`.
 
+    ``client.http`` is the client's transport: its :meth:`get`, :meth:`post`, :meth:`put`
+    and :meth:`delete` call endpoints the SDK has no method for yet, with the client's
+    credentials, retries and error mapping.
+
     Example:
-        >>> http = HTTPClient(Config(username="alice"))
-        >>> http.request(Call("GET", "/health"))
+        >>> client.http.get("/api/mappings", params={"limit": 1})["meta"]["total"]
+        42
+        >>> client.http.send(Call("GET", "/health"))
         {'status': 'healthy', ...}
     """
 
@@ -205,7 +211,7 @@ class HTTPClient(_Driver):
 
     def _perform(self, step: Operation) -> Any:
         if isinstance(step, Call):
-            return self.request(step)
+            return self.send(step)
         if isinstance(step, Sleep):
             self._sleep(step.seconds)
             return None
@@ -213,7 +219,42 @@ class HTTPClient(_Driver):
             return self._clock()
         raise TypeError(f"unknown operation {step!r}")
 
-    def request(self, call: Call) -> Any:
+    def request(
+        self, method: str, path: str, params: dict[str, Any] | None = None, json: Any = None
+    ) -> dict[str, Any]:
+        """Call any endpoint of the platform: the answer's JSON (the ``{"data": ...}``
+        envelope; ``{}`` for an empty answer). Failures raise the SDK's exceptions, as
+        every method does; an answer that is not JSON is a :class:`ServerError`.
+
+        Example:
+            >>> client.http.request("GET", "/api/instances", params={"status": "running"})
+            {'data': [...], 'meta': {'total': 2, 'offset': 0, 'limit': 50}}
+        """
+        return read_envelope(self.send(Call(method.upper(), path, params=params, json=json)))
+
+    def get(self, path: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+        """``GET path``: see :meth:`request`."""
+        return self.request("GET", path, params=params)
+
+    def post(
+        self, path: str, json: Any = None, *, params: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """``POST path`` with a JSON body: see :meth:`request`."""
+        return self.request("POST", path, params=params, json=json)
+
+    def put(
+        self, path: str, json: Any = None, *, params: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """``PUT path`` with a JSON body: see :meth:`request`."""
+        return self.request("PUT", path, params=params, json=json)
+
+    def delete(
+        self, path: str, *, params: dict[str, Any] | None = None, json: Any = None
+    ) -> dict[str, Any]:
+        """``DELETE path``: see :meth:`request`."""
+        return self.request("DELETE", path, params=params, json=json)
+
+    def send(self, call: Call) -> Any:
         """Send ``call`` with the retry policy; return the answer's JSON (or text)."""
         key = new_idempotency_key(call)
         attempts = 0
@@ -296,7 +337,7 @@ class AsyncHTTPClient(_Driver):
 
     async def _perform(self, step: Operation) -> Any:
         if isinstance(step, Call):
-            return await self.request(step)
+            return await self.send(step)
         if isinstance(step, Sleep):
             await self._sleep(step.seconds)
             return None
@@ -304,7 +345,39 @@ class AsyncHTTPClient(_Driver):
             return self._clock()
         raise TypeError(f"unknown operation {step!r}")
 
-    async def request(self, call: Call) -> Any:
+    async def request(
+        self, method: str, path: str, params: dict[str, Any] | None = None, json: Any = None
+    ) -> dict[str, Any]:
+        """Async twin of :meth:`HTTPClient.request`.
+
+        Example:
+            >>> await aclient.http.get("/api/mappings", params={"limit": 1})
+        """
+        return read_envelope(await self.send(Call(method.upper(), path, params=params, json=json)))
+
+    async def get(self, path: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+        """``GET path``: see :meth:`request`."""
+        return await self.request("GET", path, params=params)
+
+    async def post(
+        self, path: str, json: Any = None, *, params: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """``POST path`` with a JSON body: see :meth:`request`."""
+        return await self.request("POST", path, params=params, json=json)
+
+    async def put(
+        self, path: str, json: Any = None, *, params: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """``PUT path`` with a JSON body: see :meth:`request`."""
+        return await self.request("PUT", path, params=params, json=json)
+
+    async def delete(
+        self, path: str, *, params: dict[str, Any] | None = None, json: Any = None
+    ) -> dict[str, Any]:
+        """``DELETE path``: see :meth:`request`."""
+        return await self.request("DELETE", path, params=params, json=json)
+
+    async def send(self, call: Call) -> Any:
         """Send ``call`` with the retry policy; return the answer's JSON (or text)."""
         key = new_idempotency_key(call)
         attempts = 0

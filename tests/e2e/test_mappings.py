@@ -162,12 +162,29 @@ def test_list_filters_sorting_and_paging(client: GraphOLAPClient, bob: GraphOLAP
     )
 
 
-@pytest.mark.parametrize("limit", [0, 101, 1000])
-def test_limit_out_of_range_is_a_clear_error(client: GraphOLAPClient, limit: int) -> None:
+@pytest.mark.parametrize("limit", [0, -5])
+def test_limit_below_one_is_a_clear_error(client: GraphOLAPClient, limit: int) -> None:
     with pytest.raises(ValidationError, match="limit must be between 1 and 100") as err:
         client.mappings.list(limit=limit)
     assert err.value.code == "VALIDATION_ERROR"
     assert "iter_all" in err.value.message
+
+
+@pytest.mark.parametrize("limit", [101, 1000])
+def test_limit_above_100_is_clamped_as_in_the_design(client: GraphOLAPClient, limit: int) -> None:
+    tag = uuid.uuid4().hex[:6]
+    for name in ("a", "b"):
+        client.mappings.create(f"clamp-{tag}-{name}", "x", [CUSTOMER], [])
+    for page in (
+        client.mappings.list(limit=limit),
+        client.mappings.list(None, None, None, None, "name", "asc", 0, limit),  # positional
+        client.snapshots.list(limit=limit),
+        client.instances.list(limit=limit),
+    ):
+        assert page.limit == 100
+        assert len(page) == min(page.total, 100)
+        assert len(list(page.iter_all())) == page.total
+    assert client.mappings.list(search=f"clamp-{tag}", limit=limit).total == 2
 
 
 @pytest.mark.parametrize(

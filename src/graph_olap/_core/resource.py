@@ -16,7 +16,7 @@ from typing_extensions import ParamSpec, Self
 
 from graph_olap import exceptions as exc
 from graph_olap._core.ops import Call, Op
-from graph_olap.models.common import PaginatedList
+from graph_olap.pagination import PaginatedList, page_limit
 
 if TYPE_CHECKING:
     from graph_olap.http import AsyncHTTPClient, HTTPClient
@@ -51,9 +51,9 @@ M = TypeVar("M", Sync, Async)
 class Resource(Generic[M]):
     """Base of every resource: holds the transport that runs its operations."""
 
-    def __init__(self, runner: HTTPClient | AsyncHTTPClient) -> None:
-        self._runner = runner
-        self._is_async = inspect.iscoroutinefunction(runner.run)
+    def __init__(self, http: HTTPClient | AsyncHTTPClient) -> None:
+        self._runner = http
+        self._is_async = inspect.iscoroutinefunction(http.run)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} of {self._runner.config.api_url}>"
@@ -135,7 +135,10 @@ def paged(
     again: Callable[..., Any],
 ) -> Op[PaginatedList[T]]:
     """GET one page of a list; later pages come from ``again(**params, offset=...)``, the
-    public list method itself, so they are fetched sync or async like the first."""
+    public list method itself, so they are fetched sync or async like the first. A
+    ``limit`` above :data:`~graph_olap.pagination.MAX_PAGE_SIZE` is clamped to it."""
+    if isinstance(params.get("limit"), int):
+        params = {**params, "limit": page_limit(params["limit"])}
     body = yield Call("GET", path, params=params)
     return to_page(body, parse, lambda offset: again(**{**params, "offset": offset}))
 

@@ -13,7 +13,13 @@ from graph_olap._core.retry import RetryableOutcome, parse_retry_after
 from graph_olap._version import __version__
 from graph_olap.config import Config
 
-__all__ = ["auth_headers", "build_request", "exhausted_error", "parse_response"]
+__all__ = [
+    "auth_headers",
+    "build_request",
+    "exhausted_error",
+    "parse_response",
+    "read_envelope",
+]
 
 USER_AGENT = f"graph-olap-python/{__version__}"
 REQUEST_ID_HEADER = "x-request-id"
@@ -67,6 +73,12 @@ def build_request(
         headers=headers or None,
         extensions=extensions,
     )
+
+
+def read_envelope(answer: Any) -> dict[str, Any]:
+    """The JSON envelope of an answer to ``client.http.request(...)``: ``{}`` when the
+    answer was empty (204)."""
+    return {} if answer is None else answer  # type: ignore[no-any-return]
 
 
 def _request_id(response: httpx.Response) -> str | None:

@@ -40,7 +40,7 @@ from graph_olap.instance._requests import (
 from graph_olap.instance.arrow import Backend
 from graph_olap.instance.executions import ExecutionOps
 from graph_olap.models.algorithm import AlgorithmExecution, AlgorithmInfo
-from graph_olap.models.common import PaginatedList
+from graph_olap.pagination import PaginatedList
 from graph_olap.progress import ProgressReporter
 
 __all__ = ["AlgorithmManager", "info_list"]

@@ -22,7 +22,7 @@ from graph_olap.instance.algorithms import info_list
 from graph_olap.instance.arrow import Backend
 from graph_olap.instance.executions import ExecutionOps
 from graph_olap.models.algorithm import AlgorithmInfo
-from graph_olap.models.common import PaginatedList
+from graph_olap.pagination import PaginatedList
 from graph_olap.progress import ProgressReporter
 
 __all__ = ["NetworkXFunction", "NetworkXManager"]

@@ -1,18 +1,20 @@
-"""Shared model machinery: the response base class, pagination and favorites."""
+"""Shared model machinery: the response base class, model lists and favorites.
+
+(:class:`PaginatedList` lives in :mod:`graph_olap.pagination`; it is importable from here too.)
+"""
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from datetime import datetime
-from typing import Any, Generic, TypeVar, overload
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
 from graph_olap import exceptions as exc
-from graph_olap.display import items_html, list_html, model_html
+from graph_olap.display import items_html, model_html
 from graph_olap.display._html import mask_secrets
-from graph_olap.utils.optional import import_optional
+from graph_olap.pagination import PaginatedList
 
 __all__ = [
     "APIModel",
@@ -113,98 +115,6 @@ def _pydantic_summary(err: Exception) -> str:
     return "; ".join(parts)
 
 
-class PaginatedList(Sequence[T], Generic[T]):
-    """One page of a list answer, with the total and lazy access to every page.
-
-    ``len()``, iteration and indexing see this page; ``total`` is the count across all
-    pages; :meth:`iter_all` (or :meth:`aiter_all` on the async client) walks every page,
-    fetching each only when reached.
-
-    Example:
-        >>> page = client.mappings.list(limit=10)
-        >>> len(page), page.total
-        (10, 42)
-        >>> names = [m.name for m in page.iter_all()]   # all 42, 10 per request
-    """
-
-    def __init__(
-        self,
-        items: list[T],
-        *,
-        total: int,
-        offset: int,
-        limit: int,
-        fetch: Callable[[int], Any] | None = None,
-    ) -> None:
-        self.items = items
-        self.total = total
-        self.offset = offset
-        self.limit = limit
-        self._fetch = fetch
-
-    @overload
-    def __getitem__(self, index: int) -> T: ...
-    @overload
-    def __getitem__(self, index: slice) -> list[T]: ...
-    def __getitem__(self, index: int | slice) -> T | list[T]:
-        return self.items[index]
-
-    def __len__(self) -> int:
-        return len(self.items)
-
-    def __iter__(self) -> Iterator[T]:
-        return iter(self.items)
-
-    def __repr__(self) -> str:
-        shown = self.offset + len(self.items)
-        return (
-            f"PaginatedList({len(self.items)} items, {self.offset + 1 if self.items else 0}"
-            f"-{shown} of {self.total})"
-        )
-
-    def _repr_html_(self) -> str:
-        """A table of this page in notebooks, with "showing N of TOTAL"."""
-        return list_html(self)
-
-    @property
-    def has_more(self) -> bool:
-        """Whether pages after this one hold more items."""
-        return self.offset + len(self.items) < self.total
-
-    def _next_offset(self) -> int:
-        return self.offset + max(len(self.items), 1)
-
-    def iter_all(self) -> Iterator[T]:
-        """Every item on every page, from this page on, fetching pages as needed."""
-        page: PaginatedList[T] = self
-        while True:
-            yield from page.items
-            if not page.has_more or page._fetch is None or not page.items:
-                return
-            page = page._fetch(page._next_offset())
-
-    async def aiter_all(self) -> AsyncIterator[T]:
-        """Async twin of :meth:`iter_all`, for the async client."""
-        page: PaginatedList[T] = self
-        while True:
-            for item in page.items:
-                yield item
-            if not page.has_more or page._fetch is None or not page.items:
-                return
-            fetched = page._fetch(page._next_offset())
-            page = await fetched if isinstance(fetched, Awaitable) else fetched
-
-    def to_polars(self) -> Any:
-        """This page as a polars DataFrame (needs ``polars``)."""
-        pl = import_optional("polars", extra="polars")
-        return pl.DataFrame([_row(item) for item in self.items])
-
-    def to_pandas(self) -> Any:
-        """This page as a pandas DataFrame (needs ``pandas``)."""
-        pd = import_optional("pandas", extra="pandas")
-        return pd.DataFrame([_row(item) for item in self.items])
-
-
 class ModelList(list[T]):
     """A plain list of models (warehouse tables, columns...) that shows as a table in
     notebooks; otherwise an ordinary ``list``.
@@ -218,12 +128,6 @@ class ModelList(list[T]):
     def _repr_html_(self) -> str:
         """A table of the items in notebooks, with "N items"."""
         return items_html(self)
-
-
-def _row(item: Any) -> Any:
-    if isinstance(item, BaseModel):
-        return {k: v for k, v in item.model_dump().items() if not isinstance(v, (list, dict))}
-    return item
 
 
 class Favorite(APIModel):

@@ -32,9 +32,8 @@ class AdminResource(Resource[M]):
         resource_type: str,
         filters: dict[str, Any],
         reason: str,
-        *,
         expected_count: int | None = None,
-        dry_run: bool = False,
+        dry_run: bool = False,  # noqa: FBT001, FBT002 (positional in the design)
     ) -> Op[BulkDeleteResult]:
         """Delete up to 100 resources that match filters; every deletion is audited.
 

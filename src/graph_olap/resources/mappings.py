@@ -17,7 +17,7 @@ from graph_olap._core.resource import (
     to_page,
 )
 from graph_olap._core.resource import drop_none as _drop_none
-from graph_olap.models.common import PaginatedList, coerce_request
+from graph_olap.models.common import coerce_request
 from graph_olap.models.mapping import (
     EdgeDefinition,
     Mapping,
@@ -27,6 +27,7 @@ from graph_olap.models.mapping import (
     NodeDefinition,
 )
 from graph_olap.models.snapshot import Snapshot
+from graph_olap.pagination import PaginatedList, page_limit
 
 __all__ = ["MappingResource"]
 
@@ -73,7 +74,6 @@ class MappingResource(Resource[M]):
     @api_method
     def list(
         self,
-        *,
         owner: str | None = None,
         search: str | None = None,
         created_after: str | None = None,
@@ -168,7 +168,7 @@ class MappingResource(Resource[M]):
             2
         """
         mid = require_id(mapping_id, "mapping_id")
-        params = {"offset": offset, "limit": limit}
+        params = {"offset": offset, "limit": page_limit(limit)}
         body = yield Call("GET", f"/api/mappings/{mid}/snapshots", params=params)
 
         def fetch(next_offset: int) -> Any:
@@ -183,7 +183,6 @@ class MappingResource(Resource[M]):
         description: str,
         node_definitions: NodeDefs,
         edge_definitions: EdgeDefs,
-        *,
         ttl: str | None = None,
         inactivity_timeout: str | None = None,
     ) -> Op[Mapping]:
@@ -228,7 +227,6 @@ class MappingResource(Resource[M]):
         self,
         mapping_id: int,
         change_description: str,
-        *,
         node_definitions: NodeDefs | None = None,
         edge_definitions: EdgeDefs | None = None,
     ) -> Op[Mapping]:
@@ -286,7 +284,6 @@ class MappingResource(Resource[M]):
     def set_lifecycle(
         self,
         mapping_id: int,
-        *,
         ttl: str | None = None,
         inactivity_timeout: str | None = None,
     ) -> Op[Mapping]:

@@ -20,6 +20,7 @@ from graph_olap.models.ops import (
     ResourceLifecycleConfig,
     SystemState,
 )
+from graph_olap.pagination import page_limit
 
 __all__ = ["JOB_NAMES", "OpsResource"]
 
@@ -52,7 +53,6 @@ class OpsResource(Resource[M]):
     @api_method
     def update_lifecycle_config(
         self,
-        *,
         mapping: ResourceLifecycleConfig | dict[str, Any] | None = None,
         snapshot: ResourceLifecycleConfig | dict[str, Any] | None = None,
         instance: ResourceLifecycleConfig | dict[str, Any] | None = None,
@@ -87,7 +87,7 @@ class OpsResource(Resource[M]):
 
     @api_method
     def update_concurrency_config(
-        self, *, per_analyst: int | None = None, cluster_total: int | None = None
+        self, per_analyst: int | None = None, cluster_total: int | None = None
     ) -> Op[ConcurrencyConfig]:
         """Change the instance limits; ``None`` leaves a limit unchanged.
 
@@ -228,13 +228,14 @@ class OpsResource(Resource[M]):
 
         Args:
             status: ``pending``, ``claimed``, ``completed`` or ``failed``.
-            limit: At most this many (1-100).
+            limit: At most this many; values above 100 are clamped to 100.
 
         Example:
             >>> [j.error_message for j in client.ops.get_export_jobs(status="failed")]
             []
         """
-        body = yield Call("GET", "/api/ops/export-jobs", params={"status": status, "limit": limit})
+        params = {"status": status, "limit": page_limit(limit)}
+        body = yield Call("GET", "/api/ops/export-jobs", params=params)
         return [ExportJob.model_validate(j) for j in body["data"]]
 
     @api_method

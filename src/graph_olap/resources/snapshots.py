@@ -18,8 +18,8 @@ from graph_olap._core.resource import (
     require_text,
 )
 from graph_olap._core.waiter import ProgressCallback
-from graph_olap.models.common import PaginatedList
 from graph_olap.models.snapshot import Snapshot, SnapshotProgress
+from graph_olap.pagination import PaginatedList
 from graph_olap.progress import ProgressReporter
 from graph_olap.resources._waits import WaitOptions, wait_snapshot
 
@@ -38,7 +38,6 @@ class SnapshotResource(Resource[M]):
     @api_method
     def list(
         self,
-        *,
         mapping_id: int | None = None,
         mapping_version: int | None = None,
         owner: str | None = None,
@@ -88,7 +87,6 @@ class SnapshotResource(Resource[M]):
         self,
         mapping_id: int,
         name: str,
-        *,
         description: str | None = None,
         version: int | None = None,
         ttl: str | None = None,
@@ -126,7 +124,7 @@ class SnapshotResource(Resource[M]):
 
     @api_method
     def update(
-        self, snapshot_id: int, *, name: str | None = None, description: str | None = None
+        self, snapshot_id: int, name: str | None = None, description: str | None = None
     ) -> Op[Snapshot]:
         """Rename a snapshot or change its description.
 
@@ -156,7 +154,6 @@ class SnapshotResource(Resource[M]):
     def set_lifecycle(
         self,
         snapshot_id: int,
-        *,
         ttl: str | None = None,
         inactivity_timeout: str | None = None,
     ) -> Op[Snapshot]:
@@ -203,9 +200,9 @@ class SnapshotResource(Resource[M]):
     def wait_until_ready(
         self,
         snapshot_id: int,
-        *,
         timeout: float = 600,
         poll_interval: float = 5,
+        *,
         on_progress: ProgressCallback | None = None,
         progress: bool | ProgressReporter | None = None,
     ) -> Op[Snapshot]:
