@@ -148,8 +148,24 @@ def examples() -> tuple[Example, ...]:
     for match in re.finditer(r"Example:(.*?)\"\"\"", source, re.S):
         before = source[: match.start()]
         where = re.findall(r"\b(?:def|class) (\w+)", before)[-1]
-        out.append(Example(where, "\n".join(_lines(match.group(1)))))
-    quick = re.search(r"Quick Start \(2 lines\):\n(.*?)\n", source)
+        # the examples sit in (non-raw) docstrings: "\\n" in the text is "\n" to doctest
+        docstring = match.group(1).replace("\\\\", "\\")
+        out.append(Example(where, "\n".join(_lines(docstring))))
+    quick = re.search(r"Quick Start \(2 lines\):\n(.*?)Configuration\n", source)
     if quick:
         out.append(Example("quick start", "\n".join(_lines(quick.group(1).replace(">>>", " >>>")))))
     return tuple(out)
+
+
+def usage_in_tests() -> Example:
+    """The testing module's "Usage in Tests" example (a code block, not a doctest)."""
+    block = re.search(r"# After \(3 lines\)(.*?)Notebook Styling", text(), re.S)
+    assert block, "the design's 'Usage in Tests' example moved"
+    code = block.group(1)
+    head, _, body = code.partition("with ")
+    with_line, _, rest = body.partition(": ")
+    statement, _, comment = rest.partition(" #")
+    lines = [head.strip(), f"with {with_line}:", f"    {statement.strip()}"]
+    if comment:
+        lines.append(f"    #{comment.rstrip()}")
+    return Example("Usage in Tests", "\n".join(lines))
