@@ -25,7 +25,11 @@ def _settings(args: argparse.Namespace):  # type: ignore[no-untyped-def]
         overrides["warehouse_sources"] = tuple(Path(p).expanduser() for p in args.warehouse)
     if getattr(args, "no_sample", False):
         overrides["sample_warehouse"] = False
-    return Settings.from_env(**overrides)
+    try:
+        return Settings.from_env(**overrides)
+    except ValueError as err:  # a setting from the environment that cannot be used
+        print(f"error: {err}", file=sys.stderr)
+        raise SystemExit(2) from err
 
 
 def _serve(args: argparse.Namespace) -> int:

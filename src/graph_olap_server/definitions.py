@@ -2,15 +2,19 @@
 
 A mapping is refused as a whole (400, nothing written) when any definition is wrong; the
 message names the definition (``node_definitions[1] (Account)``) and the problem.
+
+Version diffs are ``graph_olap.utils.diff.diff_definitions``: the SDK's client-side
+``diff_mappings`` and the platform's ``diff_versions`` run that one algorithm. It is the
+one place the platform imports the SDK (a pure function on JSON, same distribution).
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from graph_olap.utils.diff import diff_definitions
 from graph_olap_server.errors import APIError, bad_request
 from graph_olap_server.warehouse import SqlValidationError, Warehouse
 
@@ -167,59 +171,6 @@ def check_definitions(
             [("from_key", edge.from_key), ("to_key", edge.to_key)]
             + [("property", p.name) for p in edge.properties],
         )
-
-
-def _changes(
-    key_field: str, before: list[dict[str, Any]], after: list[dict[str, Any]]
-) -> list[dict[str, Any]]:
-    old = {d[key_field]: d for d in before}
-    new = {d[key_field]: d for d in after}
-    out: list[dict[str, Any]] = []
-    for key in old.keys() - new.keys():
-        out.append(
-            {
-                "key": key,
-                "change": "removed",
-                "fields_changed": [],
-                "before": old[key],
-                "after": None,
-            }
-        )
-    for key in new.keys() - old.keys():
-        out.append(
-            {"key": key, "change": "added", "fields_changed": [], "before": None, "after": new[key]}
-        )
-    for key in old.keys() & new.keys():
-        fields = sorted(
-            f for f in old[key].keys() | new[key].keys() if old[key].get(f) != new[key].get(f)
-        )
-        if fields:
-            out.append(
-                {
-                    "key": key,
-                    "change": "modified",
-                    "fields_changed": fields,
-                    "before": old[key],
-                    "after": new[key],
-                }
-            )
-    return sorted(out, key=lambda c: (c["change"], c["key"]))
-
-
-def diff_definitions(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
-    """Compare two versions' definitions: per label / type, added, removed or modified."""
-    nodes = _changes("label", before["node_definitions"], after["node_definitions"])
-    edges = _changes("type", before["edge_definitions"], after["edge_definitions"])
-
-    def count(changes: list[dict[str, Any]], kind: str) -> int:
-        return sum(1 for c in changes if c["change"] == kind)
-
-    summary = {
-        f"{part}_{kind}": count(changes, kind)
-        for part, changes in (("nodes", nodes), ("edges", edges))
-        for kind in ("added", "removed", "modified")
-    }
-    return {"summary": summary, "nodes": nodes, "edges": edges}
 
 
 def as_api_error(err: ValueError, field: str) -> APIError:

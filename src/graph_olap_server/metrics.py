@@ -32,6 +32,7 @@ __all__ = [
     "INSTANCE_STATUSES",
     "SNAPSHOT_STATUSES",
     "Metrics",
+    "counts_by_status",
 ]
 
 log = logging.getLogger("graph_olap_server")
@@ -148,32 +149,38 @@ class _DatabaseCollector:
             return
         try:
             with platform.db.session() as session:
-                instances = _by_status(session, db.Instance)
-                snapshots = _by_status(session, db.Snapshot)
-                exports = _by_status(session, db.ExportJob)
+                instances = counts_by_status(session, db.Instance, INSTANCE_STATUSES)
+                snapshots = counts_by_status(session, db.Snapshot, SNAPSHOT_STATUSES)
+                exports = counts_by_status(session, db.ExportJob, EXPORT_JOB_STATUSES)
                 mappings = session.scalar(select(func.count()).select_from(db.Mapping)) or 0
         except Exception:  # a scrape must not fail because the database is down
             log.exception("metrics: could not read the metadata database")
             return
+        yield _family("instances_by_status_total", "Instances by status.", instances)
+        yield _family("snapshots_by_status_total", "Snapshots by status.", snapshots)
         yield _family(
-            "instances_by_status_total", "Instances by status.", INSTANCE_STATUSES, instances
-        )
-        yield _family(
-            "snapshots_by_status_total", "Snapshots by status.", SNAPSHOT_STATUSES, snapshots
-        )
-        yield _family(
-            "export_jobs_by_status_total", "Export jobs by status.", EXPORT_JOB_STATUSES, exports
+            "export_jobs_by_status_total", "Export jobs by status.", exports
         )
         yield GaugeMetricFamily("mappings_total", "Mappings.", value=mappings)
 
 
-def _by_status(session: Any, model: Any) -> dict[str, int]:
+def counts_by_status(session: Any, model: Any, known: tuple[str, ...]) -> dict[str, int]:
+    """Rows of ``model`` per status: every status of ``known``, zero included (so
+    ``state["instances"]["by_status"]["running"]`` always answers), then any other found.
+
+    Example:
+        >>> counts_by_status(session, db.Instance, INSTANCE_STATUSES)["running"]
+        0
+    """
+    counts = dict.fromkeys(known, 0)
     rows = session.execute(select(model.status, func.count()).group_by(model.status)).all()
-    return {str(status): int(count) for status, count in rows}
+    for status, count in rows:
+        counts[str(status)] = int(count)
+    return counts
 
 
-def _family(name: str, doc: str, known: tuple[str, ...], counts: dict[str, int]) -> Metric:
+def _family(name: str, doc: str, counts: dict[str, int]) -> Metric:
     family = GaugeMetricFamily(name, doc, labels=["status"])
-    for status in sorted(set(known) | set(counts)):
-        family.add_metric([status], counts.get(status, 0))
+    for status in sorted(counts):
+        family.add_metric([status], counts[status])
     return family

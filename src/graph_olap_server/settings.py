@@ -15,6 +15,9 @@ Environment variables:
                                     plane (the CLI fills it in from ``--host``/``--port``)
 ``GRAPH_OLAP_ENGINE``               graph engine of new instances (``ryugraph``, ``kuzu``);
                                     default: the wrapper's default engine
+``GRAPH_OLAP_IN_CLUSTER_URL_``      where clients inside the cluster reach an instance's
+``TEMPLATE``                        wrapper, with ``{port}`` and ``{instance_id}``;
+                                    default ``http://127.0.0.1:{port}`` (the external URL)
 ==================================  ======================================================
 """
 
@@ -22,12 +25,18 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import string
+import urllib.parse
 from collections.abc import Mapping
 from pathlib import Path
 
-__all__ = ["Settings", "default_data_dir"]
+__all__ = ["DEFAULT_IN_CLUSTER_URL_TEMPLATE", "Settings", "default_data_dir"]
 
 _TRUE = {"1", "true", "yes", "on"}
+
+DEFAULT_IN_CLUSTER_URL_TEMPLATE = "http://127.0.0.1:{port}"
+"""The in-cluster address of a local instance: the same as its external one."""
+_URL_FIELDS = frozenset({"port", "instance_id"})
 
 
 def default_data_dir() -> Path:
@@ -89,9 +98,14 @@ class Settings:
     instance_poll_interval: float = 0.25
     instance_start_timeout: float = 600.0
     instance_stop_timeout: float = 10.0
+    in_cluster_url_template: str = DEFAULT_IN_CLUSTER_URL_TEMPLATE
+    """Where clients inside the cluster (SDK in-cluster mode) reach an instance's wrapper:
+    an ``http(s)`` URL with ``{port}`` and/or ``{instance_id}``, published as each
+    running instance's ``in_cluster_url``."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "data_dir", Path(self.data_dir))
+        _check_url_template(self.in_cluster_url_template)
         if not self.database_url:
             db = (self.data_dir / "metadata.db").as_posix()
             object.__setattr__(self, "database_url", f"sqlite:///{db}")
@@ -107,6 +121,19 @@ class Settings:
     @property
     def instance_dir(self) -> Path:
         return self.data_dir / "instances"
+
+    def in_cluster_url(self, instance_id: int, port: int) -> str:
+        """The in-cluster address of the instance ``instance_id`` whose wrapper listens on
+        ``port``, from ``in_cluster_url_template``.
+
+        Example:
+            >>> s = Settings(data_dir=Path("/tmp/go"),
+            ...              in_cluster_url_template="http://instance-{instance_id}:{port}/")
+            >>> s.in_cluster_url(7, 8080)
+            'http://instance-7:8080'
+        """
+        url = self.in_cluster_url_template.format(port=port, instance_id=instance_id)
+        return url.rstrip("/")
 
     def role_of(self, username: str) -> str:
         """Role of a username in dev mode: admin, ops, else analyst."""
@@ -134,5 +161,50 @@ class Settings:
             "control_plane_url": env.get("GRAPH_OLAP_CONTROL_PLANE_URL") or None,
             "wrapper_engine": env.get("GRAPH_OLAP_ENGINE") or None,
         }
+        if env.get("GRAPH_OLAP_IN_CLUSTER_URL_TEMPLATE"):
+            values["in_cluster_url_template"] = env["GRAPH_OLAP_IN_CLUSTER_URL_TEMPLATE"]
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
+
+
+def _check_url_template(template: str) -> None:
+    """Refuse an in-cluster URL template that could not give each instance its address.
+
+    Example:
+        >>> _check_url_template("http://graph-{instance_id}.analytics.svc:8000")
+        >>> _check_url_template("http://127.0.0.1")
+        Traceback (most recent call last):
+        ValueError: GRAPH_OLAP_IN_CLUSTER_URL_TEMPLATE ...
+    """
+    problem = _template_problem(template)
+    if problem:
+        raise ValueError(
+            f"GRAPH_OLAP_IN_CLUSTER_URL_TEMPLATE {template!r} {problem}. Give an http(s) URL "
+            "with {port} and/or {instance_id}, such as 'http://127.0.0.1:{port}' (the "
+            "default) or 'http://graph-instance-{instance_id}.<namespace>.svc:8000'."
+        )
+
+
+def _template_problem(template: str) -> str | None:
+    if not template.strip():
+        return "is empty"
+    try:
+        fields = [(name, spec, conv) for _, name, spec, conv in string.Formatter().parse(template)]
+    except ValueError as err:
+        return f"is not a valid template ({err}; write a literal brace as {{{{ or }}}})"
+    names = {name for name, _, _ in fields if name is not None}
+    unknown = sorted(names - _URL_FIELDS)
+    if unknown:
+        return f"uses unknown placeholder(s) {', '.join('{' + n + '}' for n in unknown)}"
+    if any(name is not None and (spec or conv) for name, spec, conv in fields):
+        return "formats a placeholder (write {port} or {instance_id} plain)"
+    if not names:
+        return "has no {port} or {instance_id}, so every instance would get the same address"
+    url = urllib.parse.urlsplit(template.format(port=8080, instance_id=1))
+    if url.scheme not in ("http", "https") or not url.hostname:
+        return "is not an http:// or https:// URL with a host"
+    try:
+        url.port  # noqa: B018  # raises on a port that is not a number
+    except ValueError:
+        return "has a port that is not a number"
+    return None

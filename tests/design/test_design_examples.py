@@ -97,7 +97,9 @@ def _next_id(settings: Settings, table: str, next_id: int) -> None:
             "UPDATE sqlite_sequence SET seq = ? WHERE name = ?", (next_id - 1, table)
         ).rowcount
         if not updated:
-            con.execute("INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)", (table, next_id - 1))
+            con.execute(
+                "INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)", (table, next_id - 1)
+            )
 
 
 @pytest.fixture(scope="module")
@@ -230,7 +232,9 @@ ALL = [*examples(), usage_in_tests()]
 
 
 @pytest.mark.parametrize(
-    ("index", "example"), list(enumerate(ALL)), ids=[f"{i:02d}-{e.where}" for i, e in enumerate(ALL)]
+    ("index", "example"),
+    list(enumerate(ALL)),
+    ids=[f"{i:02d}-{e.where}" for i, e in enumerate(ALL)],
 )
 def test_design_example_runs_as_written(
     index: int,

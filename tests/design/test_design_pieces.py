@@ -115,5 +115,5 @@ def test_resources_can_be_built_as_in_the_design(client: GraphOLAPClient) -> Non
     instances = graph_olap.resources.InstanceResource(client.http, client.config)
     assert instances.list(limit=1).limit == 1
     other = Config(api_url="http://127.0.0.1:9", username="x")
-    with pytest.raises(ValueError, match="config must be http.config"):
+    with pytest.raises(ValueError, match=r"config must be http\.config"):
         graph_olap.resources.InstanceResource(client.http, other)

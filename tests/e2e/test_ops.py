@@ -468,11 +468,26 @@ def test_state_and_cluster_views_of_seeded_platform(
         state = ops_client.ops.get_state()
         assert state.instances == {
             "total": 6,
-            "by_status": {"running": 4, "starting": 1, "terminated": 1},
+            "by_status": {
+                "waiting_for_snapshot": 0,
+                "starting": 1,
+                "running": 4,
+                "stopping": 0,
+                "terminated": 1,
+                "failed": 0,
+            },
             "without_pod_name": 1,
         }
-        assert state.snapshots == {"total": 2, "by_status": {"creating": 1, "ready": 1}}
-        assert state.export_jobs["by_status"] == {"claimed": 1, "pending": 2, "completed": 1}
+        assert state.snapshots == {
+            "total": 2,
+            "by_status": {"pending": 0, "creating": 1, "ready": 1, "failed": 0},
+        }
+        assert state.export_jobs["by_status"] == {
+            "pending": 2,
+            "claimed": 1,
+            "completed": 1,
+            "failed": 0,
+        }
         assert state.mappings == {"total": 1}
 
         usage = ops_client.ops.get_cluster_instances()
@@ -522,12 +537,19 @@ def test_jobs_repair_seeded_platform(seeded: tuple[Settings, dict[str, int]]) ->
 
         state = ops.get_state()
         assert state.instances["by_status"] == {
-            "failed": 1,
-            "running": 1,
+            "waiting_for_snapshot": 0,
             "starting": 1,
+            "running": 1,
+            "stopping": 0,
             "terminated": 3,
+            "failed": 1,
         }
-        assert state.snapshots["by_status"] == {"failed": 1, "ready": 1}
+        assert state.snapshots["by_status"] == {
+            "pending": 0,
+            "creating": 0,
+            "ready": 1,
+            "failed": 1,
+        }
         failed = ops.get_export_jobs(status="failed")
         assert {j.entity_name for j in failed} == {"Customer", "OWNS"}
         assert all("3600 s" in (j.error_message or "") for j in failed)

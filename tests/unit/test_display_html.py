@@ -827,13 +827,13 @@ SAMPLES: dict[str, dict[str, Any]] = {
 }  # fmt: skip
 
 
-def _model_classes() -> dict[str, type[BaseModel]]:
+def _model_classes() -> dict[str, type[BaseModel | models.ModelDict]]:
     return {
         name: cls
         for name in models.__all__
         if isinstance(cls := getattr(models, name), type)
-        and issubclass(cls, BaseModel)
-        and name not in ("APIModel",)
+        and issubclass(cls, (BaseModel, models.ModelDict))
+        and name not in ("APIModel", "ModelDict")
     }
 
 

@@ -52,13 +52,19 @@ def _platform_unavailable(err: exc.GraphOLAPError) -> bool:
 
 @dataclasses.dataclass(frozen=True)
 class Observation:
-    """What one poll saw: status, the server's phase and its step counts."""
+    """What one poll saw: status, the server's phase and its step counts.
+
+    ``pending`` says why a resource whose status is ready cannot be used yet, as the
+    rest of a sentence after its name ("is running but its wrapper does not answer at
+    ... Check ..."); a timeout then says that instead of the status.
+    """
 
     status: str
     phase: str
     completed: int = 0
     total: int = 0
     error_message: str | None = None
+    pending: str | None = None
 
     def describe(self) -> str:
         """``'starting' (phase loading_data, 3/5 steps)``."""
@@ -111,6 +117,12 @@ class Subject:
         )
 
     def timed_out(self, seen: Observation | None, timeout: float) -> exc.TimeoutError:
+        if seen is not None and seen.pending:
+            return exc.TimeoutError(
+                f"After {timeout:g} s, {self.label} {seen.pending.rstrip('.')}. Wait again "
+                f"with {self.wait_again} or {self.give_up}.",
+                details={**self.details(seen), "timeout": timeout},
+            )
         state = f"still {seen.describe()}" if seen else "not ready"
         return exc.TimeoutError(
             f"{self.label} is {state} after {timeout:g} s; it keeps {self.activity}: "

@@ -78,7 +78,7 @@ def build_request(
 def read_envelope(answer: Any) -> dict[str, Any]:
     """The JSON envelope of an answer to ``client.http.request(...)``: ``{}`` when the
     answer was empty (204)."""
-    return {} if answer is None else answer  # type: ignore[no-any-return]
+    return {} if answer is None else answer
 
 
 def _request_id(response: httpx.Response) -> str | None:

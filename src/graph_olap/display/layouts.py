@@ -208,8 +208,9 @@ def _change_detail(change: Any) -> str:
 
 
 def _mapping_diff(model: Any, now: Now) -> str:
-    title = f"v{model.from_version} \u2192 v{model.to_version}"
-    extra = id_ref("mapping", model.mapping_id)
+    sides = ["unsaved" if v is None else f"v{v}" for v in (model.from_version, model.to_version)]
+    title = f"{sides[0]} \u2192 {sides[1]}"  # a side is unsaved in graph_olap.utils.diff
+    extra = "" if model.mapping_id is None else id_ref("mapping", model.mapping_id)
     body = f"<div>{_diff_summary(model)}</div>"
     rows = [
         (
@@ -401,8 +402,9 @@ def _cluster_instances(model: Any, now: Now) -> str:
 
 
 def _state_value(name: str, value: Any, now: Now) -> str:
-    if name == "by_status" and isinstance(value, dict):
-        return " ".join(f"{badge(s)} {format_value(n)}" for s, n in value.items()) or _muted("-")
+    if name == "by_status" and isinstance(value, dict):  # every status is listed: show the used
+        used = [f"{badge(s)} {format_value(n)}" for s, n in value.items() if n != 0]
+        return " ".join(used) or _muted("none")
     return _field_value(name, value, now)
 
 

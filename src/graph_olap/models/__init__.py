@@ -1,5 +1,6 @@
 """Typed models of everything the platform sends and receives."""
 
+from graph_olap.models._dicts import ModelDict
 from graph_olap.models.algorithm import (
     AlgorithmExecution,
     AlgorithmInfo,
@@ -87,6 +88,7 @@ __all__ = [
     "MappingDiffSummary",
     "MappingTree",
     "MappingVersion",
+    "ModelDict",
     "ModelList",
     "NodeDefinition",
     "NodeLabelSchema",

@@ -12,7 +12,12 @@ __all__ = ["Instance", "InstanceProgress", "LockStatus"]
 
 class Instance(APIModel):
     """A graph instance: ``waiting_for_snapshot -> starting -> running -> stopping ->
-    terminated``, or ``failed`` with ``error_message``."""
+    terminated``, or ``failed`` with ``error_message``.
+
+    A running instance has two addresses: ``instance_url`` from outside the cluster and
+    ``in_cluster_url`` from inside it (a Kubernetes service DNS name on a cluster; the
+    SDK uses it when ``Config.in_cluster_mode`` is on). Both are ``None`` otherwise.
+    """
 
     id: int
     snapshot_id: int | None = None
@@ -23,6 +28,7 @@ class Instance(APIModel):
     owner_username: str
     status: str
     instance_url: str | None = None
+    in_cluster_url: str | None = None
     cpu_cores: int | None = None
     error_message: str | None = None
     ttl: str | None = None

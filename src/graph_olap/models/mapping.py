@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import Field
 
+from graph_olap.models._dicts import ModelDict
 from graph_olap.models.common import APIModel, RequestModel
 
 __all__ = [
@@ -154,20 +155,23 @@ class MappingDiffSummary(APIModel):
     edges_modified: int = 0
 
 
-class MappingDiff(APIModel):
-    """The difference between two versions of a mapping.
+class MappingDiff(ModelDict):
+    """The difference between two versions of a mapping: a ``dict`` of the platform's
+    JSON (``diff["summary"]["nodes_added"]``) whose attributes are typed
+    (``diff.summary`` is a :class:`MappingDiffSummary`, ``diff.nodes`` a list of
+    :class:`DefinitionChange`).
 
     Example:
         >>> diff = client.mappings.diff_versions(1, from_version=1, to_version=2)
-        >>> diff.summary.nodes_added
-        1
+        >>> diff["summary"]["nodes_added"], diff.summary.nodes_added
+        (1, 1)
         >>> [c.key for c in diff.nodes if c.change == "modified"]
         ['Customer']
     """
 
-    mapping_id: int
-    from_version: int
-    to_version: int
+    mapping_id: int | None  # None from graph_olap.utils.diff for sides not saved
+    from_version: int | None
+    to_version: int | None
     summary: MappingDiffSummary
     nodes: list[DefinitionChange] = Field(default_factory=list)
     edges: list[DefinitionChange] = Field(default_factory=list)
@@ -179,15 +183,28 @@ class MappingDiff(APIModel):
 
     def __repr__(self) -> str:
         s = self.summary
+        mapping = "" if self.mapping_id is None else f"mapping {self.mapping_id} "
         return (
-            f"<MappingDiff mapping {self.mapping_id} v{self.from_version} -> v{self.to_version}: "
+            f"<MappingDiff {mapping}{_version(self.from_version)} -> "
+            f"{_version(self.to_version)}: "
             f"nodes +{s.nodes_added} -{s.nodes_removed} ~{s.nodes_modified}, "
             f"edges +{s.edges_added} -{s.edges_removed} ~{s.edges_modified}>"
         )
 
 
-class MappingTree(APIModel):
-    """A mapping's versions, each with its snapshots and their instances."""
+def _version(version: int | None) -> str:
+    return "unsaved" if version is None else f"v{version}"
+
+
+class MappingTree(ModelDict):
+    """A mapping's versions, each with its snapshots and their instances: a ``dict`` with
+    typed attributes.
+
+    Example:
+        >>> tree = client.mappings.get_tree(1)
+        >>> [v["version"] for v in tree["versions"]], tree.current_version
+        ([1, 2], 2)
+    """
 
     mapping_id: int
     name: str

@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import Field
 
+from graph_olap.models._dicts import ModelDict
 from graph_olap.models.common import APIModel
 
 __all__ = [
@@ -136,7 +137,18 @@ class JobStatus(APIModel):
     next_run_at: datetime | None = None
 
 
-class JobsStatus(APIModel):
+class JobsStatus(ModelDict):
+    """Every background job's schedule, last runs and health: a ``dict``
+    ``{"jobs": [...]}`` whose ``.jobs`` are typed :class:`JobStatus` models.
+
+    Example:
+        >>> status = client.ops.get_job_status()
+        >>> [j["health_status"] for j in status["jobs"]] == [j.health_status for j in status.jobs]
+        True
+        >>> status.job("lifecycle").run_count
+        0
+    """
+
     jobs: list[JobStatus] = Field(default_factory=list)
 
     def job(self, name: str) -> JobStatus:
@@ -151,7 +163,15 @@ class JobsStatus(APIModel):
         return f"<JobsStatus {len(self.jobs)} jobs: {jobs or 'none'}>"
 
 
-class JobTriggerResult(APIModel):
+class JobTriggerResult(ModelDict):
+    """What a manual job run did: a ``dict`` with typed attributes.
+
+    Example:
+        >>> result = client.ops.trigger_job("reconciliation", reason="smoke test")
+        >>> result["status"], result.triggered_at.year
+        ('completed', 2026)
+    """
+
     job_name: str
     status: str
     triggered_at: datetime | None = None
@@ -160,7 +180,16 @@ class JobTriggerResult(APIModel):
     result: dict[str, Any] | None = None
 
 
-class SystemState(APIModel):
+class SystemState(ModelDict):
+    """Counts of instances, snapshots and export jobs (``total``, ``by_status`` with every
+    status, zero included) and mappings (``total``): a ``dict`` with typed attributes.
+
+    Example:
+        >>> state = client.ops.get_state()
+        >>> state["instances"]["by_status"]["running"], state.mappings["total"]
+        (0, 3)
+    """
+
     instances: dict[str, Any] = Field(default_factory=dict)
     snapshots: dict[str, Any] = Field(default_factory=dict)
     export_jobs: dict[str, Any] = Field(default_factory=dict)
@@ -174,7 +203,15 @@ class SystemState(APIModel):
         return f"<SystemState {totals}>"
 
 
-class ExportJob(APIModel):
+class ExportJob(ModelDict):
+    """One export job of a snapshot (a node label or edge type): a ``dict`` with typed
+    attributes.
+
+    Example:
+        >>> for job in client.ops.get_export_jobs(status="failed"):
+        ...     print(f"Job {job['id']}: {job.error_message}")
+    """
+
     id: int
     snapshot_id: int
     entity_type: str
@@ -187,7 +224,17 @@ class ExportJob(APIModel):
     updated_at: datetime | None = None
 
 
-class BulkDeleteResult(APIModel):
+class BulkDeleteResult(ModelDict):
+    """What a bulk delete matched and deleted: a ``dict`` with typed attributes.
+
+    Example:
+        >>> result = client.admin.bulk_delete(
+        ...     "instance", {"name_prefix": "E2ETest-"}, "cleanup", dry_run=True
+        ... )
+        >>> result["matched_count"] == len(result.matched_ids)
+        True
+    """
+
     dry_run: bool
     resource_type: str
     matched_count: int

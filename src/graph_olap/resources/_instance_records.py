@@ -6,22 +6,59 @@ creation, waiting and connecting.
 
 from __future__ import annotations
 
+import logging
+
 from graph_olap import exceptions as exc
 from graph_olap._core.ops import Call, Op
 from graph_olap._core.resource import M, Resource, api_method, drop_none, paged, require_id
-from graph_olap.models.common import PaginatedList
 from graph_olap.models.instance import Instance, InstanceProgress
+from graph_olap.pagination import PaginatedList
 
-__all__ = ["InstanceRecords"]
+__all__ = ["InstanceRecords", "wrapper_url"]
+
+log = logging.getLogger("graph_olap")
+_warned_no_in_cluster_url = False
+
+
+def wrapper_url(instance: Instance, *, in_cluster: bool) -> str | None:
+    """Where this client reaches the instance's wrapper: ``in_cluster_url`` in
+    in-cluster mode, ``instance_url`` otherwise; ``None`` when it has no address (it is
+    not running). The one place that chooses, for connections and waits alike.
+
+    A platform too old to publish ``in_cluster_url`` gives none even for a running
+    instance: in-cluster mode then uses ``instance_url``, and logs so once.
+
+    Example:
+        >>> wrapper_url(client.instances.get(12), in_cluster=True)
+        'http://graph-instance-12.analytics.svc:8000'
+    """
+    global _warned_no_in_cluster_url
+    if not in_cluster or instance.in_cluster_url:
+        return instance.in_cluster_url if in_cluster else instance.instance_url
+    if instance.instance_url and not _warned_no_in_cluster_url:
+        _warned_no_in_cluster_url = True
+        log.warning(
+            "In-cluster mode is on but the platform publishes no in_cluster_url for "
+            "instance %s (a platform older than this SDK): using its instance_url %s. "
+            "Upgrade the platform to reach instances through their in-cluster address.",
+            instance.id,
+            instance.instance_url,
+        )
+    return instance.instance_url
 
 
 class InstanceRecords(Resource[M]):
     """Inspect and manage instance records (see ``InstanceResource``)."""
 
+    @property
+    def _in_cluster(self) -> bool:
+        """Whether this client reaches wrappers at their in-cluster address
+        (``Config.in_cluster_mode``, ``GRAPH_OLAP_IN_CLUSTER_MODE``)."""
+        return self._runner.config.in_cluster_mode
+
     @api_method
     def list(
         self,
-        *,
         snapshot_id: int | None = None,
         owner: str | None = None,
         status: str | None = None,

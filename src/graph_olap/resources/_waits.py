@@ -22,11 +22,14 @@ from graph_olap._core.waiter import (
 from graph_olap.models.instance import Instance, InstanceProgress
 from graph_olap.models.snapshot import Snapshot, SnapshotProgress
 from graph_olap.progress import ProgressReporter, make_reporter
+from graph_olap.resources._instance_records import wrapper_url
 
 __all__ = ["GONE_STATES", "WaitOptions", "wait_instance", "wait_snapshot"]
 
 GONE_STATES = frozenset({"stopping", "terminated"})
 """Instance states from which it never runs again (besides ``failed``)."""
+PROBE_TIMEOUT = 5.0
+"""Seconds one probe of a wrapper's ``/ready`` may take (per attempt)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -109,9 +112,38 @@ def snapshot_fetch(snapshot_id: int) -> Callable[[], Op[tuple[None, Observation]
     return fetch
 
 
-def instance_fetch(instance_id: int) -> Callable[[], Op[tuple[None, Observation]]]:
+def _wrapper_answers(url: str) -> Op[str | None]:
+    """Probe the wrapper's ``GET /ready`` (no credentials needed) at ``url``; answers
+    ``None`` when it is ready, else what went wrong."""
+    try:
+        yield Call("GET", f"{url}/ready", timeout=PROBE_TIMEOUT)
+    except exc.GraphOLAPError as err:
+        return err.message
+    return None
+
+
+def _unreachable_wrapper(url: str | None, why: str) -> str:
+    where = f"at {url}" if url else "(the platform gave no in_cluster_url)"
+    return (
+        f"is running but its wrapper does not answer {where} from here ({why.rstrip('.')}). "
+        "Check that this machine may reach it (a network policy between this pod and the "
+        "instance's), that GRAPH_OLAP_IN_CLUSTER_MODE=true is right for where this code "
+        "runs (outside the cluster, unset it to use the instance_url), and the platform's "
+        "GRAPH_OLAP_IN_CLUSTER_URL_TEMPLATE"
+    )
+
+
+def instance_fetch(
+    instance_id: int, *, in_cluster: bool = False
+) -> Callable[[], Op[tuple[None, Observation]]]:
     """Poll an instance's progress: one view from the export of its snapshot (phases
-    ``queued``, ``exporting``) to the loaded graph, as the platform reports it."""
+    ``queued``, ``exporting``) to the loaded graph, as the platform reports it.
+
+    With ``in_cluster``, a ``running`` instance is ready only once its wrapper answers
+    ``/ready`` at its in-cluster address (phase ``waiting for the wrapper at <url>``
+    until then). Outside that mode ``running`` suffices: the platform marks an instance
+    running when its wrapper answers at ``instance_url``.
+    """
 
     def get_instance() -> Op[Instance]:
         body = yield Call("GET", f"/api/instances/{instance_id}")
@@ -137,6 +169,16 @@ def instance_fetch(instance_id: int) -> Callable[[], Op[tuple[None, Observation]
             if snapshot_id is not None:
                 yield from _check_export(instance_id, snapshot_id)
         seen = _observe(progress, status)
+        if in_cluster and status == "running":
+            url = wrapper_url((yield from get_instance()), in_cluster=True)
+            why = (yield from _wrapper_answers(url)) if url else "no address to try"
+            if why is not None:
+                return None, dataclasses.replace(
+                    seen,
+                    phase=f"waiting for the wrapper at {url}",
+                    error_message=error,
+                    pending=_unreachable_wrapper(url, why),
+                )
         return None, Observation(seen.status, seen.phase, seen.completed, seen.total, error)
 
     return fetch
@@ -162,7 +204,7 @@ def _run(
     yield from wait_for(
         fetch,
         subject=subject,
-        ready=lambda seen: seen.status == ready,
+        ready=lambda seen: seen.status == ready and seen.pending is None,
         failed=lambda seen: seen.status == "failed",
         timeout=options.timeout,
         poll_interval=options.poll_interval,
@@ -178,8 +220,12 @@ def wait_snapshot(snapshot_id: int, options: WaitOptions) -> Op[Snapshot]:
     return Snapshot.model_validate(body["data"])
 
 
-def wait_instance(instance_id: int, options: WaitOptions) -> Op[Instance]:
-    """Wait until the instance is ``running``; return it."""
-    yield from _run(instance_fetch(instance_id), instance_subject(instance_id), "running", options)
+def wait_instance(
+    instance_id: int, options: WaitOptions, *, in_cluster: bool = False
+) -> Op[Instance]:
+    """Wait until the instance is ``running`` (and, ``in_cluster``, until its wrapper
+    answers at its in-cluster address); return it."""
+    fetch = instance_fetch(instance_id, in_cluster=in_cluster)
+    yield from _run(fetch, instance_subject(instance_id), "running", options)
     body = yield Call("GET", f"/api/instances/{instance_id}")
     return Instance.model_validate(body["data"])

@@ -7,7 +7,7 @@ connecting.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from graph_olap import exceptions as exc
 from graph_olap._core.ops import Call, Op
@@ -16,8 +16,12 @@ from graph_olap._core.waiter import ProgressCallback
 from graph_olap.instance.connection import InstanceConnection
 from graph_olap.models.instance import Instance
 from graph_olap.progress import ProgressReporter
-from graph_olap.resources._instance_records import InstanceRecords
+from graph_olap.resources._instance_records import InstanceRecords, wrapper_url
 from graph_olap.resources._waits import GONE_STATES, WaitOptions, wait_instance
+
+if TYPE_CHECKING:
+    from graph_olap.config import Config
+    from graph_olap.http import AsyncHTTPClient, HTTPClient
 
 __all__ = ["InstanceResource"]
 
@@ -33,12 +37,21 @@ class InstanceResource(InstanceRecords[M]):
         >>> client.instances.terminate(inst.id)
     """
 
+    def __init__(self, http: HTTPClient | AsyncHTTPClient, config: Config | None = None) -> None:
+        """``config`` is accepted for code written from the design (which passes the
+        client's); it must be the transport's own."""
+        if config is not None and config != http.config:
+            raise ValueError(
+                "InstanceResource(http, config): config must be http.config (the settings "
+                "the transport was built with); pass just the transport."
+            )
+        super().__init__(http)
+
     @api_method
     def create(
         self,
         snapshot_id: int,
         name: str,
-        *,
         description: str | None = None,
         ttl: str | None = None,
         inactivity_timeout: str | None = None,
@@ -116,9 +129,9 @@ class InstanceResource(InstanceRecords[M]):
     def wait_until_running(
         self,
         instance_id: int,
-        *,
         timeout: float = 300,
         poll_interval: float = 5,
+        *,
         on_progress: ProgressCallback | None = None,
         progress: bool | ProgressReporter | None = None,
     ) -> Op[Instance]:
@@ -150,7 +163,7 @@ class InstanceResource(InstanceRecords[M]):
         options = WaitOptions.of(
             timeout=timeout, poll_interval=poll_interval, on_progress=on_progress, progress=progress
         )
-        return (yield from wait_instance(iid, options))
+        return (yield from wait_instance(iid, options, in_cluster=self._in_cluster))
 
     @api_method
     def create_and_wait(
@@ -183,7 +196,7 @@ class InstanceResource(InstanceRecords[M]):
             ttl=ttl,
             inactivity_timeout=inactivity_timeout,
         )
-        return (yield from wait_instance(inst.id, options))
+        return (yield from wait_instance(inst.id, options, in_cluster=self._in_cluster))
 
     @api_method
     def create_from_mapping_and_wait(
@@ -228,7 +241,7 @@ class InstanceResource(InstanceRecords[M]):
             ttl=ttl,
             inactivity_timeout=inactivity_timeout,
         )
-        return (yield from wait_instance(inst.id, options))
+        return (yield from wait_instance(inst.id, options, in_cluster=self._in_cluster))
 
     @api_method
     def connect(self, instance_id: int) -> Op[InstanceConnection[M]]:
@@ -244,10 +257,11 @@ class InstanceResource(InstanceRecords[M]):
             >>> conn.query("MATCH (n:Customer) RETURN n LIMIT 10").to_networkx()
         """
         inst = yield from type(self).get.op(self, instance_id)
-        if inst.status != "running" or not inst.instance_url:
+        url = wrapper_url(inst, in_cluster=self._in_cluster)
+        if inst.status != "running" or not url:
             raise _not_running(inst)
         return InstanceConnection(
-            self._runner.derive(inst.instance_url),
+            self._runner.derive(url),
             instance_id=inst.id,
             control_plane_url=self._runner.config.api_url,
         )

@@ -10,13 +10,18 @@ monitor that walks them through start-up, admission rules and progress.
 
 from __future__ import annotations
 
-from graph_olap_server.runtime.base import InstanceRuntime, InstanceRuntimeError
+from graph_olap_server.runtime.base import (
+    InstanceAddresses,
+    InstanceRuntime,
+    InstanceRuntimeError,
+)
 from graph_olap_server.runtime.local import LocalProcessRuntime, default_engine
 from graph_olap_server.runtime.monitor import RESTART_GONE, InstanceMonitor
 from graph_olap_server.runtime.progress import instance_progress
 
 __all__ = [
     "RESTART_GONE",
+    "InstanceAddresses",
     "InstanceMonitor",
     "InstanceRuntime",
     "InstanceRuntimeError",

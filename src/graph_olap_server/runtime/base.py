@@ -8,11 +8,26 @@ per instance) is planned behind the same interface.
 from __future__ import annotations
 
 import abc
+import dataclasses
 from pathlib import Path
 
 from graph_olap_server import db
 
-__all__ = ["InstanceRuntime", "InstanceRuntimeError"]
+__all__ = ["InstanceAddresses", "InstanceRuntime", "InstanceRuntimeError"]
+
+
+@dataclasses.dataclass(frozen=True)
+class InstanceAddresses:
+    """Where an instance's wrapper answers.
+
+    Attributes:
+        external: From outside the cluster (published as ``instance_url``).
+        in_cluster: From inside the cluster, such as a Kubernetes service DNS name
+            (published as ``in_cluster_url``; the SDK uses it in in-cluster mode).
+    """
+
+    external: str
+    in_cluster: str
 
 
 class InstanceRuntimeError(Exception):
@@ -32,6 +47,11 @@ class InstanceRuntime(abc.ABC):
     def start(self, instance: db.Instance, snapshot_path: Path, port: int, cpu_cores: int) -> int:
         """Launch the wrapper of ``instance`` on ``port`` loading ``snapshot_path``;
         answers its process id. ``instance.wrapper_token`` is the shared secret."""
+
+    @abc.abstractmethod
+    def addresses(self, instance_id: int, port: int) -> InstanceAddresses:
+        """The external and in-cluster URLs of the wrapper of ``instance_id`` listening on
+        ``port`` (the one place that knows them: computed, never stored twice)."""
 
     @abc.abstractmethod
     def stop(self, instance: db.Instance) -> None:

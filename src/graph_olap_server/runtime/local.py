@@ -30,7 +30,11 @@ from pathlib import Path
 
 from graph_olap_server import db
 from graph_olap_server.instance_lifecycle import process_alive
-from graph_olap_server.runtime.base import InstanceRuntime, InstanceRuntimeError
+from graph_olap_server.runtime.base import (
+    InstanceAddresses,
+    InstanceRuntime,
+    InstanceRuntimeError,
+)
 from graph_olap_server.runtime.wrapper_client import WrapperClient
 from graph_olap_server.settings import Settings
 
@@ -110,6 +114,19 @@ class LocalProcessRuntime(InstanceRuntime):
         if self._engine is None:
             self._engine = default_engine(self.settings)
         return self._engine
+
+    def addresses(self, instance_id: int, port: int) -> InstanceAddresses:
+        """``http://127.0.0.1:{port}`` from outside; from inside the cluster, the
+        ``in_cluster_url_template`` setting (the same URL by default).
+
+        Example:
+            >>> LocalProcessRuntime(settings).addresses(7, 41234).external
+            'http://127.0.0.1:41234'
+        """
+        return InstanceAddresses(
+            external=f"http://127.0.0.1:{port}",
+            in_cluster=self.settings.in_cluster_url(instance_id, port),
+        )
 
     def control_plane_url(self) -> str:
         return (self.settings.control_plane_url or "http://127.0.0.1:8000").rstrip("/")

@@ -6,7 +6,8 @@ Each pass (every ``settings.instance_poll_interval`` s, or at once when woken):
    snapshot failed or is gone);
 2. ``starting`` without a process → launch its wrapper on a free port;
 3. ``starting`` with a process → copy the wrapper's ``GET /progress`` into
-   ``instances.progress``; ``running`` (with ``instance_url``) when ``GET /ready`` answers
+   ``instances.progress``; ``running`` (with ``instance_url``, the runtime's external
+   address; the in-cluster one is computed when answering) when ``GET /ready`` answers
    200; ``failed`` when the wrapper reports failure, its process exits (the message ends
    with the last lines of ``wrapper.log``) or it is not ready within
    ``settings.instance_start_timeout`` s.
@@ -277,7 +278,7 @@ class InstanceMonitor:
                 instance,
                 "starting",
                 status="running",
-                instance_url=f"http://127.0.0.1:{port}",
+                instance_url=self.runtime.addresses(instance.id, port).external,
                 progress=done,
                 last_activity_at=db.utcnow(),
             ):

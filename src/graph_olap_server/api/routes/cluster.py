@@ -21,6 +21,7 @@ from graph_olap_server.api.envelope import ok
 from graph_olap_server.config_store import get_config
 from graph_olap_server.context import Platform
 from graph_olap_server.instance_lifecycle import ENDED_STATUSES
+from graph_olap_server.metrics import INSTANCE_STATUSES, counts_by_status
 
 router = APIRouter(tags=["cluster"], prefix="/cluster")
 
@@ -95,14 +96,10 @@ def cluster_health(platform: PlatformDep, _user: OpsUser) -> dict[str, Any]:
 
 @router.get("/instances", summary="Instance counts by status and owner, with the limits")
 def cluster_instances(session: DbSession, _user: OpsUser) -> dict[str, Any]:
-    """``by_status`` counts every instance; ``by_owner`` and ``limits.cluster_used`` count
-    the instances holding resources (not terminated or failed)."""
-    by_status = {
-        str(status): int(count)
-        for status, count in session.execute(
-            select(db.Instance.status, func.count()).group_by(db.Instance.status)
-        ).all()
-    }
+    """``by_status`` counts every instance (every status listed, zero included);
+    ``by_owner`` and ``limits.cluster_used`` count the instances holding resources (not
+    terminated or failed)."""
+    by_status = counts_by_status(session, db.Instance, INSTANCE_STATUSES)
     owners = session.execute(
         select(db.Instance.owner_username, func.count())
         .where(db.Instance.status.not_in(ENDED_STATUSES))

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from graph_olap_server import db
 from graph_olap_server.api.deps import User
 from graph_olap_server.errors import bad_request
+from graph_olap_server.runtime.base import InstanceRuntime
 
 __all__ = ["audit", "instance_public", "parse_time", "snapshot_public"]
 
@@ -64,7 +65,12 @@ def snapshot_public(s: db.Snapshot) -> dict[str, Any]:
     }
 
 
-def instance_public(i: db.Instance) -> dict[str, Any]:
+def instance_public(i: db.Instance, runtime: InstanceRuntime) -> dict[str, Any]:
+    """An instance as the API shows it. ``in_cluster_url`` (where clients inside the
+    cluster reach its wrapper) is computed by the runtime from the stored port, and is
+    ``None`` unless the instance is running."""
+    running = i.status == "running" and i.port is not None
+    addresses = runtime.addresses(i.id, i.port) if running and i.port else None
     return {
         "id": i.id,
         "snapshot_id": i.snapshot_id,
@@ -75,6 +81,7 @@ def instance_public(i: db.Instance) -> dict[str, Any]:
         "owner_username": i.owner_username,
         "status": i.status,
         "instance_url": i.instance_url,
+        "in_cluster_url": addresses.in_cluster if addresses else None,
         "cpu_cores": i.cpu_cores,
         "error_message": i.error_message,
         "ttl": i.ttl,

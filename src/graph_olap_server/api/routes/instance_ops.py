@@ -96,12 +96,16 @@ def update_cpu(
     instance.cpu_cores = body.cpu_cores
     audit(session, user, "instance.cpu", "instance", instance_id, {"cpu_cores": body.cpu_cores})
     session.commit()
-    return ok(instance_public(instance))
+    return ok(instance_public(instance, platform.runtime))
 
 
 @router.put("/{instance_id}/lifecycle", summary="Set an instance's TTL and inactivity timeout")
 def set_lifecycle(
-    instance_id: int, body: InstanceLifecycle, session: DbSession, user: CurrentUser
+    instance_id: int,
+    body: InstanceLifecycle,
+    session: DbSession,
+    user: CurrentUser,
+    platform: PlatformDep,
 ) -> dict[str, Any]:
     """``ttl`` counts from the instance's creation (``expires_at = created_at + ttl``);
     an empty string clears it when no maximum TTL is configured."""
@@ -132,12 +136,16 @@ def set_lifecycle(
         instance.inactivity_timeout = body.inactivity_timeout or None
     audit(session, user, "instance.lifecycle", "instance", instance_id)
     session.commit()
-    return ok(instance_public(instance))
+    return ok(instance_public(instance, platform.runtime))
 
 
 @router.post("/{instance_id}/extend-ttl", summary="Push an instance's expiry back")
 def extend_ttl(
-    instance_id: int, body: ExtendTtl, session: DbSession, user: CurrentUser
+    instance_id: int,
+    body: ExtendTtl,
+    session: DbSession,
+    user: CurrentUser,
+    platform: PlatformDep,
 ) -> dict[str, Any]:
     """New ``expires_at`` = current expiry (or now, when it has none) + ``hours``, at most
     the maximum instance TTL after creation."""
@@ -156,7 +164,7 @@ def extend_ttl(
     instance.ttl = format_duration(expires - instance.created_at)
     audit(session, user, "instance.extend_ttl", "instance", instance_id, {"hours": body.hours})
     session.commit()
-    return ok(instance_public(instance))
+    return ok(instance_public(instance, platform.runtime))
 
 
 @router.get("/{instance_id}/access", summary="May the caller use this instance? (wrappers ask)")

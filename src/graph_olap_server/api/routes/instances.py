@@ -74,6 +74,7 @@ class InstanceUpdate(_Strict):
 def list_instances(
     session: DbSession,
     _user: CurrentUser,
+    platform: PlatformDep,
     snapshot_id: int | None = None,
     owner: str | None = None,
     status: str | None = None,
@@ -113,7 +114,8 @@ def list_instances(
     rows = session.scalars(
         query.order_by(order, db.Instance.id.desc()).offset(offset).limit(limit)
     ).all()
-    return page([instance_public(i) for i in rows], total=total, offset=offset, limit=limit)
+    items = [instance_public(i, platform.runtime) for i in rows]
+    return page(items, total=total, offset=offset, limit=limit)
 
 
 @router.post("", status_code=201, summary="Start an instance from a ready snapshot")
@@ -151,7 +153,7 @@ def create_instance(
         inactivity_timeout=body.inactivity_timeout,
         build=build,
     )
-    return ok(instance_public(instance))
+    return ok(instance_public(instance, platform.runtime))
 
 
 @router.post(
@@ -196,7 +198,7 @@ def create_from_mapping(
         inactivity_timeout=body.inactivity_timeout,
         build=build,
     )
-    return ok(instance_public(instance))
+    return ok(instance_public(instance, platform.runtime))
 
 
 @router.get("/{instance_id}", summary="Get an instance")
@@ -210,12 +212,16 @@ def get_instance(
     if monitor is not None and monitor.fail_if_process_gone(instance):
         session.rollback()  # end this read, to see the monitor's write
         instance = load_instance(session, instance_id)
-    return ok(instance_public(instance))
+    return ok(instance_public(instance, platform.runtime))
 
 
 @router.put("/{instance_id}", summary="Rename or describe an instance")
 def update_instance(
-    instance_id: int, body: InstanceUpdate, session: DbSession, user: CurrentUser
+    instance_id: int,
+    body: InstanceUpdate,
+    session: DbSession,
+    user: CurrentUser,
+    platform: PlatformDep,
 ) -> dict[str, Any]:
     instance = load_instance(session, instance_id)
     user.require_owner(instance.owner_username, f"Instance {instance_id}")
@@ -225,7 +231,7 @@ def update_instance(
         instance.description = body.description or None
     audit(session, user, "instance.update", "instance", instance_id)
     session.commit()
-    return ok(instance_public(instance))
+    return ok(instance_public(instance, platform.runtime))
 
 
 @router.post("/{instance_id}/terminate", summary="Terminate an instance")
@@ -242,4 +248,4 @@ def terminate(
         terminate_now(platform, instance, "requested")
         audit(session, user, "instance.terminate", "instance", instance_id)
         session.commit()
-    return ok(instance_public(instance))
+    return ok(instance_public(instance, platform.runtime))

@@ -14,7 +14,12 @@ from graph_olap_server.api.deps import DbSession, OpsUser, PlatformDep
 from graph_olap_server.api.envelope import MAX_LIMIT, ok
 from graph_olap_server.errors import bad_request
 from graph_olap_server.instance_lifecycle import LIVE_PROCESS_STATUSES
-from graph_olap_server.metrics import EXPORT_JOB_STATUSES
+from graph_olap_server.metrics import (
+    EXPORT_JOB_STATUSES,
+    INSTANCE_STATUSES,
+    SNAPSHOT_STATUSES,
+    counts_by_status,
+)
 
 router = APIRouter(tags=["ops"], prefix="/ops")
 
@@ -38,19 +43,15 @@ def jobs_status(platform: PlatformDep, _user: OpsUser) -> dict[str, Any]:
     return ok({"jobs": platform.scheduler.status()})
 
 
-def _counts(session: Session, model: Any) -> dict[str, Any]:
-    by_status = {
-        str(status): int(count)
-        for status, count in session.execute(
-            select(model.status, func.count()).group_by(model.status)
-        ).all()
-    }
+def _counts(session: Session, model: Any, statuses: tuple[str, ...]) -> dict[str, Any]:
+    """``{"total", "by_status"}`` of a table, every status listed (zero included)."""
+    by_status = counts_by_status(session, model, statuses)
     return {"total": sum(by_status.values()), "by_status": by_status}
 
 
 @router.get("/state", summary="Counts of instances, snapshots, export jobs and mappings")
 def system_state(session: DbSession, _user: OpsUser) -> dict[str, Any]:
-    instances = _counts(session, db.Instance)
+    instances = _counts(session, db.Instance, INSTANCE_STATUSES)
     instances["without_pod_name"] = (
         session.scalar(
             select(func.count()).where(
@@ -63,8 +64,8 @@ def system_state(session: DbSession, _user: OpsUser) -> dict[str, Any]:
     return ok(
         {
             "instances": instances,
-            "snapshots": _counts(session, db.Snapshot),
-            "export_jobs": _counts(session, db.ExportJob),
+            "snapshots": _counts(session, db.Snapshot, SNAPSHOT_STATUSES),
+            "export_jobs": _counts(session, db.ExportJob, EXPORT_JOB_STATUSES),
             "mappings": {"total": mappings},
         }
     )
