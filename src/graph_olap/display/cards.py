@@ -200,6 +200,9 @@ def _instance(model: Any, now: datetime.datetime | None) -> str:
         pairs.append(("error", f'<span class="go-error">{esc(model.error_message)}</span>'))
     if model.instance_url:
         pairs.append(("url", f'<span class="go-mono">{esc(model.instance_url)}</span>'))
+    if model.in_cluster_url and model.in_cluster_url != model.instance_url:
+        url = esc(model.in_cluster_url)
+        pairs.append(("in-cluster url", f'<span class="go-mono">{url}</span>'))
     source = f"snapshot {id_ref('snapshot', model.snapshot_id)}"
     if model.mapping_id is not None:
         source += f" of mapping {id_ref('mapping', model.mapping_id)}"
@@ -207,7 +210,14 @@ def _instance(model: Any, now: datetime.datetime | None) -> str:
             source += f" v{esc(model.mapping_version)}"
     pairs.append(("source", source))
     skip = frozenset(
-        {"error_message", "instance_url", "snapshot_id", "mapping_id", "mapping_version"}
+        {
+            "error_message",
+            "instance_url",
+            "in_cluster_url",
+            "snapshot_id",
+            "mapping_id",
+            "mapping_version",
+        }
     )
     return card("Instance", title, extra, _grid(model, now, skip=skip, first=pairs))
 

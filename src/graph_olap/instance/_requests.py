@@ -8,13 +8,13 @@ at run time (``help()``, notebooks) and refuses unknown keywords with a suggesti
 
 from __future__ import annotations
 
-import difflib
 import inspect
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, TypedDict, TypeVar
 
 from graph_olap import exceptions as exc
 from graph_olap._core.resource import require_text
+from graph_olap.utils.hints import did_you_mean
 
 if TYPE_CHECKING:
     from graph_olap._core.waiter import ProgressCallback
@@ -131,8 +131,7 @@ def split_options(
     for name in options:
         if name not in RUN_DEFAULTS:
             known = [*accepted, *RUN_DEFAULTS]
-            close = difflib.get_close_matches(name, known, n=1)
-            hint = f" Did you mean {close[0]!r}?" if close else ""
+            hint = did_you_mean(name, known)
             raise exc.ValidationError(
                 f"{where} got an unexpected keyword argument {name!r}.{hint}",
                 details={"parameter": name},

@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import difflib
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -15,6 +14,7 @@ from graph_olap import exceptions as exc
 from graph_olap.display import items_html, model_html
 from graph_olap.display._html import mask_secrets
 from graph_olap.pagination import PaginatedList
+from graph_olap.utils.hints import did_you_mean
 
 __all__ = [
     "APIModel",
@@ -88,8 +88,7 @@ def coerce_request(model: type[R], value: R | dict[str, Any], where: str) -> R:
     known = set(model.model_fields)
     for key in value:
         if key not in known:
-            close = difflib.get_close_matches(str(key), known, n=1)
-            hint = f" Did you mean {close[0]!r}?" if close else ""
+            hint = did_you_mean(key, known)
             raise exc.ValidationError(
                 f"{where} has an unknown field {key!r}.{hint} "
                 f"Known fields: {', '.join(sorted(known))}.",

@@ -139,7 +139,8 @@ class InstanceResource(InstanceRecords[M]):
 
         While it waits for its snapshot, the export's progress is reported (phases
         ``queued``, ``exporting``); then the instance's (``pod_scheduled``,
-        ``downloading``, ``loading_schema``, ``loading_data``, ``ready``).
+        ``downloading``, ``loading_schema``, ``loading_data``, ``ready``). In in-cluster
+        mode it also waits until the wrapper answers at the instance's ``in_cluster_url``.
 
         Args:
             timeout: Seconds to wait before giving up (the instance keeps starting).
@@ -246,6 +247,10 @@ class InstanceResource(InstanceRecords[M]):
     @api_method
     def connect(self, instance_id: int) -> Op[InstanceConnection[M]]:
         """Connect to a running instance for queries.
+
+        The connection goes to the instance's ``instance_url``; in in-cluster mode
+        (``GRAPH_OLAP_IN_CLUSTER_MODE=true``) to its ``in_cluster_url``, the address the
+        platform publishes for clients inside the cluster.
 
         Raises:
             InvalidStateError: The instance is not running yet (wait for it with

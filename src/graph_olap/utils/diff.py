@@ -13,7 +13,6 @@ saved version they describe.
 
 from __future__ import annotations
 
-import difflib
 from collections import abc
 from dataclasses import dataclass
 from typing import Any, TypeAlias
@@ -27,6 +26,7 @@ from graph_olap.models.mapping import (
     MappingVersion,
     NodeDefinition,
 )
+from graph_olap.utils.hints import did_you_mean
 
 __all__ = ["DefinitionsLike", "diff_definitions", "diff_mappings"]
 
@@ -182,8 +182,7 @@ def _side(value: object, where: str) -> _Side:
 def _check_keys(value: abc.Mapping[Any, Any], where: str) -> None:
     for key in value:
         if key not in _PARTS:
-            close = difflib.get_close_matches(str(key), _PARTS, n=1)
-            hint = f" Did you mean {close[0]!r}?" if close else ""
+            hint = did_you_mean(key, _PARTS)
             raise exc.ValidationError(
                 f"{where} has an unknown key {key!r}.{hint} Definitions not saved yet are a "
                 "dict with only 'node_definitions' and 'edge_definitions'; to compare a saved "
