@@ -27,6 +27,7 @@ from graph_olap_server.context import Platform
 from graph_olap_server.db import Database
 from graph_olap_server.errors import install_error_handlers
 from graph_olap_server.export import Exporter
+from graph_olap_server.jobs.definitions import JobContext
 from graph_olap_server.jobs.scheduler import JobScheduler
 from graph_olap_server.metrics import Metrics
 from graph_olap_server.middleware import (
@@ -49,8 +50,9 @@ log = logging.getLogger("graph_olap_server")
 
 
 def open_platform(settings: Settings) -> Platform:
-    """Open the database, warehouse, schema cache, metrics, job scheduler, instance
-    runtime, exporter and instance monitor (threads start in the lifespan)."""
+    """Open the database, warehouse, schema cache, metrics, instance runtime and monitor,
+    exporter and job scheduler, each from the parts it needs, in that order (threads
+    start in the lifespan)."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     database = Database(settings.database_url)
     sources = list(settings.warehouse_sources)
@@ -64,20 +66,28 @@ def open_platform(settings: Settings) -> Platform:
     warehouse = Warehouse(sources, export_dirs=[settings.snapshot_dir])
     cache = SchemaCache(warehouse)  # reads the warehouse's metadata once, now
     metrics = Metrics()
-    platform = Platform(
+    metrics.bind(database)
+    runtime = LocalProcessRuntime(settings)
+    monitor = InstanceMonitor(settings, database, runtime)
+    exporter = Exporter(
+        settings,
+        database,
+        warehouse,
+        on_snapshot_ready=monitor.wake,
+        workers=settings.export_workers,
+    )
+    jobs = JobContext(settings, database, runtime, cache, exporter)
+    return Platform(
         settings=settings,
         db=database,
         warehouse=warehouse,
         schema_cache=cache,
         metrics=metrics,
-        scheduler=None,  # type: ignore[arg-type]  # set just below: it needs the platform
-        runtime=LocalProcessRuntime(settings),
+        runtime=runtime,
+        monitor=monitor,
+        exporter=exporter,
+        scheduler=JobScheduler(jobs, metrics),
     )
-    platform.scheduler = JobScheduler(platform)
-    platform.exporter = Exporter(platform, workers=settings.export_workers)
-    platform.monitor = InstanceMonitor(platform)
-    metrics.bind(platform)
-    return platform
 
 
 def create_app(settings: Settings) -> FastAPI:

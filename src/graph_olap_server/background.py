@@ -94,7 +94,7 @@ def health_of(url: str, timeout: float = 2.0) -> str:
 def _locked(path: Path) -> Iterator[None]:
     """An exclusive lock on ``path`` (blocking), held by this process only."""
     with open(path, "a+b") as handle:
-        if os.name == "nt":  # pragma: no cover - Windows
+        if sys.platform == "win32":  # pragma: no cover - Windows
             import msvcrt
 
             while True:
@@ -134,15 +134,22 @@ def _tail(log: Path, lines: int = 15) -> str:
 
 def _spawn(command: list[str], log: Path) -> subprocess.Popen[bytes]:
     """Start ``command`` detached: its own session, no terminal, output to ``log``."""
-    options: dict[str, object] = {}
-    if os.name == "nt":  # pragma: no cover - Windows
-        flags = subprocess.CREATE_NEW_PROCESS_GROUP | subprocess.DETACHED_PROCESS  # type: ignore[attr-defined]
-        options["creationflags"] = flags
-    else:
-        options["start_new_session"] = True
     with open(log, "ab") as out:
+        if sys.platform == "win32":  # pragma: no cover - Windows
+            flags = subprocess.CREATE_NEW_PROCESS_GROUP | subprocess.DETACHED_PROCESS
+            return subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                creationflags=flags,
+            )
         return subprocess.Popen(
-            command, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, **options
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
 
 

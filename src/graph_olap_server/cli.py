@@ -9,11 +9,15 @@ import re
 import shutil
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from graph_olap_server.settings import Settings
 
 __all__ = ["main"]
 
 
-def _settings(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _settings(args: argparse.Namespace) -> Settings:
     from graph_olap_server.settings import Settings
 
     overrides: dict[str, object] = {}
@@ -26,7 +30,7 @@ def _settings(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     if getattr(args, "no_sample", False):
         overrides["sample_warehouse"] = False
     try:
-        return Settings.from_env(**overrides)
+        return Settings.from_env(None, **overrides)
     except ValueError as err:  # a setting from the environment that cannot be used
         print(f"error: {err}", file=sys.stderr)
         raise SystemExit(2) from err

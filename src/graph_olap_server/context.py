@@ -1,26 +1,30 @@
-"""The platform object an app holds: settings, database, warehouse, cache, jobs, metrics,
-the snapshot exporter and the instance runtime and monitor."""
+"""The platform object an app holds: settings, database, warehouse, cache, metrics, the
+instance runtime and monitor, the snapshot exporter and the job scheduler.
+
+It is assembled once, in dependency order, by :func:`graph_olap_server.app.open_platform`;
+each part is built from the parts it needs (none of them holds the platform), so the
+routes are its only users.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import threading
-from typing import TYPE_CHECKING, Any
-
-from graph_olap_server.db import Database
-from graph_olap_server.settings import Settings
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from graph_olap_server.db import Database
     from graph_olap_server.export import Exporter
     from graph_olap_server.jobs.scheduler import JobScheduler
     from graph_olap_server.metrics import Metrics
     from graph_olap_server.runtime import InstanceMonitor, InstanceRuntime
+    from graph_olap_server.settings import Settings
     from graph_olap_server.warehouse import SchemaCache, Warehouse
 
 __all__ = ["Platform"]
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(frozen=True)
 class Platform:
     """Everything one control-plane app owns; opened in the lifespan, closed after.
 
@@ -34,9 +38,8 @@ class Platform:
     warehouse: Warehouse
     schema_cache: SchemaCache
     metrics: Metrics
-    scheduler: JobScheduler
     runtime: InstanceRuntime
-    exporter: Exporter = dataclasses.field(default=None)  # type: ignore[assignment]
-    monitor: InstanceMonitor = dataclasses.field(default=None)  # type: ignore[assignment]
+    monitor: InstanceMonitor
+    exporter: Exporter
+    scheduler: JobScheduler
     admission_lock: threading.Lock = dataclasses.field(default_factory=threading.Lock)
-    extras: dict[str, Any] = dataclasses.field(default_factory=dict)

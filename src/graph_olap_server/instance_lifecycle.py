@@ -16,8 +16,15 @@ from graph_olap_server import db
 
 if TYPE_CHECKING:
     from graph_olap_server.context import Platform
+    from graph_olap_server.runtime.base import InstanceRuntime
 
-__all__ = ["ENDED_STATUSES", "LIVE_PROCESS_STATUSES", "process_alive", "terminate_instance"]
+__all__ = [
+    "ENDED_STATUSES",
+    "LIVE_PROCESS_STATUSES",
+    "process_alive",
+    "stop_instance",
+    "terminate_instance",
+]
 
 log = logging.getLogger("graph_olap_server")
 
@@ -69,6 +76,11 @@ def _windows_process_alive(pid: int) -> bool:
 
 
 def terminate_instance(platform: Platform, instance: db.Instance, *, reason: str = "") -> None:
+    """:func:`stop_instance` with the platform's runtime."""
+    stop_instance(platform.runtime, instance, reason=reason)
+
+
+def stop_instance(runtime: InstanceRuntime, instance: db.Instance, *, reason: str = "") -> None:
     """End ``instance`` (in the caller's session; the caller commits).
 
     Status ``stopping``, stop its process (SIGTERM, SIGKILL after
@@ -79,8 +91,8 @@ def terminate_instance(platform: Platform, instance: db.Instance, *, reason: str
     if instance.status == "terminated":
         return
     instance.status = "stopping"
-    platform.runtime.stop(instance)
-    platform.runtime.remove_files(instance)
+    runtime.stop(instance)
+    runtime.remove_files(instance)
     instance.status = "terminated"
     instance.instance_url = None
     log.info("instance %s terminated%s", instance.id, f" ({reason})" if reason else "")

@@ -25,7 +25,7 @@ from sqlalchemy import func, select
 from graph_olap_server import db
 
 if TYPE_CHECKING:
-    from graph_olap_server.context import Platform
+    from graph_olap_server.db import Database
 
 __all__ = [
     "EXPORT_JOB_STATUSES",
@@ -62,7 +62,7 @@ class Metrics:
     """
 
     def __init__(self) -> None:
-        self.platform: Platform | None = None
+        self.database: Database | None = None
         self.registry = CollectorRegistry(auto_describe=False)
         r = self.registry
         self.http_requests = Counter(
@@ -104,9 +104,9 @@ class Metrics:
         )
         r.register(_DatabaseCollector(self))
 
-    def bind(self, platform: Platform) -> None:
-        """Attach the platform whose database the scrape-time gauges read."""
-        self.platform = platform
+    def bind(self, database: Database) -> None:
+        """Attach the metadata database the scrape-time gauges read."""
+        self.database = database
 
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
         """Count one answered HTTP request and record how long it took."""
@@ -144,11 +144,11 @@ class _DatabaseCollector:
         return []  # no scrape at registration time: the platform is not bound yet
 
     def collect(self) -> Iterator[Metric]:
-        platform = self.metrics.platform
-        if platform is None:
+        database = self.metrics.database
+        if database is None:
             return
         try:
-            with platform.db.session() as session:
+            with database.session() as session:
                 instances = counts_by_status(session, db.Instance, INSTANCE_STATUSES)
                 snapshots = counts_by_status(session, db.Snapshot, SNAPSHOT_STATUSES)
                 exports = counts_by_status(session, db.ExportJob, EXPORT_JOB_STATUSES)

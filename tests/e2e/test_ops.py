@@ -595,7 +595,7 @@ def own_platform(tmp_path: Path) -> Iterator[Any]:
 def test_failing_job_is_recorded_and_the_thread_survives(own_platform: Any) -> None:
     from graph_olap_server.jobs.scheduler import JobScheduler
 
-    scheduler = JobScheduler(own_platform)
+    scheduler = JobScheduler(own_platform.scheduler.context, own_platform.metrics)
     calls = {"n": 0}
 
     def flaky(_platform: Any) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
@@ -25,7 +26,9 @@ from graph_olap_server.export.queue import changed_rows, requeue_snapshot
 from graph_olap_server.export.run import MANIFEST, Run, SnapshotExport
 
 if TYPE_CHECKING:
-    from graph_olap_server.context import Platform
+    from graph_olap_server.db import Database
+    from graph_olap_server.settings import Settings
+    from graph_olap_server.warehouse import Warehouse
 
 __all__ = ["MANIFEST", "Exporter"]
 
@@ -35,14 +38,30 @@ log = logging.getLogger("graph_olap_server")
 class Exporter:
     """Export worker threads of one platform.
 
+    ``on_snapshot_ready`` is called after each finished export (the instance monitor's
+    ``wake``: instances waiting for that snapshot start).
+
     Example:
-        >>> exporter = Exporter(platform); exporter.start()
+        >>> exporter = Exporter(settings, database, warehouse, on_snapshot_ready=monitor.wake)
+        >>> exporter.start()
         >>> # ... a route commits a pending snapshot, then:
         >>> exporter.wake()
     """
 
-    def __init__(self, platform: Platform, *, workers: int = 2, poll_interval: float = 1.0):
-        self.platform = platform
+    def __init__(
+        self,
+        settings: Settings,
+        database: Database,
+        warehouse: Warehouse,
+        *,
+        on_snapshot_ready: Callable[[], None],
+        workers: int = 2,
+        poll_interval: float = 1.0,
+    ) -> None:
+        self.settings = settings
+        self.db = database
+        self.warehouse = warehouse
+        self._on_snapshot_ready = on_snapshot_ready
         self.workers = max(1, workers)
         self.poll_interval = poll_interval
         self._wake = threading.Condition()
@@ -105,7 +124,7 @@ class Exporter:
 
     def requeue_interrupted(self) -> int:
         """Snapshots ``creating`` with no worker here go back to ``pending``."""
-        with self.platform.db.transaction() as session:
+        with self.db.transaction() as session:
             rows = session.scalars(
                 select(db.Snapshot).where(db.Snapshot.status == "creating")
             ).all()
@@ -128,8 +147,8 @@ class Exporter:
                         self._wake.wait(self.poll_interval)
                 continue
             try:
-                SnapshotExport(self.platform, run).execute()
-                self.platform.monitor.wake()  # instances waiting for this snapshot
+                SnapshotExport(self.settings, self.db, self.warehouse, run).execute()
+                self._on_snapshot_ready()  # instances waiting for this snapshot
             except Exception:
                 log.exception("exporter: snapshot %s failed unexpectedly", run.snapshot_id)
             finally:
@@ -139,7 +158,7 @@ class Exporter:
     # -- claiming and recording ----------------------------------------------------------
 
     def _claim(self) -> Run | None:
-        with self.platform.db.session() as session:
+        with self.db.session() as session:
             candidates = session.scalars(
                 select(db.Snapshot.id)
                 .where(db.Snapshot.status == "pending")
@@ -152,7 +171,7 @@ class Exporter:
                     continue
                 run = Run(snapshot_id)
                 self._active[snapshot_id] = run
-            with self.platform.db.transaction() as session:
+            with self.db.transaction() as session:
                 claimed = changed_rows(
                     session,
                     update(db.Snapshot)

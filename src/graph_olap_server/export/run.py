@@ -32,7 +32,9 @@ from graph_olap_server.export.queue import changed_rows, snapshot_folder
 from graph_olap_server.warehouse import SqlValidationError, WarehouseError
 
 if TYPE_CHECKING:
-    from graph_olap_server.context import Platform
+    from graph_olap_server.db import Database
+    from graph_olap_server.settings import Settings
+    from graph_olap_server.warehouse import Warehouse
 
 __all__ = ["MANIFEST", "Cancelled", "Run", "SnapshotExport"]
 
@@ -61,8 +63,10 @@ def _ms(began: float) -> int:
 class SnapshotExport:
     """Exports the snapshot of ``run`` (claimed: status ``creating``)."""
 
-    def __init__(self, platform: Platform, run: Run) -> None:
-        self.platform = platform
+    def __init__(self, settings: Settings, database: Database, warehouse: Warehouse, run: Run):
+        self.settings = settings
+        self.db = database
+        self.warehouse = warehouse
         self.run = run
 
     def _save(self, run: Run, progress: dict[str, Any], **values: Any) -> None:
@@ -71,7 +75,7 @@ class SnapshotExport:
         if run.cancelled:
             raise Cancelled
         now = db.utcnow()
-        with self.platform.db.transaction() as session:
+        with self.db.transaction() as session:
             changed = changed_rows(
                 session,
                 update(db.Snapshot)
@@ -90,7 +94,7 @@ class SnapshotExport:
             )
 
     def _job(self, run: Run, definition: _Definition, **values: Any) -> None:
-        with self.platform.db.transaction() as session:
+        with self.db.transaction() as session:
             job = session.scalars(
                 select(db.ExportJob)
                 .where(
@@ -116,9 +120,9 @@ class SnapshotExport:
     def execute(self) -> None:
         """Export, check, write the manifest; record ready or failed."""
         run = self.run
-        settings = self.platform.settings
+        settings = self.settings
         folder = snapshot_folder(settings.snapshot_dir, run.snapshot_id)
-        with self.platform.db.session() as session:
+        with self.db.session() as session:
             snapshot = session.get(db.Snapshot, run.snapshot_id)
             version = session.scalars(
                 select(db.MappingVersion).where(
@@ -222,7 +226,7 @@ class SnapshotExport:
         log.info("snapshot %s is ready (%s)", run.snapshot_id, folder)
 
     def _write(self, run: Run, definition: _Definition, path: Path, folder: Path) -> int:
-        warehouse = self.platform.warehouse
+        warehouse = self.warehouse
         try:
             source = warehouse.to_duckdb_sql(definition.sql)
             return warehouse.export_parquet(definition.select_sql(source), path, dialect="duckdb")
@@ -279,7 +283,7 @@ class SnapshotExport:
         except Cancelled:
             return
         culprit = (definition.kind, definition.name) if definition else None
-        with self.platform.db.transaction() as session:
+        with self.db.transaction() as session:
             jobs = session.scalars(
                 select(db.ExportJob).where(db.ExportJob.snapshot_id == run.snapshot_id)
             ).all()

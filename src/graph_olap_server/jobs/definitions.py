@@ -1,8 +1,10 @@
-"""The bodies of the background jobs. Each takes the platform and answers a dict of counts
-(stored as the job's ``last_result``); an exception marks the run failed."""
+"""The bodies of the background jobs. Each takes the :class:`JobContext` (what jobs work
+with) and answers a dict of counts (stored as the job's ``last_result``); an exception
+marks the run failed."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Callable
@@ -16,15 +18,20 @@ from graph_olap_server.durations import parse_duration
 from graph_olap_server.instance_lifecycle import (
     ENDED_STATUSES,
     LIVE_PROCESS_STATUSES,
-    terminate_instance,
+    stop_instance,
 )
 from graph_olap_server.runtime.base import InstanceRuntimeError
 
 if TYPE_CHECKING:
-    from graph_olap_server.context import Platform
+    from graph_olap_server.db import Database
+    from graph_olap_server.export import Exporter
+    from graph_olap_server.runtime.base import InstanceRuntime
+    from graph_olap_server.settings import Settings
+    from graph_olap_server.warehouse import SchemaCache
 
 __all__ = [
     "JOBS",
+    "JobContext",
     "JobFunction",
     "export_reconciliation",
     "lifecycle",
@@ -34,39 +41,50 @@ __all__ = [
 
 log = logging.getLogger("graph_olap_server")
 
-JobFunction = Callable[["Platform"], dict[str, Any]]
+@dataclasses.dataclass(frozen=True)
+class JobContext:
+    """What the background jobs work with (each job uses a few of these)."""
+
+    settings: Settings
+    db: Database
+    runtime: InstanceRuntime
+    schema_cache: SchemaCache
+    exporter: Exporter
+
+
+JobFunction = Callable[[JobContext], dict[str, Any]]
 
 SYSTEM_USER = "system"
 
 
-def schema_cache(platform: Platform) -> dict[str, Any]:
+def schema_cache(jobs: JobContext) -> dict[str, Any]:
     """Reload the warehouse's catalog/schema/table/column tree."""
-    result = platform.schema_cache.refresh()
+    result = jobs.schema_cache.refresh()
     return dict(result) if isinstance(result, dict) else {"refreshed": True}
 
 
-def reconciliation(platform: Platform) -> dict[str, Any]:
+def reconciliation(jobs: JobContext) -> dict[str, Any]:
     """Mark ``failed`` the starting/running instances whose process no longer exists
     (their working files are removed; the wrapper's log is kept)."""
     marked = 0
-    with platform.db.transaction() as session:
+    with jobs.db.transaction() as session:
         rows = session.scalars(
             select(db.Instance).where(
                 db.Instance.status.in_(LIVE_PROCESS_STATUSES), db.Instance.pid.is_not(None)
             )
         ).all()
         for instance in rows:
-            if platform.runtime.alive(instance) or platform.runtime.was_stopped(instance):
+            if jobs.runtime.alive(instance) or jobs.runtime.was_stopped(instance):
                 continue
             pid = int(instance.pid or 0)
-            tail = platform.runtime.log_tail(instance, lines=5)
+            tail = jobs.runtime.log_tail(instance, lines=5)
             instance.status = "failed"
             instance.instance_url = None
             instance.error_message = (
                 f"The instance's process stopped unexpectedly (pid {pid}); start a new instance."
                 + (f" Last lines of its log:\n{tail}" if tail else "")
             )
-            platform.runtime.remove_files(instance, keep_log=True)
+            jobs.runtime.remove_files(instance, keep_log=True)
             _audit(session, "instance.reconcile_failed", "instance", instance.id, {"pid": pid})
             marked += 1
     return {"checked": len(rows), "marked_failed": marked}
@@ -92,12 +110,12 @@ def _deadline(instance: db.Instance, now: dt.datetime) -> str | None:
     return None
 
 
-def lifecycle(platform: Platform) -> dict[str, Any]:
+def lifecycle(jobs: JobContext) -> dict[str, Any]:
     """Terminate instances past their ``expires_at`` or idle past ``inactivity_timeout``
-    (each through :func:`terminate_instance`: process stopped, files removed)."""
+    (each through :func:`stop_instance`: process stopped, files removed)."""
     now = db.utcnow()
     counts = {"expired": 0, "inactive": 0}
-    with platform.db.session() as session:
+    with jobs.db.session() as session:
         rows = session.scalars(
             select(db.Instance).where(db.Instance.status.not_in(ENDED_STATUSES))
         ).all()
@@ -105,11 +123,11 @@ def lifecycle(platform: Platform) -> dict[str, Any]:
     stuck: list[int] = []
     for instance_id, reason in due:
         try:
-            with platform.db.transaction() as session:
+            with jobs.db.transaction() as session:
                 instance = session.get(db.Instance, instance_id)
                 if instance is None or instance.status in ENDED_STATUSES:
                     continue  # ended meanwhile
-                terminate_instance(platform, instance, reason=reason)
+                stop_instance(jobs.runtime, instance, reason=reason)
                 _audit(session, "instance.terminate", "instance", instance.id, {"reason": reason})
         except InstanceRuntimeError:
             log.exception("lifecycle: instance %s could not be terminated", instance_id)
@@ -121,11 +139,11 @@ def lifecycle(platform: Platform) -> dict[str, Any]:
     return {"checked": len(rows), **counts, "terminated": counts["expired"] + counts["inactive"]}
 
 
-def export_reconciliation(platform: Platform) -> dict[str, Any]:
+def export_reconciliation(jobs: JobContext) -> dict[str, Any]:
     """Fail export jobs stuck in ``pending``/``claimed`` longer than the export time limit,
     and the snapshots they belong to."""
     failed_snapshots: set[int] = set()
-    with platform.db.transaction() as session:
+    with jobs.db.transaction() as session:
         limit = int(get_config(session, "export")["max_duration_seconds"])
         cutoff = db.utcnow() - dt.timedelta(seconds=limit)
         active = session.scalars(
@@ -167,7 +185,7 @@ def export_reconciliation(platform: Platform) -> dict[str, Any]:
                 },
             )
     for snapshot_id in failed_snapshots:  # a worker still on it stops at its next step
-        platform.exporter.cancel(snapshot_id)
+        jobs.exporter.cancel(snapshot_id)
     return {
         "checked": len(active),
         "failed_export_jobs": len(stuck),

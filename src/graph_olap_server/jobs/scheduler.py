@@ -27,13 +27,13 @@ from sqlalchemy import select
 
 from graph_olap_server import db
 from graph_olap_server.errors import bad_request
-from graph_olap_server.jobs.definitions import JOBS, JobFunction
+from graph_olap_server.jobs.definitions import JOBS, JobContext, JobFunction
 from graph_olap_server.jobs.state import claim_trigger, record_run, status_row
 from graph_olap_server.settings import Settings
 
 if TYPE_CHECKING:
     from graph_olap_server.api.deps import User
-    from graph_olap_server.context import Platform
+    from graph_olap_server.metrics import Metrics
 
 __all__ = ["DEFAULT_INTERVALS", "JobScheduler"]
 
@@ -62,14 +62,18 @@ class JobScheduler:
     """Runs the platform's background jobs on a schedule and on demand.
 
     Example:
-        >>> scheduler = JobScheduler(platform)
+        >>> jobs = JobContext(settings, database, runtime, cache, exporter)
+        >>> scheduler = JobScheduler(jobs, metrics)
         >>> scheduler.run("lifecycle")["status"]
         'completed'
     """
 
-    def __init__(self, platform: Platform) -> None:
-        self.platform = platform
-        intervals = {**DEFAULT_INTERVALS, **dict(platform.settings.job_intervals)}
+    def __init__(self, context: JobContext, metrics: Metrics) -> None:
+        self.context = context
+        self._db = context.db
+        self._settings = context.settings
+        self._metrics = metrics
+        intervals = {**DEFAULT_INTERVALS, **dict(context.settings.job_intervals)}
         self._jobs: dict[str, _Job] = {}
         self._lock = threading.Lock()  # guards _jobs and the due times
         self._trigger_lock = threading.Lock()
@@ -82,7 +86,7 @@ class JobScheduler:
     # -- registration and the thread -----------------------------------------------------
 
     def register(self, name: str, fn: JobFunction, interval: float) -> None:
-        """Add or replace job ``name``: ``fn(platform) -> dict`` every ``interval`` s (0:
+        """Add or replace job ``name``: ``fn(context) -> dict`` every ``interval`` s (0:
         only when run or triggered). A running scheduler picks it up at once."""
         with self._lock:
             old = self._jobs.get(name)
@@ -176,21 +180,21 @@ class JobScheduler:
             result: dict[str, Any] | None = None
             error: str | None = None
             try:
-                result = _jsonable(job.fn(self.platform) or {})
+                result = _jsonable(job.fn(self.context) or {})
             except Exception as err:
                 log.exception("job %s failed (triggered by %s: %s)", name, triggered_by, reason)
                 error = f"{type(err).__name__}: {err}"[:2000]
             seconds = time.perf_counter() - began
             finished_at = db.utcnow()
             failures = record_run(
-                self.platform.db,
+                self._db,
                 name,
                 started_at=started_at,
                 finished_at=finished_at,
                 result=result,
                 error=error,
             )
-            self.platform.metrics.observe_job(
+            self._metrics.observe_job(
                 name,
                 success=error is None,
                 seconds=seconds,
@@ -217,13 +221,13 @@ class JobScheduler:
         self._job(name)
         with self._trigger_lock:
             triggered_at = claim_trigger(
-                self.platform.db, name, self.platform.settings.job_trigger_min_interval
+                self._db, name, self._settings.job_trigger_min_interval
             )
         outcome = self.run(name, triggered_by=user.username, reason=reason)
         details = {"job_name": name, "reason": reason, "status": outcome["status"]}
         if outcome["error"]:
             details["error"] = outcome["error"]
-        with self.platform.db.transaction() as session:
+        with self._db.transaction() as session:
             session.add(
                 db.AuditEntry(username=user.username, action="job.trigger", details=details)
             )
@@ -243,7 +247,7 @@ class JobScheduler:
         """One dict per job: schedule, last runs, health and next scheduled run."""
         with self._lock:
             jobs = [(j.name, j.interval, j.due) for j in self._jobs.values()]
-        with self.platform.db.session() as session:
+        with self._db.session() as session:
             states = {s.name: s for s in session.scalars(select(db.JobState)).all()}
         now_wall, now_mono = db.utcnow(), time.monotonic()
         running = self.running

@@ -36,12 +36,14 @@ from sqlalchemy import select, update
 from graph_olap_server import db
 from graph_olap_server.export import MANIFEST, snapshot_folder
 from graph_olap_server.export.queue import changed_rows
-from graph_olap_server.instance_lifecycle import ENDED_STATUSES, terminate_instance
+from graph_olap_server.instance_lifecycle import ENDED_STATUSES, stop_instance
 from graph_olap_server.runtime.base import InstanceRuntimeError
 from graph_olap_server.runtime.wrapper_client import WrapperClient
 
 if TYPE_CHECKING:
-    from graph_olap_server.context import Platform
+    from graph_olap_server.db import Database
+    from graph_olap_server.runtime.base import InstanceRuntime
+    from graph_olap_server.settings import Settings
 
 __all__ = ["PROCESS_GONE", "RESTART_GONE", "InstanceMonitor", "free_port"]
 
@@ -62,17 +64,15 @@ def free_port(host: str = "127.0.0.1") -> int:
 class InstanceMonitor:
     """Start-up supervisor of a platform's instances (one daemon thread)."""
 
-    def __init__(self, platform: Platform) -> None:
-        self.platform = platform
-        self.interval = platform.settings.instance_poll_interval
+    def __init__(self, settings: Settings, database: Database, runtime: InstanceRuntime) -> None:
+        self.settings = settings
+        self.db = database
+        self.runtime = runtime
+        self.interval = settings.instance_poll_interval
         self._client = WrapperClient()
         self._wake = threading.Event()
         self._stopping = False
         self._thread: threading.Thread | None = None
-
-    @property
-    def runtime(self) -> Any:
-        return self.platform.runtime
 
     def start(self) -> None:
         if self._thread is not None:
@@ -107,7 +107,7 @@ class InstanceMonitor:
 
     def tick(self) -> None:
         """One pass over the instances that are starting up."""
-        with self.platform.db.session() as session:
+        with self.db.session() as session:
             rows = session.execute(
                 select(db.Instance, db.Snapshot)
                 .outerjoin(db.Snapshot, db.Snapshot.id == db.Instance.snapshot_id)
@@ -145,7 +145,7 @@ class InstanceMonitor:
             + (f" Last lines of its log:\n{tail}" if tail else "")
         )
         progress = {**(instance.progress or {}), "phase": "failed", "current_step": None}
-        with self.platform.db.transaction() as session:
+        with self.db.transaction() as session:
             changed = changed_rows(
                 session,
                 update(db.Instance)
@@ -176,7 +176,7 @@ class InstanceMonitor:
 
     def _set(self, instance: db.Instance, expected: str, **values: Any) -> bool:
         """Write ``values`` if the instance is still ``expected``; answers whether it was."""
-        with self.platform.db.transaction() as session:
+        with self.db.transaction() as session:
             changed = changed_rows(
                 session,
                 update(db.Instance)
@@ -217,7 +217,7 @@ class InstanceMonitor:
             self._launch(instance, snapshot)
 
     def _launch(self, instance: db.Instance, snapshot: db.Snapshot | None) -> None:
-        settings = self.platform.settings
+        settings = self.settings
         folder = snapshot_folder(settings.snapshot_dir, instance.snapshot_id or 0)
         if snapshot is None or snapshot.status != "ready" or not (folder / MANIFEST).exists():
             self._fail(
@@ -254,7 +254,7 @@ class InstanceMonitor:
             self.runtime.remove_files(instance)
 
     def _poll(self, instance: db.Instance) -> None:
-        settings = self.platform.settings
+        settings = self.settings
         port, token = instance.port or 0, instance.wrapper_token or ""
         report = self._client.progress(port, token) if port else None
         if report is not None:
@@ -310,16 +310,16 @@ class InstanceMonitor:
 
     def terminate_all(self, reason: str) -> int:
         """Terminate every instance that is not ended (``settings.stop_instances_on_exit``)."""
-        with self.platform.db.session() as session:
+        with self.db.session() as session:
             ids = session.scalars(
                 select(db.Instance.id).where(db.Instance.status.not_in(ENDED_STATUSES))
             ).all()
         for instance_id in ids:
             try:
-                with self.platform.db.transaction() as session:
+                with self.db.transaction() as session:
                     instance = session.get(db.Instance, instance_id)
                     if instance is not None and instance.status not in ENDED_STATUSES:
-                        terminate_instance(self.platform, instance, reason=reason)
+                        stop_instance(self.runtime, instance, reason=reason)
             except InstanceRuntimeError:
                 log.exception("instance %s could not be stopped at exit", instance_id)
         return len(ids)
@@ -328,7 +328,7 @@ class InstanceMonitor:
         """Keep the live wrappers of ``starting``/``running`` instances; fail the others;
         finish the terminations a stop interrupted."""
         counts = {"adopted": 0, "failed": 0, "terminated": 0}
-        with self.platform.db.transaction() as session:
+        with self.db.transaction() as session:
             rows = session.scalars(
                 select(db.Instance).where(
                     db.Instance.status.in_(("starting", "running", "stopping")),
@@ -338,7 +338,7 @@ class InstanceMonitor:
             for instance in rows:
                 adopted = self.runtime.adopt(instance)
                 if instance.status == "stopping":
-                    terminate_instance(self.platform, instance, reason="restart")
+                    stop_instance(self.runtime, instance, reason="restart")
                     counts["terminated"] += 1
                 elif adopted:
                     counts["adopted"] += 1
