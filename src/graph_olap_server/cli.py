@@ -1,5 +1,5 @@
 """``graph-olap``: run the local platform (in the foreground, or in the background with
-``start`` / ``stop``), manage API keys."""
+``start`` / ``stop``), manage API keys, upgrade the metadata database (``db``)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
+
     from graph_olap_server.settings import Settings
 
 __all__ = ["main"]
@@ -40,9 +42,17 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from graph_olap_server.app import create_app
+    from graph_olap_server.db import Database
+    from graph_olap_server.migrations import MigrationError
     from graph_olap_server.runner import with_own_url
 
     settings = with_own_url(_settings(args), args.host, args.port)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    try:  # upgrade (or refuse) before serving, so a refusal is one clear line
+        Database(settings.database_url).dispose()
+    except MigrationError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
     print(f"Graph OLAP local platform on http://{args.host}:{args.port}")
     print(f"  data folder: {settings.data_dir}")
     print(f"  API docs:    http://{args.host}:{args.port}/docs")
@@ -127,6 +137,74 @@ def _create_key(args: argparse.Namespace) -> int:
     return 0
 
 
+def _db_url(args: argparse.Namespace) -> URL:
+    """The metadata database's URL from the options and environment, as the server reads it."""
+    from sqlalchemy import make_url
+
+    return make_url(_settings(args).database_url)
+
+
+def _sqlite_file(url: URL) -> Path | None:
+    is_file = url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
+    return Path(url.database) if is_file and url.database else None
+
+
+def _db_upgrade(args: argparse.Namespace) -> int:
+    from sqlalchemy import create_engine
+
+    from graph_olap_server.migrations import MigrationError, head_revision, upgrade_to_head
+
+    url = _db_url(args)
+    path = _sqlite_file(url)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url)
+    try:
+        before = upgrade_to_head(engine)
+    except MigrationError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    finally:
+        engine.dispose()
+    if before.up_to_date:
+        print(f"the metadata database is up to date (revision {before.current})")
+    else:
+        print(
+            f"upgraded the metadata database from {before.current or 'no revision'} "
+            f"to revision {head_revision()}"
+        )
+    return 0
+
+
+def _db_current(args: argparse.Namespace) -> int:
+    from sqlalchemy import create_engine
+
+    from graph_olap_server.migrations import read_revisions
+
+    url = _db_url(args)
+    path = _sqlite_file(url)
+    if path is not None and not path.exists():
+        print(f"no metadata database at {path} yet: the first start creates it")
+        return 0
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            found = read_revisions(connection)
+    finally:
+        engine.dispose()
+    print(f"metadata database: {found.describe()}")
+    return 0 if found.known else 1
+
+
+def _db_revision(args: argparse.Namespace) -> int:
+    from graph_olap_server.db import Base
+    from graph_olap_server.migrations.authoring import new_revision
+
+    path = new_revision(args.message, Base.metadata)
+    print(f"wrote {path}: read it, adjust it, and add a test for it")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="graph-olap", description="The Graph OLAP local platform."
@@ -181,6 +259,22 @@ def main(argv: list[str] | None = None) -> int:
     key.add_argument("--username", required=True)
     key.add_argument("--role", default="analyst", choices=["analyst", "ops", "admin"])
     key.set_defaults(func=_create_key)
+
+    db = sub.add_parser("db", help="the metadata database's schema (migrations)")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    db_upgrade = db_sub.add_parser(
+        "upgrade", help="upgrade the metadata database to this version's schema"
+    )
+    common(db_upgrade)
+    db_upgrade.set_defaults(func=_db_upgrade)
+    db_current = db_sub.add_parser("current", help="show the metadata database's revision")
+    common(db_current)
+    db_current.set_defaults(func=_db_current)
+    db_revision = db_sub.add_parser(
+        "revision", help="(contributors) write a migration for what the models changed"
+    )
+    db_revision.add_argument("-m", "--message", required=True, help="what the change does")
+    db_revision.set_defaults(func=_db_revision)
 
     args = parser.parse_args(argv)
     return int(args.func(args))

@@ -24,6 +24,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
+from graph_olap_server.migrations import upgrade_to_head
+
 __all__ = [
     "ApiKey",
     "AuditEntry",
@@ -224,7 +226,17 @@ class AuditEntry(Base):
 
 
 class Database:
-    """Engine and session factory; creates the tables on first use."""
+    """Engine and session factory over a database upgraded to this platform's schema.
+
+    Opening it runs the migrations (:func:`graph_olap_server.migrations.upgrade_to_head`):
+    a new database gets its tables, an older one is upgraded, and one a newer platform
+    upgraded is refused with :class:`graph_olap_server.migrations.MigrationError`.
+
+    Example:
+        >>> database = Database("sqlite:////tmp/go/metadata.db")
+        >>> with database.transaction() as session:
+        ...     session.add(Favorite(username="alice", resource_type="mapping", resource_id=1))
+    """
 
     def __init__(self, url: str) -> None:
         kwargs: dict[str, Any] = {}
@@ -234,7 +246,11 @@ class Database:
         self.engine: Engine = create_engine(url, **kwargs)
         if url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)
-        Base.metadata.create_all(self.engine)
+        try:
+            upgrade_to_head(self.engine)
+        except BaseException:
+            self.engine.dispose()
+            raise
         self._factory = sessionmaker(self.engine, expire_on_commit=False)
 
     def session(self) -> Session:

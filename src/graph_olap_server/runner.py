@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import socket
 import threading
@@ -53,9 +54,11 @@ class ServerThread:
             lifespan="on",
         )
         self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(
-            target=self._server.run, name="graph-olap-server", daemon=True
-        )
+        self._thread = threading.Thread(target=self._serve, name="graph-olap-server", daemon=True)
+
+    def _serve(self) -> None:
+        with contextlib.suppress(SystemExit):  # a failed lifespan: start() says so
+            self._server.run()
 
     @property
     def url(self) -> str:

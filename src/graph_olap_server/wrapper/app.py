@@ -15,7 +15,6 @@ import hmac
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
@@ -35,9 +34,20 @@ from graph_olap_server.wrapper.auth import (
 from graph_olap_server.wrapper.config import WrapperConfig
 from graph_olap_server.wrapper.engine import EmbeddedEngine, GraphEngine
 from graph_olap_server.wrapper.loader import Loader, LoadState
-from graph_olap_server.wrapper.manifest import Manifest
+from graph_olap_server.wrapper.manifest import Manifest, graph_schema
 from graph_olap_server.wrapper.query import QueryBody, run_query
-from graph_olap_server.wrapper.values import ARROW_STREAM, json_body
+from graph_olap_server.wrapper.schemas import (
+    GraphSchema,
+    Health,
+    HealthStatus,
+    LoadProgress,
+    QueryResult,
+    Ready,
+    Threads,
+    arrow_or_json,
+    json_response,
+)
+from graph_olap_server.wrapper.values import ARROW_STREAM
 
 __all__ = ["WrapperContext", "create_wrapper_app"]
 
@@ -70,14 +80,6 @@ def _default_authorizer(config: WrapperConfig) -> Authorizer:
     if not config.control_plane:
         raise ValueError("--control-plane is required unless GRAPH_OLAP_WRAPPER_TRUST is set")
     return ControlPlaneAuthorizer(config.control_plane, config.instance_id)
-
-
-ARROW_OR_JSON: dict[int | str, dict[str, Any]] = {
-    200: {
-        "description": "Rows as JSON, or an Arrow IPC stream with Accept: " + ARROW_STREAM,
-        "content": {"application/json": {}, ARROW_STREAM: {}},
-    }
-}
 
 
 def _no_metrics(method: str, route: str, status: int, seconds: float) -> None:
@@ -185,69 +187,44 @@ def create_wrapper_app(
         },
     )
 
-    @app.get("/health")
-    async def health(request: Request) -> dict[str, Any]:
+    @app.get("/health", response_model=Health)
+    async def health(request: Request) -> Response:
         state = _ctx(request).state
-        status = "healthy" if state.ready else "failed" if state.failed else "loading"
-        return {
-            "status": status,
-            "instance_id": config.instance_id,
-            "phase": state.phase,
-            "engine": config.engine,
-            "error": state.error_message,
-        }
+        status: HealthStatus = "healthy" if state.ready else "failed" if state.failed else "loading"
+        answer = Health(
+            status=status,
+            instance_id=config.instance_id,
+            phase=state.phase,
+            engine=config.engine,
+            error=state.error_message,
+        )
+        return json_response(answer)
 
-    @app.get("/ready")
-    async def ready(request: Request) -> dict[str, Any]:
+    @app.get("/ready", response_model=Ready)
+    async def ready(request: Request) -> Response:
         _require_ready(_ctx(request))
-        return {"status": "ready"}
+        return json_response(Ready())
 
-    @app.get("/progress")
-    async def progress(request: Request) -> dict[str, Any]:
-        return _internal(request).state.snapshot()
+    @app.get("/progress", response_model=LoadProgress)
+    async def progress(request: Request) -> Response:
+        return json_response(_internal(request).state.snapshot())
 
-    @app.put("/threads")
-    def threads(body: ThreadsBody, request: Request) -> dict[str, Any]:
+    @app.put("/threads", response_model=Threads)
+    def threads(body: ThreadsBody, request: Request) -> Response:
         ctx = _internal(request)
         ctx.engine.set_threads(body.threads)
         log.info("threads per query set to %s", body.threads)
-        return {"threads": body.threads}
+        return json_response(Threads(threads=body.threads))
 
-    @app.get("/schema")
+    @app.get("/schema", response_model=GraphSchema)
     def schema(request: Request) -> Response:
         ctx, _ = _caller(request)
         _require_ready(ctx)
         manifest = ctx.loader.manifest
         assert manifest is not None
-        counts = ctx.engine.counts(manifest)
+        return json_response(graph_schema(manifest, ctx.engine.counts(manifest)))
 
-        def props(items: Any) -> list[dict[str, str]]:
-            return [{"name": p.name, "type": p.type} for p in items]
-
-        body = {
-            "node_labels": [
-                {
-                    "label": n.label,
-                    "primary_key": {"name": n.primary_key.name, "type": n.primary_key.type},
-                    "properties": props(n.properties),
-                    "count": counts.get(n.label, 0),
-                }
-                for n in manifest.nodes
-            ],
-            "relationship_types": [
-                {
-                    "type": e.type,
-                    "from": e.from_node,
-                    "to": e.to_node,
-                    "properties": props(e.properties),
-                    "count": counts.get(e.type, 0),
-                }
-                for e in manifest.edges
-            ],
-        }
-        return Response(json_body(body), media_type="application/json")
-
-    @app.post("/query", responses=ARROW_OR_JSON)
+    @app.post("/query", response_model=QueryResult, responses=arrow_or_json("Rows"))
     def query(body: QueryBody, request: Request) -> Response:
         ctx, _ = _caller(request)
         _require_ready(ctx)

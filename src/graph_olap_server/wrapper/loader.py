@@ -28,6 +28,7 @@ from graph_olap_server.wrapper.manifest import (
     NodeFile,
     ddl_type,
 )
+from graph_olap_server.wrapper.schemas import LoadProgress, LoadStep
 
 __all__ = ["LoadState", "Loader"]
 
@@ -46,7 +47,7 @@ class LoadState:
         self.phase = "pod_scheduled"
         self.error_message: str | None = None
         self.started_at = dt.datetime.now(dt.timezone.utc).isoformat()
-        self.steps: list[dict[str, Any]] = []
+        self.steps: list[LoadStep] = []
         self.current_step: str | None = None
 
     def set_phase(self, phase: str, error: str | None = None) -> None:
@@ -59,34 +60,26 @@ class LoadState:
 
     def add_step(self, name: str, kind: str) -> None:
         with self._lock:
-            self.steps.append(
-                {
-                    "name": name,
-                    "kind": kind,
-                    "status": "pending",
-                    "row_count": None,
-                    "duration_ms": None,
-                    "error": None,
-                }
-            )
+            self.steps.append(LoadStep(name=name, kind=kind))
 
     def update_step(self, name: str, **values: Any) -> None:
         with self._lock:
-            step = next(s for s in self.steps if s["name"] == name)
-            step.update(values)
+            step = next(s for s in self.steps if s.name == name)
+            for field, value in values.items():
+                setattr(step, field, value)
             if values.get("status") == "running":
                 self.current_step = name
 
-    def snapshot(self) -> dict[str, Any]:
-        """``{"phase", "steps", "error_message", "current_step", "started_at"}``."""
+    def snapshot(self) -> LoadProgress:
+        """The load as ``GET /progress`` answers it (a copy: later steps do not change it)."""
         with self._lock:
-            return {
-                "phase": self.phase,
-                "steps": [dict(s) for s in self.steps],
-                "error_message": self.error_message,
-                "current_step": self.current_step,
-                "started_at": self.started_at,
-            }
+            return LoadProgress(
+                phase=self.phase,
+                steps=[s.model_copy() for s in self.steps],
+                error_message=self.error_message,
+                current_step=self.current_step,
+                started_at=self.started_at,
+            )
 
     @property
     def ready(self) -> bool:

@@ -20,6 +20,13 @@ import re
 from pathlib import Path
 from typing import Any
 
+from graph_olap_server.wrapper.schemas import (
+    GraphProperty,
+    GraphSchema,
+    NodeLabelSchema,
+    RelationshipTypeSchema,
+)
+
 __all__ = [
     "EdgeFile",
     "Manifest",
@@ -28,6 +35,7 @@ __all__ = [
     "Property",
     "ddl_type",
     "edge_ddl",
+    "graph_schema",
     "node_ddl",
     "quote",
 ]
@@ -209,3 +217,38 @@ def edge_ddl(rel_type: str, group: list[EdgeFile]) -> str:
     pairs = [f"FROM {quote(e.from_node)} TO {quote(e.to_node)}" for e in group]
     columns = [p.ddl() for p in first.properties]
     return f"CREATE REL TABLE {quote(rel_type)}({', '.join(pairs + columns)})"
+
+
+def graph_schema(manifest: Manifest, counts: dict[str, int]) -> GraphSchema:
+    """``GET /schema``: the manifest's labels and relationship types (one entry per edge
+    file) with their ``counts`` (per label, per type; 0 if missing).
+
+    Example:
+        >>> graph_schema(manifest, {"Customer": 3}).node_labels[0].count
+        3
+    """
+
+    def props(items: tuple[Property, ...]) -> list[GraphProperty]:
+        return [GraphProperty(name=p.name, type=p.type) for p in items]
+
+    return GraphSchema(
+        node_labels=[
+            NodeLabelSchema(
+                label=n.label,
+                primary_key=GraphProperty(name=n.primary_key.name, type=n.primary_key.type),
+                properties=props(n.properties),
+                count=counts.get(n.label, 0),
+            )
+            for n in manifest.nodes
+        ],
+        relationship_types=[
+            RelationshipTypeSchema(
+                type=e.type,
+                from_node=e.from_node,
+                to_node=e.to_node,
+                properties=props(e.properties),
+                count=counts.get(e.type, 0),
+            )
+            for e in manifest.edges
+        ],
+    )

@@ -1,8 +1,9 @@
 """``POST /query``: the read-only guard, the engine call and the two answer encodings.
 
-JSON answers ``{"columns", "column_types", "rows", "row_count", "execution_time_ms",
-"truncated"}`` (``rows`` holds at most ``config.json_max_rows`` rows, ``row_count`` is
-``len(rows)``, ``truncated`` says whether more existed). Arrow answers stream the IPC
+JSON answers are a :class:`~.schemas.QueryResult`: ``{"columns", "column_types", "rows",
+"row_count", "execution_time_ms", "truncated"}`` (``rows`` holds at most
+``config.json_max_rows`` rows, ``row_count`` is ``len(rows)``, ``truncated`` says whether
+more existed). Arrow answers stream the IPC
 format in record batches of at most ``config.arrow_batch_rows`` rows, with
 ``X-Row-Count`` and ``X-Execution-Time-Ms`` headers and the engine's column types as JSON
 in the schema metadata key ``graph_olap.column_types``.
@@ -20,12 +21,8 @@ from graph_olap_server.errors import APIError
 from graph_olap_server.wrapper.config import WrapperConfig
 from graph_olap_server.wrapper.cypher import count_statements, find_write_clause
 from graph_olap_server.wrapper.engine import GraphEngine, QueryError, QueryTimeout
-from graph_olap_server.wrapper.values import (
-    ARROW_STREAM,
-    arrow_stream_chunks,
-    json_body,
-    table_rows,
-)
+from graph_olap_server.wrapper.schemas import QueryResult, json_response
+from graph_olap_server.wrapper.values import ARROW_STREAM, arrow_stream_chunks, table_rows
 
 __all__ = [
     "MAX_PARAMETER_DEPTH",
@@ -160,12 +157,12 @@ def run_query(
     truncated = table.num_rows > config.json_max_rows
     if truncated:
         table = table.slice(0, config.json_max_rows)
-    payload = {
-        "columns": result.columns,
-        "column_types": result.column_types,
-        "rows": table_rows(table),
-        "row_count": table.num_rows,
-        "execution_time_ms": ms,
-        "truncated": truncated,
-    }
-    return Response(json_body(payload), media_type="application/json")
+    answer = QueryResult.model_construct(  # the engine's rows as they are: not validated
+        columns=result.columns,
+        column_types=result.column_types,
+        rows=table_rows(table),
+        row_count=table.num_rows,
+        execution_time_ms=ms,
+        truncated=truncated,
+    )
+    return json_response(answer)

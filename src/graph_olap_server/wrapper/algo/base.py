@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
 from graph_olap_server.errors import APIError
+from graph_olap_server.wrapper import schemas
 
 if TYPE_CHECKING:
     import numpy as np
@@ -77,17 +78,18 @@ class Param:
     maximum: float | None = None
     choices: tuple[Any, ...] | None = None
 
-    def to_api(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "type": self.type,
-            "default": self.default,
-            "required": self.required,
-            "description": self.description,
-            "choices": list(self.choices) if self.choices is not None else None,
-            "minimum": self.minimum,
-            "maximum": self.maximum,
-        }
+    def to_public(self) -> schemas.AlgorithmParameter:
+        """The parameter as the catalog answers it."""
+        return schemas.AlgorithmParameter(
+            name=self.name,
+            type=self.type,
+            default=self.default,
+            required=self.required,
+            description=self.description,
+            choices=list(self.choices) if self.choices is not None else None,
+            minimum=self.minimum,
+            maximum=self.maximum,
+        )
 
     def coerce(self, value: Any) -> Any:
         """``value`` checked against the type, range and choices (400 if it does not fit)."""
@@ -192,22 +194,28 @@ class AlgorithmInfo:
     signature: str | None = None
     documentation: str | None = None
 
+    def to_public(self, *, full: bool = False) -> schemas.AlgorithmInfo:
+        """The algorithm as ``GET /algo/{name}`` answers it (``full``) or as an item of
+        the catalog (no ``documentation``)."""
+        return schemas.AlgorithmInfo(
+            name=self.name,
+            kind=self.kind,
+            title=self.title,
+            description=self.description,
+            parameters=[p.to_public() for p in self.parameters],
+            modes=list(self.modes),
+            result_columns=list(self.result_columns),
+            default_property=self.default_property,
+            default_orientation=self.default_orientation,
+            orientations=list(self.orientations),
+            weighted=self.weighted,
+            signature=self.signature,
+            documentation=self.documentation if full else None,
+        )
+
     def to_api(self, *, full: bool = False) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "kind": self.kind,
-            "title": self.title,
-            "description": self.description,
-            "parameters": [p.to_api() for p in self.parameters],
-            "modes": list(self.modes),
-            "result_columns": list(self.result_columns),
-            "default_property": self.default_property,
-            "default_orientation": self.default_orientation,
-            "orientations": list(self.orientations),
-            "weighted": self.weighted,
-            "signature": self.signature,
-            "documentation": self.documentation if full else None,
-        }
+        """:meth:`to_public` as plain Python values (what its JSON decodes to)."""
+        return self.to_public(full=full).model_dump(by_alias=True)
 
 
 @dataclasses.dataclass
@@ -279,11 +287,13 @@ class Progress:
         if self.cancelled.is_set():
             raise Cancelled()
 
-    def to_api(self) -> dict[str, Any]:
+    def to_public(self, token: str, *, finished: bool) -> schemas.ExecutionProgress:
+        """The progress as an execution answers it (phase ``done`` once ``finished``)."""
         with self._lock:
-            return {
-                "phase": self.phase,
-                "completed_steps": self.completed,
-                "total_steps": self.total,
-                "message": self.message,
-            }
+            return schemas.ExecutionProgress(
+                phase="done" if finished else self.phase,
+                completed_steps=self.completed,
+                total_steps=self.total,
+                message=self.message,
+                token=token,
+            )

@@ -29,6 +29,7 @@ import numpy as np
 import pyarrow as pa
 
 from graph_olap_server.errors import APIError
+from graph_olap_server.wrapper import schemas
 from graph_olap_server.wrapper.algo.base import AlgoOutput, Cancelled, Orientation, Progress
 from graph_olap_server.wrapper.algo.projection import Projection, ProjectionCache, Selection
 from graph_olap_server.wrapper.algo.selection import select
@@ -73,7 +74,7 @@ def _iso(moment: dt.datetime | None) -> str | None:
 
 @dataclasses.dataclass(eq=False)
 class Execution:
-    """One run of one algorithm; ``to_api()`` is its ``AlgorithmExecution``."""
+    """One run of one algorithm; ``to_public()`` is its ``AlgorithmExecution``."""
 
     id: str
     plan: Plan
@@ -102,32 +103,32 @@ class Execution:
         end = self.finished_at or _now()
         return round((end - self.started_at).total_seconds() * 1000)
 
-    def to_api(self) -> dict[str, Any]:
+    def to_public(self) -> schemas.AlgorithmExecution:
+        """The execution as the algorithm endpoints answer it."""
         plan = self.plan
-        progress = self.progress.to_api()
-        phase = "done" if self.finished else progress["phase"]
-        return {
-            "id": self.id,
-            "algorithm": plan.algorithm,
-            "kind": plan.kind,
-            "mode": plan.mode,
-            "status": self.status,
-            "phase": phase,
-            "progress": {**progress, "phase": phase, "token": self.progress_token},
-            "username": self.username,
-            "node_labels": list(plan.selection.node_labels),
-            "relationship_types": list(plan.selection.relationship_types),
-            "weight_property": plan.selection.weight_property,
-            "orientation": plan.orientation,
-            "property": plan.property,
-            "parameters": _jsonable(plan.parameters),
-            "started_at": _iso(self.started_at),
-            "finished_at": _iso(self.finished_at),
-            "duration_ms": self.duration_ms() if self.finished else None,
-            "summary": dict(self.summary),
-            "result_kind": self.result_kind,
-            "error": self.error,
-        }
+        progress = self.progress.to_public(self.progress_token, finished=self.finished)
+        return schemas.AlgorithmExecution(
+            id=self.id,
+            algorithm=plan.algorithm,
+            kind=plan.kind,
+            mode=plan.mode,
+            status=self.status,
+            phase=progress.phase,
+            progress=progress,
+            username=self.username,
+            node_labels=list(plan.selection.node_labels),
+            relationship_types=list(plan.selection.relationship_types),
+            weight_property=plan.selection.weight_property,
+            orientation=plan.orientation,
+            property=plan.property,
+            parameters=_jsonable(plan.parameters),
+            started_at=_iso(self.started_at),
+            finished_at=_iso(self.finished_at),
+            duration_ms=self.duration_ms() if self.finished else None,
+            summary=dict(self.summary),
+            result_kind=self.result_kind,
+            error=None if self.error is None else schemas.ExecutionError.model_validate(self.error),
+        )
 
     def finish(self, status: Status, error: dict[str, str] | None = None) -> bool:
         """Move to a final ``status`` unless already final; True if this call did it."""
@@ -211,29 +212,21 @@ class ExecutionManager:
 
     # -- the lock -----------------------------------------------------------------
 
-    def lock_status(self) -> dict[str, Any]:
+    def lock_status(self) -> schemas.LockStatus:
         """``LockStatus`` as ``GET /lock`` answers it."""
         with self._mutex:
             holder, locked_at = self._holder, self._locked_at
         if holder is None:
-            return {
-                "locked": False,
-                "holder_id": None,
-                "holder_name": None,
-                "holder_username": None,
-                "algorithm": None,
-                "execution_id": None,
-                "locked_at": None,
-            }
-        return {
-            "locked": True,
-            "holder_id": holder.id,
-            "holder_name": holder.username,
-            "holder_username": holder.username,
-            "algorithm": holder.plan.algorithm,
-            "execution_id": holder.id,
-            "locked_at": _iso(locked_at),
-        }
+            return schemas.LockStatus(locked=False)
+        return schemas.LockStatus(
+            locked=True,
+            holder_id=holder.id,
+            holder_name=holder.username,
+            holder_username=holder.username,
+            algorithm=holder.plan.algorithm,
+            execution_id=holder.id,
+            locked_at=_iso(locked_at),
+        )
 
     def _locked_error(self, holder: Execution, doing: str) -> APIError:
         return APIError(
@@ -382,7 +375,7 @@ class ExecutionManager:
     def selection_size(self, manifest: Manifest, selection: Selection) -> tuple[int, int]:
         """Nodes and relationships of ``selection`` (from the snapshot's row counts, or
         the engine's counts if the manifest lacks them); writes can shift them a little."""
-        sizes = [f.row_count for f in (*selection.nodes, *selection.edges)]
+        sizes = [f.row_count for f in selection.nodes] + [f.row_count for f in selection.edges]
         if any(size is None for size in sizes):
             counts = self.engine.counts(manifest)
             nodes = sum(counts.get(f.label, 0) for f in selection.nodes)
@@ -514,9 +507,7 @@ class ExecutionManager:
             >>> loader.on_ready = manager.warm_up
         """
         manifest = self._manifest()
-        return self.projections.prefetch(
-            self.engine, manifest, select(manifest, None, None, None)
-        )
+        return self.projections.prefetch(self.engine, manifest, select(manifest, None, None, None))
 
     def close(self) -> None:
         """Cancel what runs and stop the heartbeat."""

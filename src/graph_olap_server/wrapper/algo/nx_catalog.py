@@ -320,7 +320,7 @@ def _refused_graph_kinds(func: Any) -> frozenset[str]:
             continue
         seen.add(id(f))
         check = getattr(getattr(f, "__argmap__", None), "_func", None)
-        if getattr(check, "__name__", "") == "_not_implemented_for":
+        if callable(check) and getattr(check, "__name__", "") == "_not_implemented_for":
             for directed in (True, False):
                 try:
                     check(_Probe(directed=directed))
@@ -354,7 +354,8 @@ def _parameter_docs(doc: str) -> dict[str, tuple[str, str]]:
         return {}
     out: dict[str, tuple[str, str]] = {}
     names: list[str] = []
-    kind, lines, ended = "", [], False
+    lines: list[str] = []
+    kind, ended = "", False
 
     def flush() -> None:
         for name in names:

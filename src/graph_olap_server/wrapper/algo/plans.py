@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from graph_olap_server.wrapper import schemas
 from graph_olap_server.wrapper.algo import native
 from graph_olap_server.wrapper.algo.base import AlgorithmInfo, Orientation, invalid
 from graph_olap_server.wrapper.algo.executions import MAX_WAIT_MS, Plan
@@ -57,24 +58,30 @@ class RunRequest(BaseModel):
         return check_parameters(parameters)  # nesting and integer range, as for queries
 
 
-def native_catalog_api() -> list[dict[str, Any]]:
-    return [a.info.to_api() for a in native.native_catalog()]
+def native_catalog_api() -> schemas.AlgorithmList:
+    """``GET /algo``: the native algorithms."""
+    return schemas.AlgorithmList(algorithms=[a.info.to_public() for a in native.native_catalog()])
 
 
-def native_info_api(name: str) -> dict[str, Any]:
-    return native.native_info(name).info.to_api(full=True)
+def native_info_api(name: str) -> schemas.AlgorithmInfo:
+    """``GET /algo/{name}`` (404 ``ALGORITHM_NOT_FOUND`` for an unknown name)."""
+    return native.native_info(name).info.to_public(full=True)
 
 
-def networkx_catalog_api() -> list[dict[str, Any]]:
+def networkx_catalog_api() -> schemas.AlgorithmList:
+    """``GET /networkx``: the NetworkX algorithms."""
     from graph_olap_server.wrapper.algo import nx_bridge  # imports networkx: on first use
 
-    return [info.to_api() for info in nx_bridge.catalog().values()]
+    return schemas.AlgorithmList(
+        algorithms=[info.to_public() for info in nx_bridge.catalog().values()]
+    )
 
 
-def networkx_info_api(name: str) -> dict[str, Any]:
+def networkx_info_api(name: str) -> schemas.AlgorithmInfo:
+    """``GET /networkx/{name}`` (404 ``ALGORITHM_NOT_FOUND`` for an unknown name)."""
     from graph_olap_server.wrapper.algo import nx_bridge
 
-    return nx_bridge.networkx_info(name).to_api(full=True)
+    return nx_bridge.networkx_info(name).to_public(full=True)
 
 
 def _selection(body: RunRequest, manifest: Manifest, info: AlgorithmInfo) -> Selection:
