@@ -10,26 +10,35 @@ The tree::
     GraphOLAPError
     ├── AuthenticationError          401  no or bad credentials
     ├── PermissionDeniedError        403  the role may not do this
-    │   ├── ForbiddenError           403  (the name the ops/admin docs use)
-    │   └── WriteNotAllowedError     403  WRITE_NOT_ALLOWED: a write query without write=True
+    │   └── ForbiddenError           403  FORBIDDEN (the name the ops/admin docs use)
+    │       ├── SnapshotsDisabledError 403  SNAPSHOTS_DISABLED: explicit snapshots are off
+    │       └── WriteNotAllowedError 403  WRITE_NOT_ALLOWED: a write query without write=True
     ├── NotFoundError                404
     │   ├── AlgorithmNotFoundError   404  ALGORITHM_NOT_FOUND: no such algorithm (suggestions)
     │   └── ResultExpiredError       410  RESULT_EXPIRED: an algorithm's result was evicted
-    ├── ValidationError              400 / 422  bad input; nothing was changed
+    ├── ValidationError              400 / 422  VALIDATION_ERROR: bad input; nothing was changed
     │   ├── QueryError               400  QUERY_ERROR: the engine refused the Cypher
-    │   └── GraphTooLargeError       400  GRAPH_TOO_LARGE: a NetworkX run would take too long
-    ├── ConflictError                409
+    │   ├── GraphTooLargeError       400  GRAPH_TOO_LARGE: a NetworkX run would take too long
+    │   ├── PayloadTooLargeError     413  PAYLOAD_TOO_LARGE: the body is over the size limit
+    │   ├── UnsupportedMediaTypeError 415  UNSUPPORTED_MEDIA_TYPE: the body is not JSON
+    │   └── IdempotencyKeyReusedError 422  IDEMPOTENCY_KEY_REUSED: same key, other body
+    ├── MethodNotAllowedError        405  METHOD_NOT_ALLOWED: no such method on that path
+    ├── ConflictError                409  CONFLICT
     │   ├── ResourceLockedError          RESOURCE_LOCKED
     │   ├── ConcurrencyLimitError        CONCURRENCY_LIMIT_EXCEEDED
     │   ├── DependencyError              RESOURCE_HAS_DEPENDENCIES
     │   ├── InvalidStateError            INVALID_STATE
     │   │   └── InstanceGoneError            the instance was terminated, failed or deleted
-    │   └── AlreadyExistsError           ALREADY_EXISTS
-    ├── TimeoutError                 408, or a wait that ran past its deadline
+    │   ├── AlreadyExistsError           ALREADY_EXISTS
+    │   ├── AlreadyDoneError             ALREADY_DONE: a repeated request that was done
+    │   └── RequestInProgressError       REQUEST_IN_PROGRESS: the same request still runs
+    ├── TimeoutError                 408  TIMEOUT, or a wait that ran past its deadline
     │   └── QueryTimeoutError        408  QUERY_TIMEOUT: a query ran past its time limit
     ├── RateLimitError               429  RATE_LIMITED (``retry_after`` seconds)
-    ├── ServerError                  5xx, or an answer the SDK cannot read
-    │   └── MaintenanceError         503  MAINTENANCE_MODE
+    ├── ServerError                  5xx  INTERNAL_ERROR, or an answer the SDK cannot read
+    │   └── ServiceUnavailableError  503  SERVICE_UNAVAILABLE
+    │       ├── MaintenanceError     503  MAINTENANCE_MODE
+    │       └── InstanceNotReadyError 503  NOT_READY: the instance is still starting
     ├── ConnectionError              the platform could not be reached
     ├── SnapshotFailedError          a snapshot ended in ``failed``
     ├── InstanceFailedError          an instance ended in ``failed``
@@ -45,6 +54,10 @@ with a message naming the resource, which keeps running on the platform.
 A 400 ``INVALID_PARAMETER`` (an algorithm's parameter, selection or orientation) is a
 ``ValidationError`` whose ``details["parameter"]`` names the culprit.
 
+Each platform error code maps to one class (:data:`ERROR_CLASSES`; the platform's codes
+are listed in docs/errors.md); a code this SDK does not know falls back to the class of
+the HTTP status.
+
 ``TimeoutError`` and ``ConnectionError`` also derive from the built-in exceptions of the
 same name, so ``except TimeoutError`` works with either.
 
@@ -56,12 +69,16 @@ request id, hint); ``%tb`` prints the full traceback (see docs/errors.md).
 from __future__ import annotations
 
 import builtins
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 __all__ = [
+    "ERROR_CLASSES",
     "AlgorithmCancelledError",
     "AlgorithmFailedError",
     "AlgorithmNotFoundError",
+    "AlreadyDoneError",
     "AlreadyExistsError",
     "AuthenticationError",
     "ConcurrencyLimitError",
@@ -71,21 +88,29 @@ __all__ = [
     "ForbiddenError",
     "GraphOLAPError",
     "GraphTooLargeError",
+    "IdempotencyKeyReusedError",
     "InstanceFailedError",
     "InstanceGoneError",
+    "InstanceNotReadyError",
     "InvalidStateError",
     "MaintenanceError",
+    "MethodNotAllowedError",
     "NotFoundError",
+    "PayloadTooLargeError",
     "PermissionDeniedError",
     "QueryError",
     "QueryTimeoutError",
     "RateLimitError",
+    "RequestInProgressError",
     "ResourceLockedError",
     "ResultExpiredError",
     "ResultShapeError",
     "ServerError",
+    "ServiceUnavailableError",
     "SnapshotFailedError",
+    "SnapshotsDisabledError",
     "TimeoutError",
+    "UnsupportedMediaTypeError",
     "ValidationError",
     "WriteNotAllowedError",
     "error_for_status",
@@ -244,6 +269,59 @@ class AlreadyExistsError(ConflictError):
     default_code = "ALREADY_EXISTS"
 
 
+class AlreadyDoneError(ConflictError):
+    """A repeat (same ``Idempotency-Key``) of a request that was already done, whose
+    answer held a secret that is never sent twice (409 ``ALREADY_DONE``); the message
+    says what was done and how to read it again."""
+
+    default_code = "ALREADY_DONE"
+
+
+class RequestInProgressError(ConflictError):
+    """The same request (same ``Idempotency-Key``) is still being processed (409
+    ``REQUEST_IN_PROGRESS``): wait a moment and send it again with the same key."""
+
+    default_code = "REQUEST_IN_PROGRESS"
+    default_hint = "Retry in a moment with the same Idempotency-Key; the first one still runs."
+
+
+class PayloadTooLargeError(ValidationError):
+    """The request body is larger than the platform accepts (413 ``PAYLOAD_TOO_LARGE``);
+    nothing was changed."""
+
+    default_code = "PAYLOAD_TOO_LARGE"
+    default_hint = (
+        "Send less in one request (split the work), or ask the operator for a higher limit."
+    )
+
+
+class UnsupportedMediaTypeError(ValidationError):
+    """The request body is not JSON (415 ``UNSUPPORTED_MEDIA_TYPE``); nothing was changed."""
+
+    default_code = "UNSUPPORTED_MEDIA_TYPE"
+
+
+class IdempotencyKeyReusedError(ValidationError):
+    """An ``Idempotency-Key`` was sent again with a different body (422
+    ``IDEMPOTENCY_KEY_REUSED``); nothing was changed."""
+
+    default_code = "IDEMPOTENCY_KEY_REUSED"
+    default_hint = "Use a new Idempotency-Key for a different request."
+
+
+class MethodNotAllowedError(GraphOLAPError):
+    """The path exists but not with this HTTP method (405 ``METHOD_NOT_ALLOWED``)."""
+
+    default_code = "METHOD_NOT_ALLOWED"
+
+
+class SnapshotsDisabledError(ForbiddenError):
+    """The platform does not let users create snapshots explicitly (403
+    ``SNAPSHOTS_DISABLED``); create an instance from the mapping instead."""
+
+    default_code = "SNAPSHOTS_DISABLED"
+
+
 class TimeoutError(GraphOLAPError, builtins.TimeoutError):
     """A request or a wait ran past its deadline (HTTP 408 or a client-side deadline)."""
 
@@ -273,7 +351,14 @@ class ServerError(GraphOLAPError):
     default_code = "SERVER_ERROR"
 
 
-class MaintenanceError(ServerError):
+class ServiceUnavailableError(ServerError):
+    """The platform (or a part it needs) is unavailable for now (503
+    ``SERVICE_UNAVAILABLE``); retry later."""
+
+    default_code = "SERVICE_UNAVAILABLE"
+
+
+class MaintenanceError(ServiceUnavailableError):
     """The platform is in maintenance mode (503 ``MAINTENANCE_MODE``)."""
 
     default_code = "MAINTENANCE_MODE"
@@ -293,6 +378,13 @@ class SnapshotFailedError(GraphOLAPError):
     """A snapshot's export ended in status ``failed``."""
 
     default_code = "SNAPSHOT_FAILED"
+
+
+class InstanceNotReadyError(ServiceUnavailableError):
+    """The instance's engine is still starting (503 ``NOT_READY``); wait for the instance
+    to be ``running``."""
+
+    default_code = "NOT_READY"
 
 
 class InstanceFailedError(GraphOLAPError):
@@ -420,7 +512,7 @@ class QueryTimeoutError(TimeoutError, _QueryMixin):
         self._set_query(self.details)
 
 
-class WriteNotAllowedError(PermissionDeniedError, _QueryMixin):
+class WriteNotAllowedError(ForbiddenError, _QueryMixin):
     """A query that writes to the graph was sent without ``write=True`` (403
     ``WRITE_NOT_ALLOWED``). Nothing was changed."""
 
@@ -448,23 +540,47 @@ class ResultShapeError(GraphOLAPError, builtins.ValueError):
     default_code = "RESULT_SHAPE"
 
 
-_BY_CODE: dict[str, type[GraphOLAPError]] = {
-    "QUERY_ERROR": QueryError,
-    "QUERY_TIMEOUT": QueryTimeoutError,
-    "WRITE_NOT_ALLOWED": WriteNotAllowedError,
-    "RESOURCE_LOCKED": ResourceLockedError,
-    "ALGORITHM_NOT_FOUND": AlgorithmNotFoundError,
-    "INVALID_PARAMETER": ValidationError,
-    "GRAPH_TOO_LARGE": GraphTooLargeError,
-    "RESULT_EXPIRED": ResultExpiredError,
-    "ALGORITHM_FAILED": AlgorithmFailedError,
-    "CONCURRENCY_LIMIT_EXCEEDED": ConcurrencyLimitError,
-    "RESOURCE_HAS_DEPENDENCIES": DependencyError,
-    "INVALID_STATE": InvalidStateError,
-    "ALREADY_EXISTS": AlreadyExistsError,
-    "MAINTENANCE_MODE": MaintenanceError,
-    "RATE_LIMITED": RateLimitError,
-}
+ERROR_CLASSES: Mapping[str, type[GraphOLAPError]] = MappingProxyType(
+    {
+        "VALIDATION_ERROR": ValidationError,
+        "UNAUTHORIZED": AuthenticationError,
+        "FORBIDDEN": ForbiddenError,
+        "NOT_FOUND": NotFoundError,
+        "METHOD_NOT_ALLOWED": MethodNotAllowedError,
+        "TIMEOUT": TimeoutError,
+        "CONFLICT": ConflictError,
+        "PAYLOAD_TOO_LARGE": PayloadTooLargeError,
+        "UNSUPPORTED_MEDIA_TYPE": UnsupportedMediaTypeError,
+        "IDEMPOTENCY_KEY_REUSED": IdempotencyKeyReusedError,
+        "ALREADY_DONE": AlreadyDoneError,
+        "REQUEST_IN_PROGRESS": RequestInProgressError,
+        "SNAPSHOTS_DISABLED": SnapshotsDisabledError,
+        "INTERNAL_ERROR": ServerError,
+        "SERVICE_UNAVAILABLE": ServiceUnavailableError,
+        "NOT_READY": InstanceNotReadyError,
+        "QUERY_ERROR": QueryError,
+        "QUERY_TIMEOUT": QueryTimeoutError,
+        "WRITE_NOT_ALLOWED": WriteNotAllowedError,
+        "RESOURCE_LOCKED": ResourceLockedError,
+        "ALGORITHM_NOT_FOUND": AlgorithmNotFoundError,
+        "INVALID_PARAMETER": ValidationError,
+        "GRAPH_TOO_LARGE": GraphTooLargeError,
+        "RESULT_EXPIRED": ResultExpiredError,
+        "ALGORITHM_FAILED": AlgorithmFailedError,
+        "CONCURRENCY_LIMIT_EXCEEDED": ConcurrencyLimitError,
+        "RESOURCE_HAS_DEPENDENCIES": DependencyError,
+        "INVALID_STATE": InvalidStateError,
+        "ALREADY_EXISTS": AlreadyExistsError,
+        "MAINTENANCE_MODE": MaintenanceError,
+        "RATE_LIMITED": RateLimitError,
+    }
+)
+"""The exception class of each platform error code (a code beats the HTTP status).
+
+Example:
+    >>> ERROR_CLASSES["PAYLOAD_TOO_LARGE"].__name__
+    'PayloadTooLargeError'
+"""
 
 _BY_STATUS: dict[int, type[GraphOLAPError]] = {
     400: ValidationError,
@@ -479,9 +595,18 @@ _BY_STATUS: dict[int, type[GraphOLAPError]] = {
 
 
 def error_for_status(status_code: int, code: str | None) -> type[GraphOLAPError]:
-    """Pick the exception class for an error answer: a domain ``code`` beats the status."""
-    if code and code in _BY_CODE:
-        return _BY_CODE[code]
+    """Pick the exception class for an error answer: a known ``code`` beats the status
+    (:data:`ERROR_CLASSES`); an unknown one (a newer platform's) falls back to the status.
+
+    Example:
+        >>> error_for_status(413, "PAYLOAD_TOO_LARGE").__name__
+        'PayloadTooLargeError'
+        >>> error_for_status(409, "SOME_NEW_CODE").__name__
+        'ConflictError'
+    """
+    found = ERROR_CLASSES.get(code) if code else None
+    if found is not None:
+        return found
     if status_code in _BY_STATUS:
         return _BY_STATUS[status_code]
     if status_code >= 500:

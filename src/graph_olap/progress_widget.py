@@ -22,28 +22,13 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from graph_olap.progress import TICK_SECONDS, ProgressEvent, _Clocked, format_elapsed
+from graph_olap._jupyter import in_jupyter_kernel
+from graph_olap._progress_base import TICK_SECONDS, ProgressEvent, _Clocked, format_elapsed
 
 __all__ = ["WidgetProgress", "in_jupyter_kernel"]
 
 Display = Callable[[Any], object]
 """Shows a widget once, like :func:`IPython.display.display`."""
-
-
-def in_jupyter_kernel() -> bool:
-    """Whether this code runs in a Jupyter kernel (IPython's shell is a ZMQInteractiveShell).
-
-    IPython is not imported here: a kernel has always imported it already.
-
-    Example:
-        >>> in_jupyter_kernel()  # in a plain script
-        False
-    """
-    ipython = sys.modules.get("IPython")
-    get_ipython = getattr(ipython, "get_ipython", None)
-    if get_ipython is None:
-        return False
-    return type(get_ipython()).__name__ == "ZMQInteractiveShell"
 
 
 def _default_display(widget: Any) -> object:

@@ -7,7 +7,7 @@ import secrets
 from sqlalchemy.orm import Session
 
 from graph_olap_server import db
-from graph_olap_server.api.deps import hash_api_key
+from graph_olap_server.identity import hash_api_key
 
 __all__ = ["ROLES", "create_api_key"]
 

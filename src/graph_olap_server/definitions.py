@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import re
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from graph_olap.utils.diff import diff_definitions
 from graph_olap_server.errors import APIError, bad_request
+from graph_olap_server.strict import Strict
 from graph_olap_server.warehouse import SqlValidationError, Warehouse
 
 __all__ = [
@@ -36,28 +37,24 @@ _KNOWN_TYPES = (
 )
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-class PropertyIn(_Strict):
+class PropertyIn(Strict):
     name: str = Field(min_length=1, max_length=128)
     type: str = Field(default="STRING", min_length=1, max_length=64)
 
 
-class PrimaryKeyIn(_Strict):
+class PrimaryKeyIn(Strict):
     name: str = Field(min_length=1, max_length=128)
     type: str = Field(default="STRING", min_length=1, max_length=64)
 
 
-class NodeDefinitionIn(_Strict):
+class NodeDefinitionIn(Strict):
     label: str = Field(min_length=1, max_length=128)
     sql: str = Field(min_length=1, max_length=100_000)
     primary_key: PrimaryKeyIn
     properties: list[PropertyIn] = Field(default_factory=list, max_length=500)
 
 
-class EdgeDefinitionIn(_Strict):
+class EdgeDefinitionIn(Strict):
     type: str = Field(min_length=1, max_length=128)
     from_node: str = Field(min_length=1, max_length=128)
     to_node: str = Field(min_length=1, max_length=128)

@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 __all__ = [
     "DOCUMENTED_ERRORS",
+    "ERROR_CODES",
     "ERROR_ENVELOPE_SCHEMA",
     "APIError",
     "bad_request",
@@ -39,6 +40,48 @@ _STATUS_CODES = {
     429: "RATE_LIMITED",
     503: "SERVICE_UNAVAILABLE",
 }
+
+ERROR_CODES: dict[str, tuple[int, ...]] = {
+    # sent for a status by the handlers above (and by the helpers below)
+    "VALIDATION_ERROR": (400, 422),
+    "UNAUTHORIZED": (401,),
+    "FORBIDDEN": (403,),
+    "NOT_FOUND": (404,),
+    "METHOD_NOT_ALLOWED": (405,),
+    "TIMEOUT": (408,),
+    "CONFLICT": (409,),
+    "PAYLOAD_TOO_LARGE": (413,),
+    "UNSUPPORTED_MEDIA_TYPE": (415,),
+    "RATE_LIMITED": (429,),
+    "INTERNAL_ERROR": (500,),
+    "SERVICE_UNAVAILABLE": (503,),
+    "HTTP_ERROR": (),  # any other status: the SDK picks the class by the status
+    # the idempotency middleware
+    "IDEMPOTENCY_KEY_REUSED": (422,),
+    "REQUEST_IN_PROGRESS": (409,),
+    "ALREADY_DONE": (409,),
+    # the control plane's routes and services
+    "ALREADY_EXISTS": (409,),
+    "INVALID_STATE": (409,),
+    "RESOURCE_HAS_DEPENDENCIES": (409,),
+    "CONCURRENCY_LIMIT_EXCEEDED": (409,),
+    "SNAPSHOTS_DISABLED": (403,),
+    "MAINTENANCE_MODE": (503,),
+    # the wrapper (an instance's engine)
+    "NOT_READY": (503,),
+    "QUERY_ERROR": (400,),
+    "QUERY_TIMEOUT": (408,),
+    "WRITE_NOT_ALLOWED": (403,),
+    "INVALID_PARAMETER": (400,),
+    "ALGORITHM_NOT_FOUND": (404,),
+    "GRAPH_TOO_LARGE": (400,),
+    "RESOURCE_LOCKED": (409,),
+    "RESULT_EXPIRED": (410,),
+}
+"""Every error ``code`` the platform sends (control plane and wrapper), with the HTTP
+statuses it comes with. The SDK has an exception class for each
+(``graph_olap.exceptions.ERROR_CLASSES``); ``tests/unit/test_error_codes.py`` checks both
+that every code raised in this package is listed here and that the SDK maps each one."""
 
 
 class APIError(Exception):

@@ -1,7 +1,7 @@
 """Hooks the routes and background jobs use on instances: is a process alive, end one.
 
 Every termination (the terminate route, the lifecycle job, admin bulk delete) goes
-through :func:`terminate_instance`, so they all stop the process and free its files the
+through :func:`stop_instance`, so they all stop the process and free its files the
 same way.
 """
 
@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 from graph_olap_server import db
 
 if TYPE_CHECKING:
-    from graph_olap_server.context import Platform
     from graph_olap_server.runtime.base import InstanceRuntime
 
 __all__ = [
@@ -23,7 +22,6 @@ __all__ = [
     "LIVE_PROCESS_STATUSES",
     "process_alive",
     "stop_instance",
-    "terminate_instance",
 ]
 
 log = logging.getLogger("graph_olap_server")
@@ -73,11 +71,6 @@ def _windows_process_alive(pid: int) -> bool:
         return code.value == 259  # STILL_ACTIVE
     finally:
         kernel32.CloseHandle(handle)
-
-
-def terminate_instance(platform: Platform, instance: db.Instance, *, reason: str = "") -> None:
-    """:func:`stop_instance` with the platform's runtime."""
-    stop_instance(platform.runtime, instance, reason=reason)
 
 
 def stop_instance(runtime: InstanceRuntime, instance: db.Instance, *, reason: str = "") -> None:

@@ -36,6 +36,7 @@ from graph_olap import (
     TimeoutError,
     ValidationError,
 )
+from graph_olap.instance import ExecutionHandle
 from graph_olap.progress import ProgressEvent
 from graph_olap_server.runner import ServerThread
 
@@ -161,7 +162,7 @@ def column(df: pl.DataFrame, key: str, value: str) -> dict[Any, Any]:
 
 
 @contextlib.contextmanager
-def cancelled_at_exit(run: AlgorithmExecution) -> Iterator[AlgorithmExecution]:
+def cancelled_at_exit(run: ExecutionHandle[Any]) -> Iterator[ExecutionHandle[Any]]:
     try:
         yield run
     finally:
@@ -213,7 +214,7 @@ def test_louvain_modularity_is_within_two_percent_of_networkx(
     conn: InstanceConnection[Any], lesmis: nx.Graph
 ) -> None:
     run = conn.algo.louvain(node_labels=LESMIS, weight_property="weight", wait=False)
-    assert isinstance(run, AlgorithmExecution) and run.algorithm == "louvain"
+    assert isinstance(run, ExecutionHandle) and run.algorithm == "louvain"
     assert run.wait(timeout=60) is run and run.succeeded and run.is_finished
     df = run.result()
     groups: dict[int, set[str]] = {}
@@ -258,8 +259,9 @@ def test_mutate_writes_a_property_that_cypher_reads(conn: InstanceConnection[Any
     run = conn.algo.pagerank(
         node_labels=KARATE, orientation="undirected", mode="mutate", property="pr_alan"
     )
-    assert isinstance(run, AlgorithmExecution) and run.succeeded and run.mode == "mutate"
-    assert run.summary.nodes_written == 34 and run.property == "pr_alan"
+    assert isinstance(run, ExecutionHandle) and run.succeeded and run.mode == "mutate"
+    assert run.summary.nodes_written == 34 and run.record.property == "pr_alan"
+    assert isinstance(run.record, AlgorithmExecution)
     streamed = column(
         conn.algo.pagerank(node_labels=KARATE, orientation="undirected"), MEMBER_KEY, "pagerank"
     )

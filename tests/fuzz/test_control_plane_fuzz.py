@@ -45,6 +45,32 @@ def test_the_live_server_serves_the_fuzzed_document(control_plane: Target) -> No
     assert "503" in DOCUMENT["paths"]["/ready"]["get"]["responses"]
 
 
+def _concrete(schema: dict[str, Any]) -> bool:
+    """A declared shape (a named model or listed properties), not "any object"."""
+    return "$ref" in schema or bool(schema.get("properties"))
+
+
+def test_every_success_answer_has_a_concrete_schema() -> None:
+    """So the response-schema check validates every 2xx body: a JSON answer names its
+    model, a 204 has no body, /metrics is text."""
+    vague = []
+    for label in labels(DOCUMENT):
+        method, path = label.split(" ", 1)
+        for status, answer in DOCUMENT["paths"][path][method.lower()]["responses"].items():
+            if not status.startswith("2"):
+                continue
+            content = answer.get("content", {})
+            if status == "204":
+                assert not content, (label, "a 204 has no body")
+                continue
+            schema = content.get("application/json", {}).get("schema")
+            text = list(content) == ["text/plain"]
+            declared = _concrete(schema) if schema is not None else text
+            if not declared:
+                vague.append(f"{label} {status}")
+    assert vague == [], "success answers without a declared model"
+
+
 @pytest.mark.parametrize("label", labels(DOCUMENT))
 def test_analyst(control_plane: Target, label: str) -> None:
     control_plane.fuzz(

@@ -9,11 +9,17 @@ from collections.abc import Iterator
 import pytest
 import uvicorn
 from fastapi import FastAPI
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
+from pydantic import BaseModel
 
 from graph_olap_server.errors import install_error_handlers
 from graph_olap_server.runner import free_port
 from tests.fuzz.harness import REQUESTS, Target
+
+
+class Pet(BaseModel):
+    name: str
+    legs: int
 
 
 def defective_app() -> FastAPI:
@@ -31,6 +37,10 @@ def defective_app() -> FastAPI:
     @app.get("/teapot")
     def teapot() -> PlainTextResponse:
         return PlainTextResponse("{}", status_code=418, media_type="application/json")
+
+    @app.get("/pet", responses={200: {"model": Pet, "description": "A pet"}})
+    def pet() -> JSONResponse:
+        return JSONResponse({"name": "Rex", "legs": "four"})  # legs is not an integer
 
     @app.get("/fine/{n}")
     def fine(n: int) -> dict[str, int]:
@@ -64,6 +74,7 @@ def defective() -> Iterator[Target]:
         ("GET /divide/{n}", "Server error"),
         ("GET /text", "Undocumented Content-Type"),
         ("GET /teapot", "Undocumented status code"),
+        ("GET /pet", "Response violates schema"),
     ],
 )
 def test_each_check_reports_its_defect(defective: Target, label: str, finding: str) -> None:

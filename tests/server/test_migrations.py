@@ -44,9 +44,9 @@ from sqlalchemy.engine import Engine
 from tests.e2e.defs import ACCOUNT, CUSTOMER, OWNS
 
 from graph_olap import GraphOLAPClient
-from graph_olap_server.api.deps import hash_api_key
 from graph_olap_server.cli import main as cli
 from graph_olap_server.db import Base, Database
+from graph_olap_server.identity import hash_api_key
 from graph_olap_server.migrations import MigrationError, head_revision, upgrade_to_head
 from graph_olap_server.runner import ServerThread, free_port
 from graph_olap_server.settings import Settings

@@ -465,9 +465,9 @@ def test_wait_long_polls_within_the_deadline_without_sleeping(
         "mode": "mutate",
     }
     driver = Driver([running, running, done], clock_steps=[30.0, 30.0, 1.0])
-    start = execution()._bind(conn.algo)
+    start = conn.algo._handle(execution())
     seen: list[tuple[str, int, int]] = []
-    op = conn.algo._wait(start, 100.0, lambda *a: seen.append(a), None, known=True)
+    op = start._follow(100.0, lambda *a: seen.append(a), None, known=True)
     result = driver.run(op)
     assert result is start and start.status == "completed"  # updated in place
     waits = [c.params["wait_ms"] for c in driver.calls if c.params]
@@ -483,7 +483,7 @@ def test_wait_windows_shrink_to_the_deadline_then_time_out(
 ) -> None:
     running = {**EXECUTION, "status": "running"}
     driver = Driver([running] * 3, clock_steps=[30.0, 10.0, 0.0])
-    op = conn.algo._wait(execution()._bind(conn.algo), 40.0, None, None, known=False)
+    op = conn.algo._handle(execution())._follow(40.0, None, None, known=False)
     with pytest.raises(TimeoutError) as caught:
         driver.run(op)
     waits = [c.params["wait_ms"] for c in driver.calls if c.params]
@@ -498,16 +498,16 @@ def test_wait_windows_shrink_to_the_deadline_then_time_out(
 def test_wait_raises_the_failure_and_updates_the_handle(conn: InstanceConnection[Any]) -> None:
     failed = {**EXECUTION, "status": "failed", "error": {"code": "ALGORITHM_FAILED",
                                                          "message": "boom"}}  # fmt: skip
-    handle = execution()._bind(conn.algo)
+    handle = conn.algo._handle(execution())
     with pytest.raises(AlgorithmFailedError, match="boom"):
-        Driver([failed], []).run(conn.algo._wait(handle, 10.0, None, None, known=False))
+        Driver([failed], []).run(handle._follow(10.0, None, None, known=False))
     assert handle.status == "failed"
 
 
 def test_interrupting_a_wait_says_the_execution_keeps_running(
     conn: InstanceConnection[Any],
 ) -> None:
-    op = conn.algo._wait(execution()._bind(conn.algo), 10.0, None, None, known=False)
+    op = conn.algo._handle(execution())._follow(10.0, None, None, known=False)
     step = op.send(None)
     while not isinstance(step, Call):  # the clock, then the first long poll
         assert isinstance(step, Now)

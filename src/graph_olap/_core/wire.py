@@ -139,7 +139,7 @@ def error_from_response(response: httpx.Response, call: Call) -> exc.GraphOLAPEr
         "details": details,
         "request_id": _request_id(response),
     }
-    if cls is exc.RateLimitError:
+    if issubclass(cls, exc.RateLimitError):
         kwargs["retry_after"] = parse_retry_after(response)
     return cls(message or _default_message(response), **kwargs)
 

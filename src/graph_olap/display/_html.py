@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from graph_olap.display._time import relative_time
+from graph_olap.statuses import UnknownStatus
 from graph_olap.styles import get_notebook_css
 
 __all__ = [
@@ -52,7 +53,7 @@ _STATUS_CLASSES = {
         "in_progress",
     },
     "warn": {"degraded", "locked", "expiring"},
-    "error": {"failed", "unhealthy", "error", "down"},
+    "error": {"failed", "unhealthy", "error", "down", "not_ready"},
     "neutral": {"terminated", "cancelled", "unknown", "unlocked", "stopped", "deleted"},
 }
 _STATUS_OF = {status: kind for kind, names in _STATUS_CLASSES.items() for status in names}
@@ -132,8 +133,19 @@ def status_class(status: str) -> str:
 
 def badge(status: Any, kind: str | None = None) -> str:
     """A status badge coloured by :func:`status_class`, or by ``kind`` (``ok``,
-    ``info``, ``warn``, ``error``, ``neutral``) when given."""
+    ``info``, ``warn``, ``error``, ``neutral``) when given. A status this SDK does not
+    know (:class:`~graph_olap.statuses.UnknownStatus`, from a newer platform) says so.
+
+    Example:
+        >>> badge(UnknownStatus("archived"))
+        '<span class="go-badge go-badge-neutral" title="a status this SDK does not know \
+(a newer platform sent it)">unknown status &#x27;archived&#x27;</span>'
+    """
     cls = f"go-badge-{kind}" if kind else status_class(str(status))
+    if isinstance(status, UnknownStatus):  # coloured by its word when that says enough
+        title = ' title="a status this SDK does not know (a newer platform sent it)"'
+        text = esc(f"unknown status {str(status)!r}")
+        return f'<span class="go-badge {cls}"{title}>{text}</span>'
     return f'<span class="go-badge {cls}">{esc(status)}</span>'
 
 

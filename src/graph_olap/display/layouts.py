@@ -1,12 +1,13 @@
-"""Cards of the models that :mod:`graph_olap.display.cards` does not lay out itself: the
-graph schema, algorithm descriptions, mapping diffs, versions and trees, progress
-documents, warehouse tables, and the operations models (configuration, cluster,
-maintenance). See ``docs/notebook.md`` for what each one shows."""
+"""Cards of the models other than the main resources (those are in
+:mod:`graph_olap.display.resource_layouts`): the graph schema, algorithm descriptions,
+mapping diffs, versions and trees, progress documents, warehouse tables, and the
+operations models (configuration, cluster, maintenance), each registered by type with
+:func:`graph_olap.display.registry.layout`. See ``docs/notebook.md`` for what each one shows."""
 
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 from graph_olap.display._html import (
@@ -21,8 +22,31 @@ from graph_olap.display._html import (
 )
 from graph_olap.display._time import duration
 from graph_olap.display.cards import _field_value, _grid, _header, definitions
+from graph_olap.display.registry import layout
+from graph_olap.models.algorithm import AlgorithmInfo, AlgorithmParameter, AlgorithmProgress
+from graph_olap.models.graph import GraphSchema, NodeLabelSchema, RelationshipTypeSchema
+from graph_olap.models.instance import InstanceProgress
+from graph_olap.models.mapping import (
+    EdgeDefinition,
+    MappingDiff,
+    MappingTree,
+    MappingVersion,
+    NodeDefinition,
+)
+from graph_olap.models.ops import (
+    BulkDeleteResult,
+    ClusterInstances,
+    HealthStatus,
+    InstanceLimits,
+    JobTriggerResult,
+    LifecycleConfig,
+    MaintenanceMode,
+    SystemState,
+)
+from graph_olap.models.schema import Column, Table
+from graph_olap.models.snapshot import SnapshotProgress
 
-__all__ = ["LAYOUTS"]
+__all__: list[str] = []
 
 Now = datetime.datetime | None
 
@@ -80,6 +104,7 @@ def _rel_rows(rels: Iterable[Any]) -> list[tuple[str, ...]]:
     ]
 
 
+@layout(GraphSchema)
 def _graph_schema(model: Any, now: Now) -> str:
     nodes, rels = model.node_labels, model.relationship_types
     total_nodes, total_rels = _count_sum(nodes), _count_sum(rels)
@@ -100,11 +125,13 @@ def _graph_schema(model: Any, now: Now) -> str:
     return card("Graph schema", None, "", body)
 
 
+@layout(NodeLabelSchema)
 def _node_label(model: Any, now: Now) -> str:
     cols = ["label", "primary key", "properties", "nodes"]
     return card("Node label", model.label, "", table(cols, _node_rows([model])))
 
 
+@layout(RelationshipTypeSchema)
 def _rel_type(model: Any, now: Now) -> str:
     cols = ["pattern", "properties", "relationships"]
     return card("Relationship type", model.type, "", table(cols, _rel_rows([model])))
@@ -136,6 +163,7 @@ def _param_rows(params: Iterable[Any]) -> list[tuple[str, ...]]:
     return rows
 
 
+@layout(AlgorithmInfo)
 def _algorithm_info(model: Any, now: Now) -> str:
     extra = badge(model.kind, "info")
     pairs = []
@@ -165,11 +193,13 @@ def _algorithm_info(model: Any, now: Now) -> str:
     return card("Algorithm", model.name, extra, body)
 
 
+@layout(AlgorithmParameter)
 def _algorithm_parameter(model: Any, now: Now) -> str:
     cols = ["parameter", "type", "default", "range", "description"]
     return card("Parameter", None, "", table(cols, _param_rows([model])))
 
 
+@layout(AlgorithmProgress)
 def _algorithm_progress(model: Any, now: Now) -> str:
     steps = f" {model.completed_steps}/{model.total_steps}" if model.total_steps else ""
     pairs = [("phase", esc(f"{model.phase or '-'}{steps}"))]
@@ -207,6 +237,7 @@ def _change_detail(change: Any) -> str:
     return format_value((definition or {}).get("sql"))
 
 
+@layout(MappingDiff)
 def _mapping_diff(model: Any, now: Now) -> str:
     sides = ["unsaved" if v is None else f"v{v}" for v in (model.from_version, model.to_version)]
     title = f"{sides[0]} \u2192 {sides[1]}"  # a side is unsaved in graph_olap.utils.diff
@@ -227,12 +258,14 @@ def _mapping_diff(model: Any, now: Now) -> str:
     return card("Mapping diff", title, extra, body)
 
 
+@layout(MappingVersion)
 def _mapping_version(model: Any, now: Now) -> str:
     extra = id_ref("mapping", model.mapping_id)
     body = _grid(model, now, skip=frozenset({"node_definitions", "edge_definitions", "version"}))
     return card("Mapping version", f"v{model.version}", extra, body + definitions(model))
 
 
+@layout(MappingTree)
 def _mapping_tree(model: Any, now: Now) -> str:
     extra = id_ref("mapping", model.mapping_id)
     extra += _muted(f"v{model.current_version}")
@@ -262,6 +295,7 @@ def _mapping_tree(model: Any, now: Now) -> str:
     return card("Mapping tree", model.name, extra, body)
 
 
+@layout(NodeDefinition, EdgeDefinition)
 def _definition(model: Any, now: Now) -> str:
     if hasattr(model, "label"):
         key = model.primary_key
@@ -287,6 +321,7 @@ def _step_name(step: dict[str, Any]) -> str:
     return name if not kind or name.startswith(f"{kind}:") else f"{kind} {name}".strip()
 
 
+@layout(InstanceProgress, SnapshotProgress)
 def _progress(model: Any, now: Now) -> str:
     kind = type(model).__name__.replace("Progress", " progress")
     extra = f'<span class="go-id">#{esc(model.id)}</span>'
@@ -325,6 +360,7 @@ def _progress(model: Any, now: Now) -> str:
 # -- warehouse metadata -------------------------------------------------------------
 
 
+@layout(Table)
 def _table(model: Any, now: Now) -> str:
     pairs = [
         ("type", esc(model.table_type)),
@@ -333,6 +369,7 @@ def _table(model: Any, now: Now) -> str:
     return card("Table", model.qualified_name, "", kv_grid(pairs))
 
 
+@layout(Column)
 def _column(model: Any, now: Now) -> str:
     where = f"{model.catalog_name}.{model.schema_name}.{model.table_name}"
     pairs = [
@@ -347,10 +384,12 @@ def _column(model: Any, now: Now) -> str:
 # -- operations ---------------------------------------------------------------------
 
 
+@layout(HealthStatus)
 def _health_status(model: Any, now: Now) -> str:
     return card("Health", None, badge(model.status), _grid(model, now))
 
 
+@layout(LifecycleConfig)
 def _lifecycle(model: Any, now: Now) -> str:
     rows = [
         (
@@ -366,9 +405,14 @@ def _lifecycle(model: Any, now: Now) -> str:
         )
     ]
     cols = ["resource", "default ttl", "default inactivity", "max ttl"]
-    return card("Lifecycle config", None, "", table(cols, rows))
+    body = table(cols, rows)
+    if model.updated_at is not None or model.updated_by:
+        who = f" by {esc(model.updated_by)}" if model.updated_by else ""
+        body += kv_grid([("updated", format_value(model.updated_at, now=now) + who)])
+    return card("Lifecycle config", None, "", body)
 
 
+@layout(MaintenanceMode)
 def _maintenance(model: Any, now: Now) -> str:
     state = badge("on", "warn") if model.enabled else badge("off", "ok")
     return card("Maintenance mode", None, state, _grid(model, now, skip=frozenset({"enabled"})))
@@ -381,12 +425,14 @@ def _limits_text(limits: Any) -> str:
     )
 
 
+@layout(InstanceLimits)
 def _instance_limits(model: Any, now: Now) -> str:
     kind = "warn" if model.cluster_available <= 0 else "ok"
     extra = badge(f"{model.cluster_available} free", kind)
     return card("Instance limits", None, extra, kv_grid([("instances", esc(_limits_text(model)))]))
 
 
+@layout(ClusterInstances)
 def _cluster_instances(model: Any, now: Now) -> str:
     extra = _muted(f"{model.total:,} instances")
     statuses = " ".join(
@@ -408,6 +454,7 @@ def _state_value(name: str, value: Any, now: Now) -> str:
     return _field_value(name, value, now)
 
 
+@layout(SystemState)
 def _system_state(model: Any, now: Now) -> str:
     body = ""
     for name in ("mappings", "snapshots", "instances", "export_jobs"):
@@ -418,6 +465,7 @@ def _system_state(model: Any, now: Now) -> str:
     return card("System state", None, "", body or _muted("empty"))
 
 
+@layout(BulkDeleteResult)
 def _bulk_delete(model: Any, now: Now) -> str:
     extra = badge("dry run", "info") if model.dry_run else ""
     kind = "error" if model.failed_ids else "ok"
@@ -434,34 +482,7 @@ def _bulk_delete(model: Any, now: Now) -> str:
     return card("Bulk delete", None, extra, kv_grid(pairs))
 
 
+@layout(JobTriggerResult)
 def _job_trigger(model: Any, now: Now) -> str:
     title, extra = _header(model)
     return card("Job run", title, extra, _grid(model, now))
-
-
-LAYOUTS: dict[str, Callable[[Any, Now], str]] = {
-    "GraphSchema": _graph_schema,
-    "NodeLabelSchema": _node_label,
-    "RelationshipTypeSchema": _rel_type,
-    "AlgorithmInfo": _algorithm_info,
-    "AlgorithmParameter": _algorithm_parameter,
-    "AlgorithmProgress": _algorithm_progress,
-    "MappingDiff": _mapping_diff,
-    "MappingVersion": _mapping_version,
-    "MappingTree": _mapping_tree,
-    "NodeDefinition": _definition,
-    "EdgeDefinition": _definition,
-    "InstanceProgress": _progress,
-    "SnapshotProgress": _progress,
-    "Table": _table,
-    "Column": _column,
-    "HealthStatus": _health_status,
-    "LifecycleConfig": _lifecycle,
-    "MaintenanceMode": _maintenance,
-    "InstanceLimits": _instance_limits,
-    "ClusterInstances": _cluster_instances,
-    "SystemState": _system_state,
-    "BulkDeleteResult": _bulk_delete,
-    "JobTriggerResult": _job_trigger,
-}
-"""The layout of each model class, by class name."""

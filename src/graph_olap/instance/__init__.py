@@ -1,4 +1,5 @@
-"""Working with a running instance: :class:`InstanceConnection` and :class:`QueryResult`.
+"""Working with a running instance: :class:`InstanceConnection`, :class:`QueryResult`
+and :class:`ExecutionHandle` (a live handle on an algorithm execution).
 
 Example:
     >>> conn = client.instances.connect(12)
@@ -7,6 +8,7 @@ Example:
 """
 
 from graph_olap.instance.connection import InstanceConnection
+from graph_olap.instance.handle import ExecutionHandle
 from graph_olap.instance.result import QueryResult
 
-__all__ = ["InstanceConnection", "QueryResult"]
+__all__ = ["ExecutionHandle", "InstanceConnection", "QueryResult"]

@@ -1,25 +1,25 @@
-"""Building an algorithm run's request: the options every run takes, checked once.
+"""Building an algorithm run's request from its options, checked once.
 
-The options (selection, orientation, mode, waiting) are declared once, as
-:class:`RunOptions`; a typed method of ``conn.algo`` takes its own parameters and
-``**options: Unpack[RunOptions]``, and :func:`run_options` gives it the full signature
-at run time (``help()``, notebooks) and refuses unknown keywords with a suggestion.
+The options themselves are declared in :mod:`graph_olap.instance.options`;
+:func:`request_body` turns a run's options into the JSON body of ``POST /algo/{name}``
+(``/networkx/{name}``), through :func:`run_request`, which checks each field.
 """
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal, TypedDict, TypeVar
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from graph_olap import exceptions as exc
 from graph_olap._core.resource import require_text
-from graph_olap.utils.hints import did_you_mean
-
-if TYPE_CHECKING:
-    from graph_olap._core.waiter import ProgressCallback
-    from graph_olap.instance.arrow import Backend
-    from graph_olap.progress import ProgressReporter
+from graph_olap.instance.options import (
+    RUN_DEFAULTS,
+    Labels,
+    Mode,
+    Orientation,
+    RunOptions,
+    split_options,
+)
 
 __all__ = [
     "RUN_DEFAULTS",
@@ -29,115 +29,12 @@ __all__ = [
     "RunOptions",
     "check_timeout",
     "node_key",
+    "request_body",
     "resolve_parameters",
-    "run_options",
     "run_request",
     "split_options",
     "typed_parameters",
 ]
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-Orientation = Literal["natural", "reverse", "undirected"]
-Mode = Literal["stream", "mutate"]
-Labels = str | Sequence[str] | None
-"""A label or type name, several, or ``None`` for all of them."""
-
-
-class RunOptions(TypedDict, total=False):
-    """The keyword options of every algorithm run (see :data:`RUN_DEFAULTS`)."""
-
-    node_labels: Labels
-    relationship_types: Labels
-    weight_property: str | None
-    orientation: Orientation | None
-    mode: Mode
-    property: str | None
-    wait: bool
-    timeout: float | None
-    on_progress: ProgressCallback | None
-    show_progress: bool | ProgressReporter | None
-    backend: Backend
-
-
-RUN_DEFAULTS: dict[str, Any] = {
-    "node_labels": None,
-    "relationship_types": None,
-    "weight_property": None,
-    "orientation": None,
-    "mode": "stream",
-    "property": None,
-    "wait": True,
-    "timeout": None,
-    "on_progress": None,
-    "show_progress": False,
-    "backend": "polars",
-}
-"""Each option's default, in signature order."""
-
-OPTIONS_DOC = """\
-Options (every algorithm takes them):
-    node_labels, relationship_types: The selection (default: the whole graph).
-    weight_property: Numeric relationship property used as weight (default 1).
-    orientation: ``"natural"``, ``"reverse"`` or ``"undirected"`` (default: the
-        algorithm's own).
-    mode: ``"stream"`` returns the result; ``"mutate"`` writes it into the selected
-        nodes as ``property`` (default: the algorithm's) and returns the completed
-        execution, whose ``summary.nodes_written`` counts them.
-    wait: ``False`` returns the running :class:`AlgorithmExecution` at once.
-    timeout: Seconds to wait (default one hour).
-    on_progress: Called as ``on_progress(phase, completed_steps, total_steps)``.
-    show_progress: ``None`` (default): a bar in Jupyter once the wait lasts over a second,
-        nothing elsewhere; ``True``: always (a bar in Jupyter, a text line elsewhere);
-        ``False``: never; or a ``ProgressReporter``.
-    backend: ``"polars"`` (default) or ``"pandas"`` for a DataFrame result.
-
-Raises:
-    ValidationError: A parameter, selection or orientation the algorithm does not
-        accept (``details["parameter"]`` names it).
-    ResourceLockedError: ``mode="mutate"`` while another mutate run holds the lock.
-    AlgorithmFailedError: The algorithm failed (the library's message).
-    TimeoutError: Still running after ``timeout``; it keeps running.
-"""
-
-
-def run_options(fn: F) -> F:
-    """Give a typed algorithm method (``..., **options: Unpack[RunOptions]``) its full
-    signature and the options' documentation, for ``help()`` and notebooks."""
-    sig = inspect.signature(fn)
-    params = [p for p in sig.parameters.values() if p.kind is not p.VAR_KEYWORD]
-    hints = RunOptions.__annotations__
-    for name, default in RUN_DEFAULTS.items():
-        params.append(
-            inspect.Parameter(
-                name,
-                inspect.Parameter.KEYWORD_ONLY,
-                default=default,
-                annotation=hints.get(name, inspect.Parameter.empty),
-            )
-        )
-    fn.__signature__ = sig.replace(parameters=params)  # type: ignore[attr-defined]
-    doc = inspect.cleandoc(fn.__doc__ or "")
-    head, example, tail = doc.partition("\nExample:")
-    fn.__doc__ = f"{head.rstrip()}\n\n{OPTIONS_DOC}\n{example.lstrip()}{tail}".rstrip()
-    return fn
-
-
-def split_options(
-    where: str, options: Mapping[str, Any], accepted: Sequence[str] = ()
-) -> dict[str, Any]:
-    """Every option with its default or the value given; an unknown keyword is a
-    ValidationError that suggests the closest name (an option or one of ``accepted``)."""
-    for name in options:
-        if name not in RUN_DEFAULTS:
-            known = [*accepted, *RUN_DEFAULTS]
-            hint = did_you_mean(name, known)
-            raise exc.ValidationError(
-                f"{where} got an unexpected keyword argument {name!r}.{hint}",
-                details={"parameter": name},
-            )
-    return {**RUN_DEFAULTS, **options}
-
 
 ORIENTATIONS = ("natural", "reverse", "undirected")
 MODES = ("stream", "mutate")
@@ -212,6 +109,26 @@ def run_request(
         "wait_ms": wait_ms,
         "force": bool(force),
     }
+
+
+def request_body(parameters: Mapping[str, Any], options: Mapping[str, Any]) -> dict[str, Any]:
+    """The checked JSON body of a run with these ``parameters`` and ``options`` (every
+    option present, as :func:`~graph_olap.instance.options.split_options` gives them).
+
+    Example:
+        >>> request_body({}, split_options("conn.algo.wcc()", {"mode": "mutate"}))["mode"]
+        'mutate'
+    """
+    return run_request(
+        parameters=parameters,
+        node_labels=options["node_labels"],
+        relationship_types=options["relationship_types"],
+        weight_property=options["weight_property"],
+        orientation=options["orientation"],
+        mode=options["mode"],
+        property=options["property"],
+        force=options.get("force", False),
+    )
 
 
 def resolve_parameters(

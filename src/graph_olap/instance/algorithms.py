@@ -8,9 +8,11 @@ waiting), and returns:
 - ``mode="stream"`` (default): a DataFrame with one row per node (the node's primary key,
   under its own name for a single label, else ``label`` and ``node_id``; then the
   algorithm's columns), or a value;
-- ``mode="mutate"``: the completed :class:`~graph_olap.AlgorithmExecution` after writing
-  the result into the nodes as a property (``summary.nodes_written``);
-- ``wait=False``: the running :class:`~graph_olap.AlgorithmExecution` at once.
+- ``mode="mutate"``: the completed :class:`~graph_olap.instance.handle.ExecutionHandle`
+  after writing the result into the nodes as a property (``summary.nodes_written``);
+- ``wait=False``: the running execution's handle at once.
+
+Type checkers know which (:mod:`graph_olap.instance.returns`).
 """
 
 from __future__ import annotations
@@ -23,25 +25,15 @@ from typing_extensions import Unpack
 
 from graph_olap._core.ops import Call, Op
 from graph_olap._core.resource import M, api_method, require_text
-from graph_olap._core.waiter import ProgressCallback
 from graph_olap.instance._guard import unwrap
-from graph_olap.instance._requests import (
-    Labels,
-    Mode,
-    Orientation,
-    RunOptions,
-    node_key,
-    resolve_parameters,
-    run_options,
-    run_request,
-    split_options,
-    typed_parameters,
-)
-from graph_olap.instance.arrow import Backend
+from graph_olap.instance._requests import node_key, resolve_parameters, typed_parameters
 from graph_olap.instance.executions import ExecutionOps
+from graph_olap.instance.handle import ExecutionHandle
+from graph_olap.instance.options import RunOptions, run_options, split_options, take_options
+from graph_olap.instance.polling import fetch, parse
+from graph_olap.instance.returns import frames
 from graph_olap.models.algorithm import AlgorithmExecution, AlgorithmInfo
 from graph_olap.pagination import PaginatedList
-from graph_olap.progress import ProgressReporter
 
 __all__ = ["AlgorithmManager", "info_list"]
 
@@ -65,81 +57,35 @@ class AlgorithmManager(ExecutionOps[M]):
         >>> conn.query("MATCH (a:Account) RETURN a.community AS c, count(*) AS n")
     """
 
-    def _native(self, name: str, parameters: Mapping[str, Any], options: RunOptions) -> Op[Any]:
+    def _native(
+        self, name: str, parameters: Mapping[str, Any], options: Mapping[str, Any]
+    ) -> Op[Any]:
         opts = split_options(f"conn.algo.{name}()", options, accepted=list(parameters))
-        body = run_request(
-            parameters=parameters,
-            node_labels=opts["node_labels"],
-            relationship_types=opts["relationship_types"],
-            weight_property=opts["weight_property"],
-            orientation=opts["orientation"],
-            mode=opts["mode"],
-            property=opts["property"],
-        )
-        return self._start(
-            f"/algo/{quote(require_text(name, 'name'), safe='')}",
-            body,
-            wait=opts["wait"],
-            timeout=opts["timeout"],
-            on_progress=opts["on_progress"],
-            show_progress=opts["show_progress"],
-            backend=opts["backend"],
-        )
+        path = f"/algo/{quote(require_text(name, 'name'), safe='')}"
+        return (yield from self._start(path, parameters, opts))
 
+    @frames
     @api_method
+    @run_options
     def run(
-        self,
-        name: str,
-        /,
-        parameters: Mapping[str, Any] | None = None,
-        *,
-        node_labels: Labels = None,
-        relationship_types: Labels = None,
-        weight_property: str | None = None,
-        orientation: Orientation | None = None,
-        mode: Mode = "stream",
-        property: str | None = None,
-        wait: bool = True,
-        timeout: float | None = None,
-        on_progress: ProgressCallback | None = None,
-        show_progress: bool | ProgressReporter | None = None,
-        backend: Backend = "polars",
-        **kwargs: Any,
+        self, name: str, /, parameters: Mapping[str, Any] | None = None, **kwargs: Any
     ) -> Op[Any]:
         """Run the native algorithm ``name``; its parameters are keyword arguments.
-
-        The options are those of every algorithm method (see ``help(conn.algo.pagerank)``).
 
         Args:
             name: The algorithm (``conn.algo.list()`` shows them).
             parameters: Parameters as a dict (for one named like an option).
-            **kwargs: The algorithm's parameters (``conn.algo.describe(name)``).
+            **kwargs: The options below and the algorithm's parameters
+                (``conn.algo.describe(name)``).
 
         Raises:
             AlgorithmNotFoundError: No such algorithm (the message suggests close names).
-            ValidationError: A parameter the algorithm does not take, or a bad value.
-            AlgorithmFailedError: As for every algorithm method.
-            AlgorithmCancelledError: As for every algorithm method.
-            ResourceLockedError: As for every algorithm method.
-            TimeoutError: As for every algorithm method.
 
         Example:
             >>> conn.algo.run("pagerank", damping_factor=0.9, node_labels=["Account"])
         """
-        options: RunOptions = {
-            "node_labels": node_labels,
-            "relationship_types": relationship_types,
-            "weight_property": weight_property,
-            "orientation": orientation,
-            "mode": mode,
-            "property": property,
-            "wait": wait,
-            "timeout": timeout,
-            "on_progress": on_progress,
-            "show_progress": show_progress,
-            "backend": backend,
-        }
-        params = resolve_parameters(parameters, kwargs, f"conn.algo.run({name!r})")
+        options, extra = take_options(kwargs)
+        params = resolve_parameters(parameters, extra, f"conn.algo.run({name!r})")
         return (yield from self._native(name, params, options))
 
     @api_method
@@ -169,7 +115,8 @@ class AlgorithmManager(ExecutionOps[M]):
 
     @api_method
     def executions(self, limit: int = 20) -> Op[PaginatedList[AlgorithmExecution]]:
-        """The instance's recent executions (native and NetworkX), newest first.
+        """The instance's recent executions (native and NetworkX), newest first: their
+        records (``conn.algo.execution(run.id)`` gives a handle on one).
 
         Example:
             >>> for run in conn.algo.executions(limit=5):
@@ -178,13 +125,13 @@ class AlgorithmManager(ExecutionOps[M]):
         body = yield from self._send(Call("GET", "/algo/executions", params={"limit": limit}))
         data = unwrap(body)
         items = data.get("executions", []) if isinstance(data, dict) else data
-        runs = [self._bind(item) for item in items]
+        runs = [parse(item) for item in items]
         return PaginatedList(runs, total=len(runs), offset=0, limit=limit)
 
     @api_method
-    def execution(self, execution_id: str) -> Op[AlgorithmExecution]:
-        """One execution by id (native or NetworkX): its status, progress and summary,
-        and a handle to wait for it, fetch its result or cancel it.
+    def execution(self, execution_id: str) -> Op[ExecutionHandle[M]]:
+        """A handle on one execution by id (native or NetworkX): its status, progress and
+        summary, to wait for it, fetch its result or cancel it.
 
         Raises:
             NotFoundError: The instance knows no such execution.
@@ -193,10 +140,13 @@ class AlgorithmManager(ExecutionOps[M]):
             >>> run = conn.algo.execution("ex-4f3a9c1b")
             >>> run.wait().summary
         """
-        return (yield from self._get(require_text(execution_id, "execution_id")))
+        execution_id = require_text(execution_id, "execution_id")
+        record = yield from fetch(self._send, self._runner.config.timeout, execution_id)
+        return self._handle(record)
 
     # -- centrality ------------------------------------------------------------------
 
+    @frames
     @api_method
     @run_options
     def pagerank(
@@ -224,6 +174,7 @@ class AlgorithmManager(ExecutionOps[M]):
         )
         return (yield from self._native("pagerank", params, options))
 
+    @frames
     @api_method
     @run_options
     def betweenness(
@@ -248,6 +199,7 @@ class AlgorithmManager(ExecutionOps[M]):
         params = typed_parameters(samples=samples, seed=seed)
         return (yield from self._native("betweenness", params, options))
 
+    @frames
     @api_method
     @run_options
     def degree(self, **options: Unpack[RunOptions]) -> Op[Any]:
@@ -262,6 +214,7 @@ class AlgorithmManager(ExecutionOps[M]):
 
     # -- communities and components --------------------------------------------------
 
+    @frames
     @api_method
     @run_options
     def wcc(self, **options: Unpack[RunOptions]) -> Op[Any]:
@@ -273,6 +226,7 @@ class AlgorithmManager(ExecutionOps[M]):
         """
         return (yield from self._native("wcc", {}, options))
 
+    @frames
     @api_method
     @run_options
     def scc(self, **options: Unpack[RunOptions]) -> Op[Any]:
@@ -284,6 +238,7 @@ class AlgorithmManager(ExecutionOps[M]):
         """
         return (yield from self._native("scc", {}, options))
 
+    @frames
     @api_method
     @run_options
     def louvain(
@@ -314,6 +269,7 @@ class AlgorithmManager(ExecutionOps[M]):
         )
         return (yield from self._native("louvain", params, options))
 
+    @frames
     @api_method
     @run_options
     def label_propagation(
@@ -336,6 +292,7 @@ class AlgorithmManager(ExecutionOps[M]):
         params = typed_parameters(max_iterations=max_iterations, seed=seed)
         return (yield from self._native("label_propagation", params, options))
 
+    @frames
     @api_method
     @run_options
     def kcore(self, **options: Unpack[RunOptions]) -> Op[Any]:
@@ -347,6 +304,7 @@ class AlgorithmManager(ExecutionOps[M]):
         """
         return (yield from self._native("kcore", {}, options))
 
+    @frames
     @api_method
     @run_options
     def triangle_count(self, **options: Unpack[RunOptions]) -> Op[Any]:
@@ -358,6 +316,7 @@ class AlgorithmManager(ExecutionOps[M]):
         """
         return (yield from self._native("triangle_count", {}, options))
 
+    @frames
     @api_method
     @run_options
     def local_clustering_coefficient(self, **options: Unpack[RunOptions]) -> Op[Any]:
@@ -371,6 +330,7 @@ class AlgorithmManager(ExecutionOps[M]):
 
     # -- paths -----------------------------------------------------------------------
 
+    @frames
     @api_method
     @run_options
     def shortest_path(
@@ -390,6 +350,7 @@ class AlgorithmManager(ExecutionOps[M]):
         params = {"source": node_key(source, "source"), "target": node_key(target, "target")}
         return (yield from self._native("shortest_path", params, options))
 
+    @frames
     @api_method
     @run_options
     def single_source_shortest_paths(

@@ -15,15 +15,14 @@ from urllib.parse import quote
 
 from graph_olap._core.ops import Call, Op
 from graph_olap._core.resource import M, api_method, require_text
-from graph_olap._core.waiter import ProgressCallback
 from graph_olap.instance._guard import unwrap
-from graph_olap.instance._requests import Labels, Mode, Orientation, resolve_parameters, run_request
+from graph_olap.instance._requests import resolve_parameters
 from graph_olap.instance.algorithms import info_list
-from graph_olap.instance.arrow import Backend
 from graph_olap.instance.executions import ExecutionOps
+from graph_olap.instance.options import NETWORKX_DEFAULTS, run_options, take_options
+from graph_olap.instance.returns import values
 from graph_olap.models.algorithm import AlgorithmInfo
 from graph_olap.pagination import PaginatedList
-from graph_olap.progress import ProgressReporter
 
 __all__ = ["NetworkXFunction", "NetworkXManager"]
 
@@ -45,85 +44,38 @@ class NetworkXManager(ExecutionOps[M]):
 
     _names: list[str] | None = None
 
+    @values
     @api_method
+    @run_options(defaults=NETWORKX_DEFAULTS)
     def run(
-        self,
-        name: str,
-        /,
-        parameters: Mapping[str, Any] | None = None,
-        *,
-        node_labels: Labels = None,
-        relationship_types: Labels = None,
-        weight_property: str | None = None,
-        orientation: Orientation | None = None,
-        mode: Mode = "stream",
-        property: str | None = None,
-        force: bool = False,
-        wait: bool = True,
-        timeout: float | None = None,
-        on_progress: ProgressCallback | None = None,
-        show_progress: bool | ProgressReporter | None = None,
-        backend: Backend = "polars",
-        **kwargs: Any,
+        self, name: str, /, parameters: Mapping[str, Any] | None = None, **kwargs: Any
     ) -> Op[Any]:
-        """Run the NetworkX function ``name`` on the graph; ``kwargs`` are its keyword
-        arguments (JSON values; nodes by primary key).
+        """Run the NetworkX function ``name`` on the graph; ``kwargs`` are the options
+        below and its keyword arguments (JSON values; nodes by primary key).
+
+        ``weight_property`` is the numeric relationship property the graph's edges carry
+        as ``weight``; ``orientation`` defaults to what the function needs
+        (``"natural"`` is a directed graph); ``force=True`` runs it even when the
+        instance estimates it would take too long. A stream result keyed by node is a
+        DataFrame, anything else the Python value.
 
         Args:
             name: The function's name (``conn.networkx.list()``).
             parameters: Its keyword arguments as a dict (for one named like an option).
-            node_labels: The node labels to include (default: the whole graph).
-            relationship_types: The relationship types to include (default: all).
-            weight_property: Numeric relationship property the graph's edges carry as
-                ``weight``.
-            orientation: ``"natural"`` (a directed graph), ``"reverse"`` or
-                ``"undirected"`` (default: what the function needs).
-            mode: ``"stream"`` returns the result; ``"mutate"`` writes a per-node result
-                into the nodes as ``property`` and returns the completed execution.
-            force: Run even when the instance estimates it would take too long.
-            wait: ``False`` returns the running :class:`AlgorithmExecution` at once.
-            timeout: Seconds to wait (default one hour).
-            on_progress: ``callback(phase, completed, total)`` while waiting.
-            show_progress: ``None`` (default): a bar in Jupyter once the wait lasts over a
-                second, nothing elsewhere; ``True``: always (a bar in Jupyter, a text line
-                elsewhere); ``False``: never; or a ``ProgressReporter``.
-            backend: ``"polars"`` (default) or ``"pandas"`` for a DataFrame result.
 
         Raises:
             AlgorithmNotFoundError: NetworkX has no such function taking a graph.
-            ValidationError: An argument the function does not take, or it needs another
-                orientation (the message says which to pass).
             GraphTooLargeError: Estimated too slow on this graph (``force=True`` runs it).
-            AlgorithmFailedError: NetworkX raised (its message).
-            TimeoutError: Still running after ``timeout``; it keeps running.
 
         Example:
             >>> conn.networkx.run("betweenness_centrality", k=50, seed=1)
             >>> conn.networkx.run("is_directed_acyclic_graph", orientation="natural")
             False
         """
-        where = f"conn.networkx.run({name!r})"
-        body = run_request(
-            parameters=resolve_parameters(parameters, kwargs, where),
-            node_labels=node_labels,
-            relationship_types=relationship_types,
-            weight_property=weight_property,
-            orientation=orientation,
-            mode=mode,
-            property=property,
-            force=force,
-        )
-        return (
-            yield from self._start(
-                f"/networkx/{quote(require_text(name, 'name'), safe='')}",
-                body,
-                wait=wait,
-                timeout=timeout,
-                on_progress=on_progress,
-                show_progress=show_progress,
-                backend=backend,
-            )
-        )
+        options, extra = take_options(kwargs, NETWORKX_DEFAULTS)
+        params = resolve_parameters(parameters, extra, f"conn.networkx.run({name!r})")
+        path = f"/networkx/{quote(require_text(name, 'name'), safe='')}"
+        return (yield from self._start(path, params, options))
 
     @api_method
     def list(self) -> Op[PaginatedList[AlgorithmInfo]]:

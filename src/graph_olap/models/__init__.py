@@ -1,5 +1,12 @@
-"""Typed models of everything the platform sends and receives."""
+"""Typed models of everything the platform sends and receives.
 
+Importing this package also registers the models' notebook cards
+(:mod:`graph_olap.display.layouts` and :mod:`graph_olap.display.resource_layouts` import
+the models and register a layout per type; the models' own modules never import them).
+"""
+
+from graph_olap.display import layouts as _layouts  # noqa: F401  (registers the cards)
+from graph_olap.display import resource_layouts as _resource_layouts  # noqa: F401
 from graph_olap.models._dicts import ModelDict
 from graph_olap.models.algorithm import (
     AlgorithmExecution,

@@ -24,8 +24,9 @@ class ModelDict(dict[str, Any]):
     A subclass declares its fields as class annotations, exactly like a pydantic model
     (defaults and ``Field(default_factory=...)`` allowed), plus its own methods and
     properties. Building one validates the data with a pydantic model of the same name
-    (unknown fields are ignored, missing required ones raise pydantic's
-    ``ValidationError``), then fills the dict with that model's JSON dump.
+    (missing required ones raise pydantic's ``ValidationError``; fields this SDK does not
+    know, sent by a newer platform, are kept: items of the dict, and in
+    ``x.model.model_extra``), then fills the dict with that model's JSON dump.
 
     - **Item access** (``x["summary"]["nodes_added"]``, ``in``, ``keys()``, iteration,
       ``json.dumps(x)``) gives the JSON values: ISO strings for datetimes, plain dicts for
@@ -44,7 +45,7 @@ class ModelDict(dict[str, Any]):
         ...     total: int = 0
         >>> c = Count.model_validate({"name": "runs", "total": "3", "extra": 1})
         >>> dict(c), c.total, isinstance(c, dict), json.dumps(c)
-        ({'name': 'runs', 'total': 3}, 3, True, '{"name": "runs", "total": 3}')
+        ({'name': 'runs', 'total': 3, 'extra': 1}, 3, True, '{"name": "runs", ...}')
     """
 
     __slots__ = ("_model",)
@@ -74,7 +75,7 @@ class ModelDict(dict[str, Any]):
     @classmethod
     def shape(cls) -> type[APIModel]:
         """The pydantic model that validates this class's data (built once, on first use;
-        its ``__name__`` is this class's, so notebook cards find their layout).
+        its ``__name__`` is this class's; notebook cards find their layout by this class).
 
         Example:
             >>> MappingDiff.shape().model_fields["summary"].annotation
@@ -82,7 +83,7 @@ class ModelDict(dict[str, Any]):
         """
         shape = cls.__dict__.get("_shape")
         if shape is None:
-            hints = typing.get_type_hints(cls)
+            hints = typing.get_type_hints(cls, include_extras=True)  # keeps Field(...)
             fields: dict[str, Any] = {
                 name: (hints[name], default) for name, default in cls._field_defaults.items()
             }
@@ -191,4 +192,4 @@ class ModelDict(dict[str, Any]):
 
     def _repr_html_(self) -> str:
         """The notebook card of the result (the same as its model's)."""
-        return model_html(self.model)
+        return model_html(self.model, key=type(self))

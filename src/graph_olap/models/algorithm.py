@@ -1,9 +1,8 @@
-"""Graph algorithms on an instance: their descriptions and their executions.
+"""Graph algorithms on an instance: their descriptions and their executions' records.
 
-An :class:`AlgorithmExecution` is also a handle: got from ``conn.algo`` or
-``conn.networkx``, its :meth:`~AlgorithmExecution.wait`, :meth:`~AlgorithmExecution.result`,
-:meth:`~AlgorithmExecution.cancel` and :meth:`~AlgorithmExecution.refresh` call the
-instance (and return awaitables on the async client).
+These are the platform's data only. A live handle on an execution (to wait for it,
+fetch its result or cancel it) is :class:`graph_olap.instance.handle.ExecutionHandle`,
+which holds the latest :class:`AlgorithmExecution` as its ``record``.
 """
 
 from __future__ import annotations
@@ -12,14 +11,11 @@ import builtins
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from pydantic import ConfigDict, Field, PrivateAttr
+from pydantic import ConfigDict, Field
 
 from graph_olap import exceptions as exc
 from graph_olap.models.common import APIModel
-
-if TYPE_CHECKING:
-    from graph_olap._core.waiter import ProgressCallback
-    from graph_olap.progress import ProgressReporter
+from graph_olap.statuses import ExecutionStatus
 
 __all__ = [
     "FINAL_STATUSES",
@@ -185,24 +181,24 @@ class ExecutionError(APIModel):
 
 
 class AlgorithmExecution(APIModel):
-    """One run of an algorithm on an instance, and a handle to it.
+    """The record of one run of an algorithm on an instance, as the platform sent it.
 
     Status goes ``queued -> running -> completed | failed | cancelled``; ``phase``
-    ``queued -> projecting -> computing -> writing -> done``.
+    ``queued -> projecting -> computing -> writing -> done``. ``conn.algo.executions()``
+    lists records; a handle (``conn.algo.execution(id)``, a ``wait=False`` run) holds
+    the latest one as ``handle.record``.
 
     Example:
-        >>> run = conn.algo.louvain(wait=False)
-        >>> run.status
-        'running'
-        >>> run.wait(timeout=600)          # the same execution, completed
-        >>> df = run.result()              # the community of each node
+        >>> [(r.algorithm, r.status, r.duration_ms) for r in conn.algo.executions(limit=3)]
+        [('louvain', 'completed', 41.0), ('pagerank', 'completed', 12.5), ...]
+        >>> conn.algo.execution("ex-4f3a9c1b").record.summary
     """
 
     id: str
     algorithm: str
     kind: str = "native"
     mode: str = "stream"
-    status: str
+    status: ExecutionStatus
     phase: str | None = None
     progress: AlgorithmProgress | None = None
     username: str | None = None
@@ -218,8 +214,6 @@ class AlgorithmExecution(APIModel):
     summary: AlgorithmSummary = Field(default_factory=AlgorithmSummary)
     result_kind: str | None = None
     error: ExecutionError | None = None
-
-    _manager: Any = PrivateAttr(default=None)
 
     @builtins.property
     def is_finished(self) -> bool:
@@ -242,87 +236,13 @@ class AlgorithmExecution(APIModel):
 
     __str__ = __repr__
 
-    # -- the handle ----------------------------------------------------------------
+    if not TYPE_CHECKING:  # a record is data: say where its handle is
 
-    def wait(
-        self,
-        timeout: float | None = None,
-        *,
-        on_progress: ProgressCallback | None = None,
-        show_progress: bool | ProgressReporter | None = None,
-    ) -> Any:
-        """Wait until it ends; return it, completed (awaitable on the async client).
-
-        This execution is updated in place too.
-
-        Args:
-            timeout: Seconds to wait (default one hour).
-            on_progress: Called as ``on_progress(phase, completed_steps, total_steps)``.
-            show_progress: ``None`` (default): a bar in Jupyter once the wait lasts over a
-                second, nothing elsewhere; ``True``: always (a bar in Jupyter, a text line
-                elsewhere); ``False``: never; or a ``ProgressReporter``.
-
-        Raises:
-            AlgorithmFailedError: The algorithm failed (the library's message).
-            AlgorithmCancelledError: It was cancelled.
-            TimeoutError: Still running after ``timeout``; it keeps running.
-
-        Example:
-            >>> run = conn.algo.pagerank(wait=False)
-            >>> run.wait(timeout=60).summary.iterations
-            31
-        """
-        return self._handle()._wait_execution(
-            self, timeout, on_progress=on_progress, show_progress=show_progress
-        )
-
-    def result(self, backend: str = "polars") -> Any:
-        """Its result: a DataFrame for a ``stream`` table, the Python value for a value
-        result, and the execution itself (with ``summary.nodes_written``) for ``mutate``.
-
-        Raises:
-            InvalidStateError: It has not finished yet (call :meth:`wait` first).
-            AlgorithmFailedError / AlgorithmCancelledError: It did not complete.
-            ResultExpiredError: The wrapper no longer keeps it; run the algorithm again.
-
-        Example:
-            >>> df = conn.algo.execution("ex-4f3a9c1b").result(backend="pandas")
-        """
-        return self._handle()._execution_result(self, backend)
-
-    def cancel(self) -> Any:
-        """Cancel it (a no-op once it has ended); return it, updated. A cancelled
-        execution writes nothing and frees the instance's lock.
-
-        Example:
-            >>> conn.algo.execution("ex-4f3a9c1b").cancel().status
-            'cancelled'
-        """
-        return self._handle()._cancel_execution(self)
-
-    def refresh(self) -> Any:
-        """Fetch its current state into this object; return it.
-
-        Example:
-            >>> run.refresh().progress
-            AlgorithmProgress(phase='computing', completed_steps=0, total_steps=1, ...)
-        """
-        return self._handle()._refresh_execution(self)
-
-    def _handle(self) -> Any:
-        if self._manager is None:
+        def _no_handle(self, *args: Any, **kwargs: Any) -> Any:
             raise exc.GraphOLAPError(
-                f"Execution {self.id} is not attached to a connection. Get it with "
-                f"conn.algo.execution({self.id!r}) to wait for it, fetch or cancel it."
+                f"This AlgorithmExecution is the record of execution {self.id} (data only). "
+                f"To wait for it, fetch its result or cancel it, get a handle on it with "
+                f"conn.algo.execution({self.id!r})."
             )
-        return self._manager
 
-    def _bind(self, manager: Any) -> AlgorithmExecution:
-        self._manager = manager
-        return self
-
-    def _update(self, other: AlgorithmExecution) -> AlgorithmExecution:
-        """Take ``other``'s state (a newer view of the same execution); return self."""
-        for name in type(self).model_fields:
-            setattr(self, name, getattr(other, name))
-        return self
+        wait = result = cancel = refresh = _no_handle

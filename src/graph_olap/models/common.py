@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import typing
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -23,6 +24,7 @@ __all__ = [
     "PaginatedList",
     "RequestModel",
     "coerce_request",
+    "known_fields_only",
 ]
 
 T = TypeVar("T")
@@ -30,10 +32,19 @@ R = TypeVar("R", bound="RequestModel")
 
 
 class APIModel(BaseModel):
-    """Base of every model the platform sends: unknown fields are ignored so a newer
-    server never breaks an older SDK. Fields can also be read as ``model["field"]``."""
+    """Base of every model the platform sends. Forward-compatible: a field this SDK does
+    not know (a newer platform sent it) is kept, readable as ``model["field"]``,
+    ``model.get("field")`` or in ``model.model_extra``, and shown in notebook cards;
+    a status value it does not know is an :class:`~graph_olap.statuses.UnknownStatus`.
+    Fields can also be read as ``model["field"]``.
 
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    Example:
+        >>> snap = Snapshot.model_validate({**known, "archived_at": "2027-01-01"})
+        >>> snap["archived_at"], snap.model_extra
+        ('2027-01-01', {'archived_at': '2027-01-01'})
+    """
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
 
     @classmethod
     def from_api_response(cls, data: Any) -> Any:
@@ -49,11 +60,23 @@ class APIModel(BaseModel):
     def __getitem__(self, key: str) -> Any:
         if key in type(self).model_fields:
             return getattr(self, key)
+        extra = self.model_extra or {}
+        if key in extra:
+            return extra[key]
         raise KeyError(key)
 
     def get(self, key: str, default: Any = None) -> Any:
-        """Dict-style access, for code written against the platform's JSON."""
-        return getattr(self, key, default) if key in type(self).model_fields else default
+        """Dict-style access, for code written against the platform's JSON (fields this
+        SDK does not know included).
+
+        Example:
+            >>> client.snapshots.get(3).get("size_bytes"), client.snapshots.get(3).get("x")
+            (40960, None)
+        """
+        try:
+            return self[key]
+        except KeyError:
+            return default
 
     def _repr_html_(self) -> str:
         """A card of the model in notebooks (see ``docs/notebook.md``)."""
@@ -66,7 +89,9 @@ class APIModel(BaseModel):
 
 
 class RequestModel(APIModel):
-    """Base of models the SDK sends: unknown fields are refused with a suggestion."""
+    """Base of models the SDK sends: unknown fields are refused with a suggestion.
+    (A response that holds them, e.g. a mapping's node definitions, drops the fields
+    this SDK does not know from them, so they can be sent back as they are.)"""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
@@ -101,6 +126,45 @@ def coerce_request(model: type[R], value: R | dict[str, Any], where: str) -> R:
             f"{where} is not a valid {model.__name__}: {_pydantic_summary(err)}",
             details={"field": where},
         ) from err
+
+
+def known_fields_only(model: type[RequestModel], data: Any) -> Any:
+    """``data`` (a dict for ``model``) without the keys ``model`` does not know, at every
+    depth of nested request models: how a response holding request models (a mapping's
+    node definitions) reads what a newer platform added to them, instead of refusing it.
+
+    Example:
+        >>> known_fields_only(PrimaryKey, {"name": "id", "type": "INT64", "new": 1})
+        {'name': 'id', 'type': 'INT64'}
+    """
+    if not isinstance(data, dict):
+        return data
+    kept: dict[str, Any] = {}
+    for name, field in model.model_fields.items():
+        key = name if name in data else field.alias
+        if key is None or key not in data:
+            continue
+        value = data[key]
+        inner = _request_model_in(field.annotation)
+        if inner is not None:
+            if isinstance(value, list):
+                value = [known_fields_only(inner, item) for item in value]
+            else:
+                value = known_fields_only(inner, value)
+        kept[key] = value
+    return kept
+
+
+def _request_model_in(annotation: Any) -> type[RequestModel] | None:
+    """The request model an annotation holds (``PrimaryKey``, ``list[PropertyDefinition]``,
+    ``PrimaryKey | None``), if any."""
+    if isinstance(annotation, type) and issubclass(annotation, RequestModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _request_model_in(arg)
+        if found is not None:
+            return found
+    return None
 
 
 def _pydantic_summary(err: Exception) -> str:

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from graph_olap.models.common import APIModel
 from graph_olap.models.snapshot import _Progress
+from graph_olap.statuses import InstanceStatus, UnknownStatus
 
 __all__ = ["Instance", "InstanceProgress", "LockStatus"]
 
@@ -26,7 +27,7 @@ class Instance(APIModel):
     name: str
     description: str | None = None
     owner_username: str
-    status: str
+    status: InstanceStatus
     instance_url: str | None = None
     in_cluster_url: str | None = None
     cpu_cores: int | None = None
@@ -48,6 +49,8 @@ class Instance(APIModel):
 class InstanceProgress(_Progress):
     """Startup progress of an instance (phases: pod_scheduled, downloading,
     loading_schema, loading_data, ready, failed)."""
+
+    status: InstanceStatus = UnknownStatus("")  # "" when the platform did not say
 
 
 class LockStatus(APIModel):

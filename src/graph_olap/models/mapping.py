@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from graph_olap.models._dicts import ModelDict
-from graph_olap.models.common import APIModel, RequestModel
+from graph_olap.models.common import APIModel, RequestModel, known_fields_only
 
 __all__ = [
     "DefinitionChange",
@@ -86,6 +86,22 @@ class EdgeDefinition(RequestModel):
 class _Definitions(APIModel):
     node_definitions: list[NodeDefinition] = Field(default_factory=list)
     edge_definitions: list[EdgeDefinition] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_definition_fields(cls, data: Any) -> Any:
+        """Definitions are request models (they refuse unknown fields, and are sent back
+        as they are): drop what a newer platform added to them rather than fail."""
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        for key, model in (
+            ("node_definitions", NodeDefinition),
+            ("edge_definitions", EdgeDefinition),
+        ):
+            if isinstance(data.get(key), list):
+                data[key] = [known_fields_only(model, item) for item in data[key]]
+        return data
 
 
 class MappingVersion(_Definitions):

@@ -9,6 +9,13 @@ from pydantic import Field
 
 from graph_olap.models._dicts import ModelDict
 from graph_olap.models.common import APIModel
+from graph_olap.statuses import (
+    ClusterHealthStatus,
+    ExportJobStatus,
+    HealthCheckStatus,
+    JobHealthStatus,
+    JobRunStatus,
+)
 
 __all__ = [
     "BulkDeleteResult",
@@ -39,9 +46,14 @@ class ResourceLifecycleConfig(APIModel):
 
 
 class LifecycleConfig(APIModel):
+    """Lifecycle defaults per resource type; ``updated_at`` / ``updated_by`` say who
+    changed them last (``None`` while the defaults apply)."""
+
     mapping: ResourceLifecycleConfig = Field(default_factory=ResourceLifecycleConfig)
     snapshot: ResourceLifecycleConfig = Field(default_factory=ResourceLifecycleConfig)
     instance: ResourceLifecycleConfig = Field(default_factory=ResourceLifecycleConfig)
+    updated_at: datetime | None = None
+    updated_by: str | None = None
 
     def __repr__(self) -> str:
         parts = []
@@ -73,13 +85,13 @@ class ExportConfig(APIModel):
 
 
 class ComponentHealth(APIModel):
-    status: str
+    status: ClusterHealthStatus
     latency_ms: float | None = None
     message: str | None = None
 
 
 class ClusterHealth(APIModel):
-    status: str  # healthy | degraded | unhealthy
+    status: ClusterHealthStatus
     components: dict[str, ComponentHealth] = Field(default_factory=dict)
     checked_at: datetime | None = None
 
@@ -110,7 +122,7 @@ class ClusterInstances(APIModel):
 
 
 class HealthStatus(APIModel):
-    status: str
+    status: HealthCheckStatus
     version: str | None = None
     database: str | None = None
     warehouse: str | None = None
@@ -133,7 +145,7 @@ class JobStatus(APIModel):
     last_result: dict[str, Any] | None = None
     consecutive_failures: int = 0
     run_count: int = 0
-    health_status: str = "unknown"  # healthy | degraded | unhealthy | unknown
+    health_status: JobHealthStatus = "unknown"
     next_run_at: datetime | None = None
 
 
@@ -173,7 +185,7 @@ class JobTriggerResult(ModelDict):
     """
 
     job_name: str
-    status: str
+    status: JobRunStatus
     triggered_at: datetime | None = None
     triggered_by: str | None = None
     reason: str | None = None
@@ -216,7 +228,7 @@ class ExportJob(ModelDict):
     snapshot_id: int
     entity_type: str
     entity_name: str
-    status: str
+    status: ExportJobStatus
     attempts: int = 0
     row_count: int | None = None
     error_message: str | None = None

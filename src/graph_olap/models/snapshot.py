@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import Field
 
 from graph_olap.models.common import APIModel
+from graph_olap.statuses import SnapshotStatus, UnknownStatus
 
 __all__ = ["Snapshot", "SnapshotProgress"]
 
@@ -21,7 +22,7 @@ class Snapshot(APIModel):
     name: str
     description: str | None = None
     owner_username: str
-    status: str
+    status: SnapshotStatus
     error_message: str | None = None
     size_bytes: int | None = None
     node_counts: dict[str, int] = Field(default_factory=dict)
@@ -76,3 +77,5 @@ class _Progress(APIModel):
 class SnapshotProgress(_Progress):
     """Progress of a snapshot export (phases: queued, exporting, uploading, importing,
     ready, failed)."""
+
+    status: SnapshotStatus = UnknownStatus("")  # "" when the platform did not say

@@ -19,7 +19,7 @@ from collections.abc import Hashable, Mapping
 from pathlib import Path
 from typing import Any
 
-from graph_olap.progress_widget import in_jupyter_kernel
+from graph_olap._jupyter import in_jupyter_kernel
 from graph_olap.utils.optional import import_optional
 from graph_olap.viz.frame import best_orientation, stage_padding
 from graph_olap.viz.layout import MAX_LAYOUT_NODES, force_layout

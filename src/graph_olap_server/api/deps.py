@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-import hashlib
 import hmac
 import re
 from collections.abc import AsyncIterator
@@ -17,6 +15,7 @@ from sqlalchemy.orm import Session
 from graph_olap_server import db
 from graph_olap_server.context import Platform
 from graph_olap_server.errors import APIError, forbidden
+from graph_olap_server.identity import User, hash_api_key
 
 __all__ = [
     "AdminUser",
@@ -24,40 +23,9 @@ __all__ = [
     "DbSession",
     "OpsUser",
     "PlatformDep",
-    "User",
-    "hash_api_key",
 ]
 
 _USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$")
-
-
-@dataclasses.dataclass(frozen=True)
-class User:
-    """The authenticated caller."""
-
-    username: str
-    role: str  # analyst | ops | admin
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role == "admin"
-
-    @property
-    def is_ops(self) -> bool:
-        return self.role in ("ops", "admin")
-
-    def require_owner(self, owner: str, what: str) -> None:
-        """Analysts (and ops) change only what they own; admins change anything."""
-        if not self.is_admin and self.username != owner:
-            raise forbidden(
-                f"{what} belongs to {owner!r}; only its owner or an admin can change it. "
-                "Copy it (e.g. client.mappings.copy) to get one you own.",
-                owner=owner,
-            )
-
-
-def hash_api_key(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
 
 
 # Dependencies that do no blocking I/O are ``async def``: FastAPI would otherwise run each

@@ -32,7 +32,7 @@ from graph_olap_server.jobs.state import claim_trigger, record_run, status_row
 from graph_olap_server.settings import Settings
 
 if TYPE_CHECKING:
-    from graph_olap_server.api.deps import User
+    from graph_olap_server.identity import User
     from graph_olap_server.metrics import Metrics
 
 __all__ = ["DEFAULT_INTERVALS", "JobScheduler"]

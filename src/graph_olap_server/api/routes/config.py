@@ -8,100 +8,64 @@ validates the merged value, audits the change and answers the new value.
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 from sqlalchemy.orm import Session
 
-from graph_olap_server.api.deps import DbSession, OpsUser, User
-from graph_olap_server.api.envelope import ok
-from graph_olap_server.api.routes.common import audit
+from graph_olap_server.api.deps import DbSession, OpsUser
+from graph_olap_server.api.schemas.common import Envelope, Out
+from graph_olap_server.api.schemas.config import (
+    ConcurrencyIn,
+    ConcurrencyOut,
+    ExportIn,
+    ExportOut,
+    LifecycleIn,
+    LifecycleOut,
+    MaintenanceIn,
+    MaintenanceOut,
+    ResourceLifecycleIn,
+)
 from graph_olap_server.config_store import get_config_entry, set_config
-from graph_olap_server.durations import parse_duration
 from graph_olap_server.errors import bad_request
+from graph_olap_server.identity import User
+from graph_olap_server.services.audit import audit
+from graph_olap_server.services.lifecycle import check_lifecycle_config
 
 router = APIRouter(tags=["config"], prefix="/config")
 
 RESOURCES = ("mapping", "snapshot", "instance")
-_DURATION_FIELDS = ("default_ttl", "default_inactivity", "max_ttl")
+
+M = TypeVar("M", bound=Out)
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-class ResourceLifecycleIn(_Strict):
-    default_ttl: str | None = Field(default=None, max_length=64)
-    default_inactivity: str | None = Field(default=None, max_length=64)
-    max_ttl: str | None = Field(default=None, max_length=64)
-
-
-class LifecycleIn(_Strict):
-    mapping: ResourceLifecycleIn | None = None
-    snapshot: ResourceLifecycleIn | None = None
-    instance: ResourceLifecycleIn | None = None
-
-
-class ConcurrencyIn(_Strict):
-    per_analyst: StrictInt | None = Field(default=None, ge=1, le=1000)
-    cluster_total: StrictInt | None = Field(default=None, ge=1, le=1000)
-
-
-class MaintenanceIn(_Strict):
-    enabled: StrictBool | None = None
-    message: str | None = Field(default=None, max_length=500)
-
-
-class ExportIn(_Strict):
-    max_duration_seconds: StrictInt | None = Field(default=None, ge=60, le=86400)
-
-
-def _read(session: Session, key: str) -> dict[str, Any]:
-    return ok(get_config_entry(session, key).public())
+def _read(session: Session, key: str, model: type[M]) -> Envelope[M]:
+    return Envelope(data=model.model_validate(get_config_entry(session, key).public()))
 
 
 def _write(
-    session: Session, user: User, key: str, merged: dict[str, Any], changes: dict[str, Any]
-) -> dict[str, Any]:
+    session: Session,
+    user: User,
+    key: str,
+    model: type[M],
+    merged: dict[str, Any],
+    changes: dict[str, Any],
+) -> Envelope[M]:
     if not changes:  # nothing asked: answer the value as it is
-        return _read(session, key)
+        return _read(session, key, model)
     entry = set_config(session, key, merged, user.username)
     audit(session, user, "config.update", None, None, {"key": key, "changes": changes})
     session.commit()
-    return ok(entry.public())
-
-
-def _check_lifecycle(value: dict[str, Any]) -> None:
-    for resource in RESOURCES:
-        parsed: dict[str, dt.timedelta] = {}
-        for field in _DURATION_FIELDS:
-            raw = value[resource].get(field)
-            if raw is None:
-                continue
-            try:
-                parsed[field] = parse_duration(raw, f"{resource}.{field}")
-            except ValueError as err:
-                raise bad_request(str(err), field=f"{resource}.{field}") from err
-        maximum = parsed.get("max_ttl")
-        default = parsed.get("default_ttl")
-        if maximum is not None and default is not None and default > maximum:
-            raise bad_request(
-                f"{resource}.default_ttl ({value[resource]['default_ttl']}) is longer than "
-                f"{resource}.max_ttl ({value[resource]['max_ttl']}). Lower the default or "
-                "raise the maximum.",
-                field=f"{resource}.default_ttl",
-            )
+    return Envelope(data=model.model_validate(entry.public()))
 
 
 @router.get("/lifecycle", summary="Lifecycle defaults of mappings, snapshots and instances")
-def get_lifecycle(session: DbSession, _user: OpsUser) -> dict[str, Any]:
-    return _read(session, "lifecycle")
+def get_lifecycle(session: DbSession, _user: OpsUser) -> Envelope[LifecycleOut]:
+    return _read(session, "lifecycle", LifecycleOut)
 
 
 @router.put("/lifecycle", summary="Change lifecycle defaults (partial update)")
-def put_lifecycle(body: LifecycleIn, session: DbSession, user: OpsUser) -> dict[str, Any]:
+def put_lifecycle(body: LifecycleIn, session: DbSession, user: OpsUser) -> Envelope[LifecycleOut]:
     current = get_config_entry(session, "lifecycle").value
     changes: dict[str, Any] = {}
     for resource in RESOURCES:
@@ -111,17 +75,19 @@ def put_lifecycle(body: LifecycleIn, session: DbSession, user: OpsUser) -> dict[
             if update:
                 changes[resource] = update
                 current[resource] = {**current[resource], **update}
-    _check_lifecycle(current)
-    return _write(session, user, "lifecycle", current, changes)
+    check_lifecycle_config(current)
+    return _write(session, user, "lifecycle", LifecycleOut, current, changes)
 
 
 @router.get("/concurrency", summary="Instance limits per analyst and cluster-wide")
-def get_concurrency(session: DbSession, _user: OpsUser) -> dict[str, Any]:
-    return _read(session, "concurrency")
+def get_concurrency(session: DbSession, _user: OpsUser) -> Envelope[ConcurrencyOut]:
+    return _read(session, "concurrency", ConcurrencyOut)
 
 
 @router.put("/concurrency", summary="Change the instance limits (partial update)")
-def put_concurrency(body: ConcurrencyIn, session: DbSession, user: OpsUser) -> dict[str, Any]:
+def put_concurrency(
+    body: ConcurrencyIn, session: DbSession, user: OpsUser
+) -> Envelope[ConcurrencyOut]:
     changes = body.model_dump(exclude_none=True)
     merged = {**get_config_entry(session, "concurrency").value, **changes}
     if merged["per_analyst"] > merged["cluster_total"]:
@@ -131,28 +97,30 @@ def put_concurrency(body: ConcurrencyIn, session: DbSession, user: OpsUser) -> d
             "(both can be changed in one call).",
             field="per_analyst",
         )
-    return _write(session, user, "concurrency", merged, changes)
+    return _write(session, user, "concurrency", ConcurrencyOut, merged, changes)
 
 
 @router.get("/maintenance", summary="Whether maintenance mode is on")
-def get_maintenance(session: DbSession, _user: OpsUser) -> dict[str, Any]:
-    return _read(session, "maintenance")
+def get_maintenance(session: DbSession, _user: OpsUser) -> Envelope[MaintenanceOut]:
+    return _read(session, "maintenance", MaintenanceOut)
 
 
 @router.put("/maintenance", summary="Turn maintenance mode on or off")
-def put_maintenance(body: MaintenanceIn, session: DbSession, user: OpsUser) -> dict[str, Any]:
+def put_maintenance(
+    body: MaintenanceIn, session: DbSession, user: OpsUser
+) -> Envelope[MaintenanceOut]:
     changes = body.model_dump(exclude_none=True)
     merged = {**get_config_entry(session, "maintenance").value, **changes}
-    return _write(session, user, "maintenance", merged, changes)
+    return _write(session, user, "maintenance", MaintenanceOut, merged, changes)
 
 
 @router.get("/export", summary="Export settings (the longest an export may run)")
-def get_export(session: DbSession, _user: OpsUser) -> dict[str, Any]:
-    return _read(session, "export")
+def get_export(session: DbSession, _user: OpsUser) -> Envelope[ExportOut]:
+    return _read(session, "export", ExportOut)
 
 
 @router.put("/export", summary="Change the export time limit")
-def put_export(body: ExportIn, session: DbSession, user: OpsUser) -> dict[str, Any]:
+def put_export(body: ExportIn, session: DbSession, user: OpsUser) -> Envelope[ExportOut]:
     changes = body.model_dump(exclude_none=True)
     merged = {**get_config_entry(session, "export").value, **changes}
-    return _write(session, user, "export", merged, changes)
+    return _write(session, user, "export", ExportOut, merged, changes)

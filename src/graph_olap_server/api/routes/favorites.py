@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
-
 from fastapi import APIRouter, Response
-from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from graph_olap_server import db
 from graph_olap_server.api.deps import CurrentUser, DbSession
-from graph_olap_server.api.envelope import ok
+from graph_olap_server.api.schemas.common import Envelope
+from graph_olap_server.api.schemas.favorites import FavoriteCreate, FavoriteOut, ResourceType
 from graph_olap_server.errors import conflict, not_found
 
 router = APIRouter(tags=["favorites"])
 
-ResourceType = Literal["mapping", "snapshot", "instance"]
 _MODELS: dict[str, type[db.Mapping] | type[db.Snapshot] | type[db.Instance]] = {
     "mapping": db.Mapping,
     "snapshot": db.Snapshot,
@@ -23,37 +21,28 @@ _MODELS: dict[str, type[db.Mapping] | type[db.Snapshot] | type[db.Instance]] = {
 }
 
 
-class FavoriteCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    resource_type: ResourceType
-    resource_id: int = Field(gt=0)
-
-
-def _public(session: Any, fav: db.Favorite) -> dict[str, Any]:
+def _out(session: Session, fav: db.Favorite) -> FavoriteOut:
     target = session.get(_MODELS[fav.resource_type], fav.resource_id)
-    return {
-        "id": fav.id,
-        "resource_type": fav.resource_type,
-        "resource_id": fav.resource_id,
-        "resource_name": getattr(target, "name", None),
-        "resource_exists": target is not None,
-        "created_at": fav.created_at,
-    }
+    return FavoriteOut.from_row(
+        fav, resource_name=getattr(target, "name", None), resource_exists=target is not None
+    )
 
 
 @router.get("/favorites", summary="List your favorites")
 def list_favorites(
     session: DbSession, user: CurrentUser, resource_type: ResourceType | None = None
-) -> dict[str, Any]:
+) -> Envelope[list[FavoriteOut]]:
     query = select(db.Favorite).where(db.Favorite.username == user.username)
     if resource_type:
         query = query.where(db.Favorite.resource_type == resource_type)
     rows = session.scalars(query.order_by(db.Favorite.id.desc())).all()
-    return ok([_public(session, f) for f in rows])
+    return Envelope(data=[_out(session, f) for f in rows])
 
 
 @router.post("/favorites", status_code=201, summary="Add a favorite")
-def add_favorite(body: FavoriteCreate, session: DbSession, user: CurrentUser) -> dict[str, Any]:
+def add_favorite(
+    body: FavoriteCreate, session: DbSession, user: CurrentUser
+) -> Envelope[FavoriteOut]:
     if session.get(_MODELS[body.resource_type], body.resource_id) is None:
         raise not_found(body.resource_type.capitalize(), body.resource_id)
     existing = session.scalars(
@@ -75,7 +64,7 @@ def add_favorite(body: FavoriteCreate, session: DbSession, user: CurrentUser) ->
     )
     session.add(fav)
     session.commit()
-    return ok(_public(session, fav))
+    return Envelope(data=_out(session, fav))
 
 
 @router.delete(

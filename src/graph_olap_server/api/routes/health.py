@@ -10,23 +10,27 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from graph_olap_server.api.deps import PlatformDep
+from graph_olap_server.api.schemas.health import HealthOut, ReadyOut
 
 router = APIRouter(tags=["health"])
 
 
 @router.get("/health", summary="Liveness")
-def health(platform: PlatformDep) -> dict[str, Any]:
-    return {
-        "status": "healthy",
-        "version": platform.settings.version,
-        "checked_at": dt.datetime.now(dt.timezone.utc).isoformat(),
-    }
+def health(platform: PlatformDep) -> HealthOut:
+    return HealthOut(
+        status="healthy",
+        version=platform.settings.version,
+        checked_at=dt.datetime.now(dt.timezone.utc).isoformat(),
+    )
 
 
 @router.get(
     "/ready",
     summary="Readiness: database and warehouse answer",
-    responses={503: {"description": "Not ready: the failing part is `unavailable`"}},
+    response_model=ReadyOut,
+    responses={
+        503: {"model": ReadyOut, "description": "Not ready: the failing part is `unavailable`"}
+    },
 )
 def ready(platform: PlatformDep) -> JSONResponse:
     problems = []
@@ -42,7 +46,7 @@ def ready(platform: PlatformDep) -> JSONResponse:
     except Exception as err:
         warehouse = "unavailable"
         problems.append(f"warehouse: {err}")
-    body = {
+    body: dict[str, Any] = {
         "status": "ready" if not problems else "not_ready",
         "version": platform.settings.version,
         "database": database,

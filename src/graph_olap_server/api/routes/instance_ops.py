@@ -4,44 +4,33 @@ CPU, lifecycle (TTL, inactivity, extend TTL) and the access check wrappers call.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
 
 from graph_olap_server import db
 from graph_olap_server.api.deps import CurrentUser, DbSession, PlatformDep
-from graph_olap_server.api.envelope import ok
-from graph_olap_server.api.routes.common import audit, instance_public
-from graph_olap_server.api.routes.instance_common import invalid_state, load_instance
+from graph_olap_server.api.schemas.common import Envelope, LifecycleUpdate, error_responses
+from graph_olap_server.api.schemas.instances import (
+    CpuUpdate,
+    ExtendTtl,
+    InstanceAccessOut,
+    InstanceOut,
+)
+from graph_olap_server.api.schemas.snapshots import ProgressOut
 from graph_olap_server.durations import parse_duration
 from graph_olap_server.errors import APIError, bad_request, forbidden
 from graph_olap_server.runtime import InstanceRuntimeError, instance_progress
 from graph_olap_server.runtime.admission import format_duration, max_instance_ttl
+from graph_olap_server.services.audit import audit
+from graph_olap_server.services.instances import load_instance
+from graph_olap_server.services.lifecycle import check_durations
+from graph_olap_server.services.snapshots import invalid_state
 
 router = APIRouter(tags=["instances"], prefix="/instances")
 
-MAX_CPU_CORES = 8
 
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-class CpuUpdate(_Strict):
-    cpu_cores: int = Field(ge=1, le=MAX_CPU_CORES)
-
-
-class InstanceLifecycle(_Strict):
-    ttl: str | None = Field(default=None, max_length=64)
-    inactivity_timeout: str | None = Field(default=None, max_length=64)
-
-
-class ExtendTtl(_Strict):
-    hours: int = Field(default=24, ge=1, le=24 * 366)
-
-
-def _check_expiry(session: Any, instance: db.Instance, expires_at: dt.datetime) -> None:
+def _check_expiry(session: Session, instance: db.Instance, expires_at: dt.datetime) -> None:
     """400 when ``expires_at`` is past ``created_at`` + the maximum instance TTL."""
     raw, limit = max_instance_ttl(session)
     if limit is None:
@@ -60,22 +49,26 @@ def _check_expiry(session: Any, instance: db.Instance, expires_at: dt.datetime) 
 
 
 @router.get("/{instance_id}/progress", summary="Start-up progress of an instance")
-def get_progress(instance_id: int, session: DbSession, _user: CurrentUser) -> dict[str, Any]:
+def get_progress(instance_id: int, session: DbSession, _user: CurrentUser) -> Envelope[ProgressOut]:
     """While the instance waits for its snapshot, the phase and steps are the export's,
     followed by the loading steps still to come."""
     instance = load_instance(session, instance_id)
     snapshot = session.get(db.Snapshot, instance.snapshot_id) if instance.snapshot_id else None
-    return ok(instance_progress(instance, snapshot))
+    return Envelope(data=ProgressOut.model_validate(instance_progress(instance, snapshot)))
 
 
-@router.put("/{instance_id}/cpu", summary="Change the CPU cores of a running instance")
+@router.put(
+    "/{instance_id}/cpu",
+    summary="Change the CPU cores of a running instance",
+    responses=error_responses(s503="The CPU change did not reach the instance; try again"),
+)
 def update_cpu(
     instance_id: int,
     body: CpuUpdate,
     session: DbSession,
     user: CurrentUser,
     platform: PlatformDep,
-) -> dict[str, Any]:
+) -> Envelope[InstanceOut]:
     instance = load_instance(session, instance_id)
     user.require_owner(instance.owner_username, f"Instance {instance_id}")
     if instance.status != "running":
@@ -96,27 +89,22 @@ def update_cpu(
     instance.cpu_cores = body.cpu_cores
     audit(session, user, "instance.cpu", "instance", instance_id, {"cpu_cores": body.cpu_cores})
     session.commit()
-    return ok(instance_public(instance, platform.runtime))
+    return Envelope(data=InstanceOut.of_row(instance, platform.runtime))
 
 
 @router.put("/{instance_id}/lifecycle", summary="Set an instance's TTL and inactivity timeout")
 def set_lifecycle(
     instance_id: int,
-    body: InstanceLifecycle,
+    body: LifecycleUpdate,
     session: DbSession,
     user: CurrentUser,
     platform: PlatformDep,
-) -> dict[str, Any]:
+) -> Envelope[InstanceOut]:
     """``ttl`` counts from the instance's creation (``expires_at = created_at + ttl``);
     an empty string clears it when no maximum TTL is configured."""
     instance = load_instance(session, instance_id)
     user.require_owner(instance.owner_username, f"Instance {instance_id}")
-    for field, value in (("ttl", body.ttl), ("inactivity_timeout", body.inactivity_timeout)):
-        if value:
-            try:
-                parse_duration(value, field)
-            except ValueError as err:
-                raise bad_request(str(err), field=field) from err
+    check_durations(ttl=body.ttl, inactivity_timeout=body.inactivity_timeout)
     if body.ttl is not None:
         if body.ttl:
             expires = instance.created_at + parse_duration(body.ttl, "ttl")
@@ -136,7 +124,7 @@ def set_lifecycle(
         instance.inactivity_timeout = body.inactivity_timeout or None
     audit(session, user, "instance.lifecycle", "instance", instance_id)
     session.commit()
-    return ok(instance_public(instance, platform.runtime))
+    return Envelope(data=InstanceOut.of_row(instance, platform.runtime))
 
 
 @router.post("/{instance_id}/extend-ttl", summary="Push an instance's expiry back")
@@ -146,7 +134,7 @@ def extend_ttl(
     session: DbSession,
     user: CurrentUser,
     platform: PlatformDep,
-) -> dict[str, Any]:
+) -> Envelope[InstanceOut]:
     """New ``expires_at`` = current expiry (or now, when it has none) + ``hours``, at most
     the maximum instance TTL after creation."""
     instance = load_instance(session, instance_id)
@@ -164,11 +152,13 @@ def extend_ttl(
     instance.ttl = format_duration(expires - instance.created_at)
     audit(session, user, "instance.extend_ttl", "instance", instance_id, {"hours": body.hours})
     session.commit()
-    return ok(instance_public(instance, platform.runtime))
+    return Envelope(data=InstanceOut.of_row(instance, platform.runtime))
 
 
 @router.get("/{instance_id}/access", summary="May the caller use this instance? (wrappers ask)")
-def check_access(instance_id: int, session: DbSession, user: CurrentUser) -> dict[str, Any]:
+def check_access(
+    instance_id: int, session: DbSession, user: CurrentUser
+) -> Envelope[InstanceAccessOut]:
     """200 ``{"username", "role", "instance_id"}`` for the owner, ops and admins; 403 for
     other analysts; 409 ``INVALID_STATE`` when the instance is not running."""
     instance = load_instance(session, instance_id)
@@ -184,4 +174,6 @@ def check_access(instance_id: int, session: DbSession, user: CurrentUser) -> dic
             f"Instance {instance_id} is {instance.status}, not running.",
             status=instance.status,
         )
-    return ok({"username": user.username, "role": user.role, "instance_id": instance_id})
+    return Envelope(
+        data=InstanceAccessOut(username=user.username, role=user.role, instance_id=instance_id)
+    )

@@ -9,27 +9,33 @@ transitions up to ``running``; terminate does the rest.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from graph_olap_server import db
 from graph_olap_server.api.deps import CurrentUser, DbSession, PlatformDep
-from graph_olap_server.api.envelope import check_page, ok, page
-from graph_olap_server.api.routes.common import audit, instance_public, parse_time
-from graph_olap_server.api.routes.instance_common import (
-    admit_instance,
-    invalid_state,
-    load_instance,
-    load_snapshot,
-    terminate_now,
+from graph_olap_server.api.schemas.common import Envelope, Page, error_responses
+from graph_olap_server.api.schemas.instances import (
+    InstanceCreate,
+    InstanceFromMapping,
+    InstanceOut,
+    InstanceUpdate,
 )
-from graph_olap_server.api.routes.snapshots import queue, version_for
 from graph_olap_server.config_store import get_config
 from graph_olap_server.export import new_progress
+from graph_olap_server.services.audit import audit
+from graph_olap_server.services.instances import (
+    admit_instance,
+    fresh_instance,
+    load_instance,
+    terminate_now,
+)
+from graph_olap_server.services.listing import ListFilters, Sort, check_page, fetch_page, filter_by
+from graph_olap_server.services.mappings import version_for
+from graph_olap_server.services.snapshots import invalid_state, load_snapshot, queue
 
 router = APIRouter(tags=["instances"], prefix="/instances")
 
@@ -41,33 +47,6 @@ SORTABLE = {
     "expires_at": db.Instance.expires_at,
     "id": db.Instance.id,
 }
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-class InstanceCreate(_Strict):
-    snapshot_id: int
-    name: str = Field(min_length=1, max_length=255)
-    description: str | None = Field(default=None, max_length=10_000)
-    ttl: str | None = Field(default=None, max_length=64)
-    inactivity_timeout: str | None = Field(default=None, max_length=64)
-
-
-class InstanceFromMapping(_Strict):
-    mapping_id: int
-    name: str = Field(min_length=1, max_length=255)
-    description: str | None = Field(default=None, max_length=10_000)
-    mapping_version: int | None = Field(default=None, ge=1)
-    snapshot_name: str | None = Field(default=None, min_length=1, max_length=255)
-    ttl: str | None = Field(default=None, max_length=64)
-    inactivity_timeout: str | None = Field(default=None, max_length=64)
-
-
-class InstanceUpdate(_Strict):
-    name: str | None = Field(default=None, min_length=1, max_length=255)
-    description: str | None = Field(default=None, max_length=10_000)
 
 
 @router.get("", summary="List instances")
@@ -87,41 +66,29 @@ def list_instances(
     sort_order: Literal["asc", "desc"] = "desc",
     offset: int = 0,
     limit: int = 50,
-) -> dict[str, Any]:
+) -> Page[InstanceOut]:
     check_page(offset, limit)
     query = select(db.Instance)
     if snapshot_id is not None:
         query = query.where(db.Instance.snapshot_id == snapshot_id)
-    if owner:
-        query = query.where(db.Instance.owner_username == owner)
-    if status:
-        query = query.where(db.Instance.status == status)
-    if search:
-        like = f"%{search.lower()}%"
-        query = query.where(
-            or_(
-                func.lower(db.Instance.name).like(like),
-                func.lower(db.Instance.description).like(like),
-            )
-        )
-    if created_after:
-        query = query.where(db.Instance.created_at >= parse_time(created_after, "created_after"))
-    if created_before:
-        query = query.where(db.Instance.created_at <= parse_time(created_before, "created_before"))
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    column = SORTABLE[sort_by]
-    order = column.asc() if sort_order == "asc" else column.desc()
-    rows = session.scalars(
-        query.order_by(order, db.Instance.id.desc()).offset(offset).limit(limit)
-    ).all()
-    items = [instance_public(i, platform.runtime) for i in rows]
-    return page(items, total=total, offset=offset, limit=limit)
+    filters = ListFilters(
+        owner=owner,
+        status=status,
+        search=search,
+        created_after=created_after,
+        created_before=created_before,
+    )
+    query = filter_by(query, db.Instance, filters)
+    sort = Sort(SORTABLE[sort_by], sort_order, db.Instance.id)
+    rows, total = fetch_page(session, query, sort, offset=offset, limit=limit)
+    items = [InstanceOut.of_row(i, platform.runtime) for i in rows]
+    return Page.of(items, total=total, offset=offset, limit=limit)
 
 
 @router.post("", status_code=201, summary="Start an instance from a ready snapshot")
 def create_instance(
     body: InstanceCreate, session: DbSession, user: CurrentUser, platform: PlatformDep
-) -> dict[str, Any]:
+) -> Envelope[InstanceOut]:
     snapshot = load_snapshot(session, body.snapshot_id)
     if snapshot.status != "ready":
         raise invalid_state(
@@ -153,7 +120,7 @@ def create_instance(
         inactivity_timeout=body.inactivity_timeout,
         build=build,
     )
-    return ok(instance_public(instance, platform.runtime))
+    return Envelope(data=InstanceOut.of_row(instance, platform.runtime))
 
 
 @router.post(
@@ -161,7 +128,7 @@ def create_instance(
 )
 def create_from_mapping(
     body: InstanceFromMapping, session: DbSession, user: CurrentUser, platform: PlatformDep
-) -> dict[str, Any]:
+) -> Envelope[InstanceOut]:
     """One transaction: the snapshot (``pending``), its export jobs and the instance
     (``waiting_for_snapshot``); the instance starts by itself once the export is done."""
     version = version_for(session, body.mapping_id, body.mapping_version)
@@ -198,21 +165,17 @@ def create_from_mapping(
         inactivity_timeout=body.inactivity_timeout,
         build=build,
     )
-    return ok(instance_public(instance, platform.runtime))
+    return Envelope(data=InstanceOut.of_row(instance, platform.runtime))
 
 
 @router.get("/{instance_id}", summary="Get an instance")
 def get_instance(
     instance_id: int, session: DbSession, _user: CurrentUser, platform: PlatformDep
-) -> dict[str, Any]:
+) -> Envelope[InstanceOut]:
     """A ``running`` instance whose process is gone is marked ``failed`` first, so a
     client that just lost its connection to the instance reads the truth."""
-    instance = load_instance(session, instance_id)
-    monitor = platform.monitor
-    if monitor is not None and monitor.fail_if_process_gone(instance):
-        session.rollback()  # end this read, to see the monitor's write
-        instance = load_instance(session, instance_id)
-    return ok(instance_public(instance, platform.runtime))
+    instance = fresh_instance(platform, session, instance_id)
+    return Envelope(data=InstanceOut.of_row(instance, platform.runtime))
 
 
 @router.put("/{instance_id}", summary="Rename or describe an instance")
@@ -222,7 +185,7 @@ def update_instance(
     session: DbSession,
     user: CurrentUser,
     platform: PlatformDep,
-) -> dict[str, Any]:
+) -> Envelope[InstanceOut]:
     instance = load_instance(session, instance_id)
     user.require_owner(instance.owner_username, f"Instance {instance_id}")
     if body.name is not None:
@@ -231,13 +194,17 @@ def update_instance(
         instance.description = body.description or None
     audit(session, user, "instance.update", "instance", instance_id)
     session.commit()
-    return ok(instance_public(instance, platform.runtime))
+    return Envelope(data=InstanceOut.of_row(instance, platform.runtime))
 
 
-@router.post("/{instance_id}/terminate", summary="Terminate an instance")
+@router.post(
+    "/{instance_id}/terminate",
+    summary="Terminate an instance",
+    responses=error_responses(s500="The instance's process could not be stopped"),
+)
 def terminate(
     instance_id: int, session: DbSession, user: CurrentUser, platform: PlatformDep
-) -> dict[str, Any]:
+) -> Envelope[InstanceOut]:
     """Stops the process and frees its files; terminating a terminated instance is a
     no-op. Answers the instance (``terminated``)."""
     instance = load_instance(session, instance_id)
@@ -248,4 +215,4 @@ def terminate(
         terminate_now(platform, instance, "requested")
         audit(session, user, "instance.terminate", "instance", instance_id)
         session.commit()
-    return ok(instance_public(instance, platform.runtime))
+    return Envelope(data=InstanceOut.of_row(instance, platform.runtime))

@@ -4,13 +4,14 @@ instance's wrapper token (``X-Wrapper-Token``), not with a user's credentials.""
 from __future__ import annotations
 
 import hmac
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Header
 
 from graph_olap_server import db
 from graph_olap_server.api.deps import DbSession
-from graph_olap_server.api.envelope import ok
+from graph_olap_server.api.schemas.common import Envelope
+from graph_olap_server.api.schemas.instances import ActivityOut
 from graph_olap_server.errors import APIError
 
 router = APIRouter(tags=["internal"], prefix="/internal", include_in_schema=False)
@@ -21,7 +22,7 @@ def report_activity(
     instance_id: int,
     session: DbSession,
     x_wrapper_token: Annotated[str | None, Header()] = None,
-) -> dict[str, Any]:
+) -> Envelope[ActivityOut]:
     """Sets ``last_activity_at`` (the inactivity timeout counts from it). An unknown
     instance is refused like a wrong token (401), so the answer does not tell a caller
     without the token which instances exist."""
@@ -40,4 +41,6 @@ def report_activity(
         )
     instance.last_activity_at = db.utcnow()
     session.commit()
-    return ok({"instance_id": instance_id, "last_activity_at": instance.last_activity_at})
+    return Envelope(
+        data=ActivityOut(instance_id=instance_id, last_activity_at=instance.last_activity_at)
+    )

@@ -7,26 +7,33 @@ files, then ``ready`` or ``failed``. Most users never create one directly:
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from fastapi import APIRouter, Query, Response
-from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 
 from graph_olap_server import db
 from graph_olap_server.api.deps import CurrentUser, DbSession, PlatformDep
-from graph_olap_server.api.envelope import check_page, ok, page
-from graph_olap_server.api.routes.common import audit, parse_time, snapshot_public
-from graph_olap_server.api.routes.instance_common import (
+from graph_olap_server.api.schemas.common import Envelope, LifecycleUpdate, Page
+from graph_olap_server.api.schemas.snapshots import (
+    ProgressOut,
+    SnapshotCreate,
+    SnapshotOut,
+    SnapshotUpdate,
+)
+from graph_olap_server.config_store import get_config
+from graph_olap_server.errors import APIError
+from graph_olap_server.export import public_progress, requeue_snapshot
+from graph_olap_server.services.audit import audit
+from graph_olap_server.services.lifecycle import check_snapshot_lifecycle
+from graph_olap_server.services.listing import ListFilters, Sort, check_page, fetch_page, filter_by
+from graph_olap_server.services.mappings import version_for
+from graph_olap_server.services.snapshots import (
     delete_snapshot_row,
     invalid_state,
     load_snapshot,
+    queue,
 )
-from graph_olap_server.api.routes.mappings import load_mapping
-from graph_olap_server.config_store import get_config
-from graph_olap_server.durations import parse_duration
-from graph_olap_server.errors import APIError, bad_request
-from graph_olap_server.export import public_progress, queue_snapshot, requeue_snapshot
 
 router = APIRouter(tags=["snapshots"], prefix="/snapshots")
 
@@ -42,74 +49,6 @@ SORTABLE = {
 
 _PHASE_OF = {"pending": "queued", "creating": "exporting", "ready": "ready", "failed": "failed"}
 """Phase of a snapshot that has no progress document (made before there was one)."""
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-class SnapshotCreate(_Strict):
-    mapping_id: int
-    name: str = Field(min_length=1, max_length=255)
-    description: str | None = Field(default=None, max_length=10_000)
-    version: int | None = Field(default=None, ge=1)
-    ttl: str | None = Field(default=None, max_length=64)
-    inactivity_timeout: str | None = Field(default=None, max_length=64)
-
-
-class SnapshotUpdate(_Strict):
-    name: str | None = Field(default=None, min_length=1, max_length=255)
-    description: str | None = Field(default=None, max_length=10_000)
-
-
-class SnapshotLifecycle(_Strict):
-    ttl: str | None = Field(default=None, max_length=64)
-    inactivity_timeout: str | None = Field(default=None, max_length=64)
-
-
-def check_snapshot_lifecycle(session: Any, ttl: str | None, inactivity_timeout: str | None) -> None:
-    """400 for an invalid duration or a TTL over ``lifecycle.snapshot.max_ttl``."""
-    for field, value in (("ttl", ttl), ("inactivity_timeout", inactivity_timeout)):
-        if value:
-            try:
-                parse_duration(value, field)
-            except ValueError as err:
-                raise bad_request(str(err), field=field) from err
-    limit = get_config(session, "lifecycle")["snapshot"].get("max_ttl")
-    if ttl and limit and parse_duration(ttl, "ttl") > parse_duration(limit, "max_ttl"):
-        raise bad_request(
-            f"ttl {ttl} is longer than the maximum snapshot TTL {limit}; ask for at most {limit}.",
-            field="ttl",
-            max_ttl=limit,
-        )
-
-
-def version_for(session: Any, mapping_id: int, version: int | None) -> db.MappingVersion:
-    """The requested (default: current) version of a mapping; 404 for an unknown mapping,
-    400 naming the valid range for an unknown version."""
-    mapping = load_mapping(session, mapping_id)
-    number = version if version is not None else mapping.current_version
-    row = session.scalars(
-        select(db.MappingVersion).where(
-            db.MappingVersion.mapping_id == mapping_id, db.MappingVersion.version == number
-        )
-    ).first()
-    if row is None:
-        raise bad_request(
-            f"Mapping {mapping_id} has no version {number}; it has versions 1 to "
-            f"{mapping.current_version}. Leave the version out to use the current one.",
-            field="version",
-            current_version=mapping.current_version,
-        )
-    return row  # type: ignore[no-any-return]
-
-
-def queue(session: Any, version: db.MappingVersion, **fields: Any) -> db.Snapshot:
-    """``queue_snapshot`` with a 400 naming a definition that cannot be exported."""
-    try:
-        return queue_snapshot(session, version=version, **fields)
-    except ValueError as err:
-        raise bad_request(f"The mapping cannot be exported: {err}", field="mapping_id") from err
 
 
 @router.get("", summary="List snapshots")
@@ -129,42 +68,30 @@ def list_snapshots(
     sort_order: Literal["asc", "desc"] = "desc",
     offset: int = 0,
     limit: int = 50,
-) -> dict[str, Any]:
+) -> Page[SnapshotOut]:
     check_page(offset, limit)
     query = select(db.Snapshot)
     if mapping_id is not None:
         query = query.where(db.Snapshot.mapping_id == mapping_id)
     if mapping_version is not None:
         query = query.where(db.Snapshot.mapping_version == mapping_version)
-    if owner:
-        query = query.where(db.Snapshot.owner_username == owner)
-    if status:
-        query = query.where(db.Snapshot.status == status)
-    if search:
-        like = f"%{search.lower()}%"
-        query = query.where(
-            or_(
-                func.lower(db.Snapshot.name).like(like),
-                func.lower(db.Snapshot.description).like(like),
-            )
-        )
-    if created_after:
-        query = query.where(db.Snapshot.created_at >= parse_time(created_after, "created_after"))
-    if created_before:
-        query = query.where(db.Snapshot.created_at <= parse_time(created_before, "created_before"))
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    column = SORTABLE[sort_by]
-    order = column.asc() if sort_order == "asc" else column.desc()
-    rows = session.scalars(
-        query.order_by(order, db.Snapshot.id.desc()).offset(offset).limit(limit)
-    ).all()
-    return page([snapshot_public(s) for s in rows], total=total, offset=offset, limit=limit)
+    filters = ListFilters(
+        owner=owner,
+        status=status,
+        search=search,
+        created_after=created_after,
+        created_before=created_before,
+    )
+    query = filter_by(query, db.Snapshot, filters)
+    sort = Sort(SORTABLE[sort_by], sort_order, db.Snapshot.id)
+    rows, total = fetch_page(session, query, sort, offset=offset, limit=limit)
+    return Page.of([SnapshotOut.of_row(s) for s in rows], total=total, offset=offset, limit=limit)
 
 
 @router.post("", status_code=201, summary="Create a snapshot (queues its export)")
 def create_snapshot(
     body: SnapshotCreate, session: DbSession, user: CurrentUser, platform: PlatformDep
-) -> dict[str, Any]:
+) -> Envelope[SnapshotOut]:
     if not platform.settings.allow_explicit_snapshots:
         raise APIError(
             403,
@@ -186,18 +113,18 @@ def create_snapshot(
     audit(session, user, "snapshot.create", "snapshot", snapshot.id)
     session.commit()
     platform.exporter.wake()
-    return ok(snapshot_public(snapshot))
+    return Envelope(data=SnapshotOut.of_row(snapshot))
 
 
 @router.get("/{snapshot_id}", summary="Get a snapshot")
-def get_snapshot(snapshot_id: int, session: DbSession, _user: CurrentUser) -> dict[str, Any]:
-    return ok(snapshot_public(load_snapshot(session, snapshot_id)))
+def get_snapshot(snapshot_id: int, session: DbSession, _user: CurrentUser) -> Envelope[SnapshotOut]:
+    return Envelope(data=SnapshotOut.of_row(load_snapshot(session, snapshot_id)))
 
 
 @router.put("/{snapshot_id}", summary="Rename or describe a snapshot")
 def update_snapshot(
     snapshot_id: int, body: SnapshotUpdate, session: DbSession, user: CurrentUser
-) -> dict[str, Any]:
+) -> Envelope[SnapshotOut]:
     snapshot = load_snapshot(session, snapshot_id)
     user.require_owner(snapshot.owner_username, f"Snapshot {snapshot_id}")
     if body.name is not None:
@@ -206,7 +133,7 @@ def update_snapshot(
         snapshot.description = body.description or None
     audit(session, user, "snapshot.update", "snapshot", snapshot_id)
     session.commit()
-    return ok(snapshot_public(snapshot))
+    return Envelope(data=SnapshotOut.of_row(snapshot))
 
 
 @router.delete("/{snapshot_id}", status_code=204, summary="Delete a snapshot and its files")
@@ -222,8 +149,8 @@ def delete_snapshot(
 
 @router.put("/{snapshot_id}/lifecycle", summary="Set a snapshot's TTL and inactivity timeout")
 def set_snapshot_lifecycle(
-    snapshot_id: int, body: SnapshotLifecycle, session: DbSession, user: CurrentUser
-) -> dict[str, Any]:
+    snapshot_id: int, body: LifecycleUpdate, session: DbSession, user: CurrentUser
+) -> Envelope[SnapshotOut]:
     snapshot = load_snapshot(session, snapshot_id)
     user.require_owner(snapshot.owner_username, f"Snapshot {snapshot_id}")
     check_snapshot_lifecycle(session, body.ttl, body.inactivity_timeout)
@@ -233,20 +160,24 @@ def set_snapshot_lifecycle(
         snapshot.inactivity_timeout = body.inactivity_timeout or None
     audit(session, user, "snapshot.lifecycle", "snapshot", snapshot_id)
     session.commit()
-    return ok(snapshot_public(snapshot))
+    return Envelope(data=SnapshotOut.of_row(snapshot))
 
 
 @router.get("/{snapshot_id}/progress", summary="Export progress of a snapshot")
-def snapshot_progress(snapshot_id: int, session: DbSession, _user: CurrentUser) -> dict[str, Any]:
+def snapshot_progress(
+    snapshot_id: int, session: DbSession, _user: CurrentUser
+) -> Envelope[ProgressOut]:
     s = load_snapshot(session, snapshot_id)
     progress = s.progress or {"phase": _PHASE_OF.get(s.status, "queued")}
-    return ok(public_progress(s.id, s.status, progress, s.error_message))
+    return Envelope(
+        data=ProgressOut.model_validate(public_progress(s.id, s.status, progress, s.error_message))
+    )
 
 
 @router.post("/{snapshot_id}/retry", summary="Export a failed snapshot again")
 def retry_snapshot(
     snapshot_id: int, session: DbSession, user: CurrentUser, platform: PlatformDep
-) -> dict[str, Any]:
+) -> Envelope[SnapshotOut]:
     snapshot = load_snapshot(session, snapshot_id)
     user.require_owner(snapshot.owner_username, f"Snapshot {snapshot_id}")
     if snapshot.status != "failed":
@@ -259,4 +190,4 @@ def retry_snapshot(
     audit(session, user, "snapshot.retry", "snapshot", snapshot_id)
     session.commit()
     platform.exporter.wake()
-    return ok(snapshot_public(snapshot))
+    return Envelope(data=SnapshotOut.of_row(snapshot))
