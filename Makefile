@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint typecheck check server bench clean chromium docs
+.PHONY: install demo test lint typecheck check server bench clean chromium docs checkov
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,20 @@ $(BROWSER_ASSETS)/.installed: Makefile
 		&& tar xzf requirejs-*.tgz -C requirejs --strip-components=1 && rm -f *.tgz
 	touch $@
 
+# The deployment tests (tests/deploy) scan deploy/ with checkov, a policy scanner. It pins
+# packaging<24, which breaks pytest, so it lives in a venv of its own, outside the project's.
+CHECKOV_VENV := $(VENV)/tools/checkov
+# pinned: a new release may add checks, so upgrade it on purpose
+CHECKOV := checkov==3.3.30
+
+$(CHECKOV_VENV)/.installed: Makefile
+	rm -rf $(CHECKOV_VENV)
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check "$(CHECKOV)"
+	touch $@
+
+checkov: $(CHECKOV_VENV)/.installed  ## checkov in .venv/tools/checkov (for tests/deploy)
+
 chromium:  ## headless Chromium for the browser tests (Debian packages)
 	@command -v chromium >/dev/null || $(SUDO) apt-get install -y -q chromium >/dev/null \
 		|| ($(SUDO) apt-get update -q >/dev/null && $(SUDO) apt-get install -y -q chromium >/dev/null)
@@ -37,7 +51,7 @@ install: $(STAMP)
 demo: $(STAMP)  ## run the demo workflow against a fresh local platform
 	$(BIN)/python examples/demo_workflow.py
 
-test: $(STAMP) $(BROWSER_ASSETS)/.installed chromium  ## lint, type checks, the whole test suite
+test: $(STAMP) $(BROWSER_ASSETS)/.installed chromium checkov  ## lint, type checks, the whole test suite
 	$(BIN)/ruff check src tests bench examples notebooks
 	$(BIN)/mypy
 	$(BIN)/pytest

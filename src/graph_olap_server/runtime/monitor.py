@@ -256,7 +256,8 @@ class InstanceMonitor:
     def _poll(self, instance: db.Instance) -> None:
         settings = self.settings
         port, token = instance.port or 0, instance.wrapper_token or ""
-        report = self._client.progress(port, token) if port else None
+        base = self.runtime.wrapper_url(instance.id, port)  # pods: their service
+        report = self._client.progress(port, token, base) if port else None
         if report is not None:
             progress = {
                 **(instance.progress or {}),
@@ -272,7 +273,7 @@ class InstanceMonitor:
             if progress != instance.progress:
                 self._set(instance, "starting", progress=progress)
                 instance.progress = progress
-        if port and self._client.ready(port):
+        if port and self._client.ready(port, base):
             done = {**(instance.progress or {}), "phase": "ready", "current_step": None}
             if self._set(
                 instance,

@@ -20,13 +20,16 @@ class WrapperClient:
         self._http = httpx.Client(timeout=timeout, trust_env=False)
 
     @staticmethod
-    def url(port: int, path: str) -> str:
-        return f"http://127.0.0.1:{port}{path}"
+    def url(port: int, path: str, base: str | None = None) -> str:
+        """``base`` (the runtime's ``wrapper_url``) + ``path``; default 127.0.0.1:port."""
+        return f"{base or f'http://127.0.0.1:{port}'}{path}"
 
-    def _json(self, port: int, path: str, token: str | None = None) -> dict[str, Any] | None:
+    def _json(
+        self, port: int, path: str, token: str | None = None, base: str | None = None
+    ) -> dict[str, Any] | None:
         headers = {WRAPPER_TOKEN_HEADER: token} if token else {}
         try:
-            response = self._http.get(self.url(port, path), headers=headers)
+            response = self._http.get(self.url(port, path, base), headers=headers)
             body = response.json()
         except (httpx.HTTPError, ValueError):
             return None
@@ -39,13 +42,13 @@ class WrapperClient:
         """``{"status", "instance_id", "phase", "engine", "error"}`` or None."""
         return self._json(port, "/health")
 
-    def progress(self, port: int, token: str) -> dict[str, Any] | None:
+    def progress(self, port: int, token: str, base: str | None = None) -> dict[str, Any] | None:
         """``{"phase", "steps", "error_message"}`` or None."""
-        return self._json(port, "/progress", token)
+        return self._json(port, "/progress", token, base)
 
-    def ready(self, port: int) -> bool:
+    def ready(self, port: int, base: str | None = None) -> bool:
         try:
-            return self._http.get(self.url(port, "/ready")).status_code == 200
+            return self._http.get(self.url(port, "/ready", base)).status_code == 200
         except httpx.HTTPError:
             return False
 
