@@ -29,6 +29,7 @@ import datetime as dt
 import logging
 import secrets
 import threading
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
@@ -39,6 +40,7 @@ from graph_olap_server.export.queue import changed_rows
 from graph_olap_server.instance_lifecycle import ENDED_STATUSES, stop_instance
 from graph_olap_server.runtime.base import InstanceRuntimeError
 from graph_olap_server.runtime.wrapper_client import WrapperClient
+from graph_olap_server.storage import StorageError, snapshot_store
 
 if TYPE_CHECKING:
     from graph_olap_server.db import Database
@@ -216,15 +218,26 @@ class InstanceMonitor:
             self._set(instance, "waiting_for_snapshot", status="starting")
             self._launch(instance, snapshot)
 
+    def _stored(self, folder: Path, snapshot: db.Snapshot) -> bool:
+        """Whether the snapshot's files are whole: its local manifest, else (a control
+        plane that lost its disk, with object storage) the store's."""
+        if (folder / MANIFEST).exists():
+            return True
+        try:
+            return snapshot_store(self.settings).is_complete(snapshot.id)
+        except StorageError:
+            return False
+
     def _launch(self, instance: db.Instance, snapshot: db.Snapshot | None) -> None:
         settings = self.settings
         folder = snapshot_folder(settings.snapshot_dir, instance.snapshot_id or 0)
-        if snapshot is None or snapshot.status != "ready" or not (folder / MANIFEST).exists():
+        if snapshot is None or snapshot.status != "ready" or not self._stored(folder, snapshot):
+            where = snapshot_store(settings).uri(instance.snapshot_id or 0).split("?")[0]
             self._fail(
                 instance,
                 "starting",
                 f"The files of snapshot {instance.snapshot_id} are missing or incomplete "
-                f"({folder / MANIFEST} not found). Retry the snapshot or create a new one.",
+                f"(no {MANIFEST} in {where}). Retry the snapshot or create a new one.",
             )
             return
         instance.wrapper_token = secrets.token_urlsafe(32)
