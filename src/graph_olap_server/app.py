@@ -35,12 +35,12 @@ from graph_olap_server.middleware import (
     RequestContextMiddleware,
     release_abandoned_claims,
 )
-from graph_olap_server.runtime import InstanceMonitor, LocalProcessRuntime
+from graph_olap_server.runtime import InstanceMonitor, make_runtime
 from graph_olap_server.settings import Settings
 from graph_olap_server.warehouse import (
     SchemaCache,
-    Warehouse,
     generate_sample_warehouse,
+    open_warehouse,
     sample_is_current,
 )
 
@@ -63,11 +63,11 @@ def open_platform(settings: Settings) -> Platform:
         sources.insert(0, settings.sample_warehouse_path)
     settings.snapshot_dir.mkdir(parents=True, exist_ok=True)
     settings.instance_dir.mkdir(parents=True, exist_ok=True)
-    warehouse = Warehouse(sources, export_dirs=[settings.snapshot_dir])
+    warehouse = open_warehouse(settings, sources)  # DuckDB unless GRAPH_OLAP_WAREHOUSE_URL
     cache = SchemaCache(warehouse)  # reads the warehouse's metadata once, now
     metrics = Metrics()
     metrics.bind(database)
-    runtime = LocalProcessRuntime(settings)
+    runtime = make_runtime(settings)
     monitor = InstanceMonitor(settings, database, runtime)
     exporter = Exporter(
         settings,

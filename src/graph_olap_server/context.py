@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from graph_olap_server.metrics import Metrics
     from graph_olap_server.runtime import InstanceMonitor, InstanceRuntime
     from graph_olap_server.settings import Settings
-    from graph_olap_server.warehouse import SchemaCache, Warehouse
+    from graph_olap_server.warehouse import SchemaCache, WarehouseAdapter
 
 __all__ = ["Platform"]
 
@@ -35,7 +35,7 @@ class Platform:
 
     settings: Settings
     db: Database
-    warehouse: Warehouse
+    warehouse: WarehouseAdapter
     schema_cache: SchemaCache
     metrics: Metrics
     runtime: InstanceRuntime

@@ -17,7 +17,7 @@ from pydantic import Field
 from graph_olap.utils.diff import diff_definitions
 from graph_olap_server.errors import APIError, bad_request
 from graph_olap_server.strict import Strict
-from graph_olap_server.warehouse import SqlValidationError, Warehouse
+from graph_olap_server.warehouse import SqlValidationError, WarehouseAdapter
 
 __all__ = [
     "EdgeDefinitionIn",
@@ -97,7 +97,7 @@ def _check_properties(where: str, props: list[PropertyIn], reserved: set[str]) -
         seen.add(p.name)
 
 
-def _columns(warehouse: Warehouse, where: str, sql: str) -> dict[str, str]:
+def _columns(warehouse: WarehouseAdapter, where: str, sql: str) -> dict[str, str]:
     try:
         cols = warehouse.describe(sql)
     except SqlValidationError as err:
@@ -121,7 +121,7 @@ def _require_columns(where: str, cols: dict[str, str], needed: list[tuple[str, s
 def check_definitions(
     nodes: list[NodeDefinitionIn],
     edges: list[EdgeDefinitionIn],
-    warehouse: Warehouse,
+    warehouse: WarehouseAdapter,
 ) -> None:
     """Raise a 400 APIError naming the first problem; return quietly when all is well."""
     if not nodes:

@@ -18,7 +18,7 @@ import duckdb
 
 from graph_olap_server.export.plan import EdgePlan, NodePlan, _Definition
 from graph_olap_server.export.types import quote_ident, sql_literal
-from graph_olap_server.warehouse import Warehouse, WarehouseError
+from graph_olap_server.warehouse import WarehouseAdapter, WarehouseError
 from graph_olap_server.warehouse.duck import clean_duckdb_error
 
 __all__ = [
@@ -140,7 +140,9 @@ class FileChecker:
         self._con.close()
 
 
-def _probe(warehouse: Warehouse, checker: FileChecker, sql: str, folder: Path) -> list[Any]:
+def _probe(
+    warehouse: WarehouseAdapter, checker: FileChecker, sql: str, folder: Path
+) -> list[Any]:
     tmp = folder / f".probe-{uuid.uuid4().hex[:12]}.parquet"
     try:
         warehouse.export_parquet(sql, tmp, dialect="duckdb")
@@ -150,7 +152,7 @@ def _probe(warehouse: Warehouse, checker: FileChecker, sql: str, folder: Path) -
 
 
 def diagnose_cast(
-    warehouse: Warehouse,
+    warehouse: WarehouseAdapter,
     checker: FileChecker,
     definition: _Definition,
     source_sql: str,

@@ -3,9 +3,11 @@
 A worker claims the oldest ``pending`` snapshot (a conditional UPDATE to ``creating``, so
 two workers never take the same one), then for each definition in order: exports it
 (DuckDB ``COPY`` of the definition's SQL with every column CAST to its declared type),
-checks the file, records the row count. ``manifest.json`` is written last; the snapshot
-becomes ``ready`` with its counts and size, or ``failed`` with a message naming the
-definition and the cause (its folder is then removed: nothing loads a partial graph).
+checks the file, records the row count. ``manifest.json`` is written last and the
+snapshot store publishes the folder (in object storage: uploaded, the manifest last); the
+snapshot becomes ``ready`` with its counts and size, or ``failed`` with a message naming
+the definition and the cause (its files are then removed through the store: nothing
+loads a partial graph).
 See :mod:`graph_olap_server.export.run` for one export.
 
 Restart-safe: :meth:`Exporter.start` puts snapshots left ``creating`` by a dead process
@@ -28,7 +30,7 @@ from graph_olap_server.export.run import MANIFEST, Run, SnapshotExport
 if TYPE_CHECKING:
     from graph_olap_server.db import Database
     from graph_olap_server.settings import Settings
-    from graph_olap_server.warehouse import Warehouse
+    from graph_olap_server.warehouse import WarehouseAdapter
 
 __all__ = ["MANIFEST", "Exporter"]
 
@@ -52,7 +54,7 @@ class Exporter:
         self,
         settings: Settings,
         database: Database,
-        warehouse: Warehouse,
+        warehouse: WarehouseAdapter,
         *,
         on_snapshot_ready: Callable[[], None],
         workers: int = 2,

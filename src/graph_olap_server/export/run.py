@@ -1,9 +1,10 @@
 """The export of one claimed snapshot: each definition written and checked in order,
-then ``manifest.json``; the snapshot ends ``ready`` or ``failed``.
+then ``manifest.json``, then the snapshot store publishes the folder (object storage:
+uploaded, the manifest last); the snapshot ends ``ready`` or ``failed``.
 
 Every write to the snapshot row is conditional on it still being ``creating``: when it
 was deleted or failed elsewhere (export_reconciliation), the export stops at its next
-step (:class:`Cancelled`) and removes its folder.
+step (:class:`Cancelled`) and removes its files (through the store).
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import dataclasses
 import json
 import logging
 import os
-import shutil
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,13 +28,14 @@ from graph_olap_server.export.checks import (
 )
 from graph_olap_server.export.plan import EdgePlan, ExportPlan, NodePlan, _Definition, build_plan
 from graph_olap_server.export.progress import new_progress, set_step
-from graph_olap_server.export.queue import changed_rows, snapshot_folder
+from graph_olap_server.export.queue import changed_rows
+from graph_olap_server.storage import SnapshotStore, StorageError, snapshot_store
 from graph_olap_server.warehouse import SqlValidationError, WarehouseError
 
 if TYPE_CHECKING:
     from graph_olap_server.db import Database
     from graph_olap_server.settings import Settings
-    from graph_olap_server.warehouse import Warehouse
+    from graph_olap_server.warehouse import WarehouseAdapter
 
 __all__ = ["MANIFEST", "Cancelled", "Run", "SnapshotExport"]
 
@@ -56,6 +57,13 @@ class Run:
     checker: FileChecker | None = None
 
 
+def _storage_failure(err: StorageError) -> str:
+    return (
+        f"Storing the snapshot failed: {err}. Check GRAPH_OLAP_SNAPSHOT_STORAGE and the "
+        "storage credentials, then retry the snapshot (client.snapshots.retry)."
+    )
+
+
 def _ms(began: float) -> int:
     return int((time.perf_counter() - began) * 1000)
 
@@ -63,11 +71,21 @@ def _ms(began: float) -> int:
 class SnapshotExport:
     """Exports the snapshot of ``run`` (claimed: status ``creating``)."""
 
-    def __init__(self, settings: Settings, database: Database, warehouse: Warehouse, run: Run):
+    def __init__(
+        self, settings: Settings, database: Database, warehouse: WarehouseAdapter, run: Run
+    ):
         self.settings = settings
         self.db = database
         self.warehouse = warehouse
         self.run = run
+        self.store: SnapshotStore = snapshot_store(settings)
+
+    def _discard(self, snapshot_id: int) -> None:
+        """Remove the snapshot's files (staged and stored); a storage error is logged."""
+        try:
+            self.store.remove(snapshot_id)
+        except StorageError as err:
+            log.error("snapshot %s: its files could not be removed: %s", snapshot_id, err)
 
     def _save(self, run: Run, progress: dict[str, Any], **values: Any) -> None:
         """Store the progress (and other columns) while the snapshot is still ours;
@@ -120,8 +138,7 @@ class SnapshotExport:
     def execute(self) -> None:
         """Export, check, write the manifest; record ready or failed."""
         run = self.run
-        settings = self.settings
-        folder = snapshot_folder(settings.snapshot_dir, run.snapshot_id)
+        folder = self.store.staging(run.snapshot_id)
         with self.db.session() as session:
             snapshot = session.get(db.Snapshot, run.snapshot_id)
             version = session.scalars(
@@ -132,7 +149,11 @@ class SnapshotExport:
             ).first()
         if snapshot is None:
             return
-        shutil.rmtree(folder, ignore_errors=True)
+        try:
+            self.store.remove(run.snapshot_id)  # what an interrupted export left
+        except StorageError as err:
+            self._fail(run, None, _storage_failure(err), snapshot.progress or {})
+            return
         if version is None:
             self._fail(
                 run,
@@ -157,7 +178,7 @@ class SnapshotExport:
             self._run_plan(run, plan, snapshot, folder, progress)
         except Cancelled:
             log.info("export of snapshot %s cancelled", run.snapshot_id)
-            shutil.rmtree(folder, ignore_errors=True)
+            self._discard(run.snapshot_id)
         finally:
             run.checker.close()
 
@@ -191,7 +212,7 @@ class SnapshotExport:
                     progress = set_step(
                         progress, step, status="failed", duration_ms=_ms(began), error=str(err)
                     )
-                    shutil.rmtree(folder, ignore_errors=True)  # before anyone sees "failed"
+                    self._discard(run.snapshot_id)  # before anyone sees "failed"
                     self._fail(run, definition, str(err), progress)
                     return
                 row_count = counts.get(step) if step == definition.step else None
@@ -213,6 +234,15 @@ class SnapshotExport:
         tmp = folder / f".{MANIFEST}.tmp"
         tmp.write_text(json.dumps(manifest, indent=2), encoding="utf-8")
         os.replace(tmp, folder / MANIFEST)
+        size_bytes = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
+        try:
+            self.store.publish(run.snapshot_id, folder)
+        except StorageError as err:
+            if run.cancelled:
+                raise Cancelled from err
+            self._discard(run.snapshot_id)  # before anyone sees "failed"
+            self._fail(run, None, _storage_failure(err), progress)
+            return
         progress = {**progress, "phase": "ready", "current_step": None}
         self._save(
             run,
@@ -221,9 +251,9 @@ class SnapshotExport:
             error_message=None,
             node_counts={n.name: counts[n.step] for n in plan.nodes},
             edge_counts={e.name: counts[e.step] for e in plan.edges},
-            size_bytes=sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()),
+            size_bytes=size_bytes,
         )
-        log.info("snapshot %s is ready (%s)", run.snapshot_id, folder)
+        log.info("snapshot %s is ready (%s)", run.snapshot_id, self.store.uri(run.snapshot_id))
 
     def _write(self, run: Run, definition: _Definition, path: Path, folder: Path) -> int:
         warehouse = self.warehouse

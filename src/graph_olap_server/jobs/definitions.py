@@ -7,7 +7,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
@@ -21,6 +21,8 @@ from graph_olap_server.instance_lifecycle import (
     stop_instance,
 )
 from graph_olap_server.runtime.base import InstanceRuntimeError
+from graph_olap_server.storage import StorageError, snapshot_store  # helper K3
+from graph_olap_server.storage.deletion import expire_snapshots  # helper K3
 
 if TYPE_CHECKING:
     from graph_olap_server.db import Database
@@ -87,7 +89,25 @@ def reconciliation(jobs: JobContext) -> dict[str, Any]:
             jobs.runtime.remove_files(instance, keep_log=True)
             _audit(session, "instance.reconcile_failed", "instance", instance.id, {"pid": pid})
             marked += 1
-    return {"checked": len(rows), "marked_failed": marked}
+    result = {"checked": len(rows), "marked_failed": marked}
+    orphans = jobs.runtime.remove_orphans(lambda ids: _not_ended(jobs.db, ids))
+    if orphans is not None:  # a runtime whose resources can outlive their instance (pods)
+        result["orphans_removed"] = orphans
+    return result
+
+
+def _not_ended(database: Database, ids: Collection[int]) -> set[int]:
+    """Which of ``ids`` are instances that are not ended (their pods must stay)."""
+    if not ids:
+        return set()
+    with database.session() as session:
+        return set(
+            session.scalars(
+                select(db.Instance.id).where(
+                    db.Instance.id.in_(list(ids)), db.Instance.status.not_in(ENDED_STATUSES)
+                )
+            )
+        )
 
 
 def _deadline(instance: db.Instance, now: dt.datetime) -> str | None:
@@ -112,7 +132,8 @@ def _deadline(instance: db.Instance, now: dt.datetime) -> str | None:
 
 def lifecycle(jobs: JobContext) -> dict[str, Any]:
     """Terminate instances past their ``expires_at`` or idle past ``inactivity_timeout``
-    (each through :func:`stop_instance`: process stopped, files removed)."""
+    (each through :func:`stop_instance`: process stopped, files removed); delete the
+    snapshots past their TTL that no instance uses, with their stored files."""
     now = db.utcnow()
     counts = {"expired": 0, "inactive": 0}
     with jobs.db.session() as session:
@@ -134,9 +155,21 @@ def lifecycle(jobs: JobContext) -> dict[str, Any]:
             stuck.append(instance_id)
             continue
         counts[reason] += 1
-    if stuck:
-        raise RuntimeError(f"instances {stuck} could not be stopped (the others were); see the log")
-    return {"checked": len(rows), **counts, "terminated": counts["expired"] + counts["inactive"]}
+    # helper K3: snapshots past their TTL go, with their files (in the result when any did)
+    expired, refused = expire_snapshots(
+        jobs.db,
+        snapshot_store(jobs.settings),
+        now=now,
+        on_deleted=lambda session, s: _audit(
+            session, "snapshot.expire", "snapshot", s.id, {"ttl": s.ttl}
+        ),
+    )
+    problems = [f"instances {stuck} could not be stopped"] if stuck else []
+    problems += [f"the files of snapshots {refused} could not be deleted"] if refused else []
+    if problems:
+        raise RuntimeError(f"{' and '.join(problems)} (the others were); see the log")
+    result = {"checked": len(rows), **counts, "terminated": counts["expired"] + counts["inactive"]}
+    return {**result, "expired_snapshots": expired} if expired else result
 
 
 def export_reconciliation(jobs: JobContext) -> dict[str, Any]:
@@ -186,6 +219,11 @@ def export_reconciliation(jobs: JobContext) -> dict[str, Any]:
             )
     for snapshot_id in failed_snapshots:  # a worker still on it stops at its next step
         jobs.exporter.cancel(snapshot_id)
+        if not jobs.exporter.is_exporting(snapshot_id):  # helper K3: else the worker does
+            try:
+                snapshot_store(jobs.settings).remove(snapshot_id)
+            except StorageError:
+                log.exception("snapshot %s: its files could not be removed", snapshot_id)
     return {
         "checked": len(active),
         "failed_export_jobs": len(stuck),

@@ -1,14 +1,16 @@
 """The instance runtime interface: how the control plane starts and stops graph instances.
 
 The local implementation (:class:`~graph_olap_server.runtime.local.LocalProcessRuntime`)
-runs one wrapper process per instance; a Kubernetes implementation (a pod and a service
-per instance) is planned behind the same interface.
+runs one wrapper process per instance; the Kubernetes one
+(:class:`~graph_olap_server.runtime.kubernetes.KubernetesRuntime`) a pod, a service and a
+secret per instance.
 """
 
 from __future__ import annotations
 
 import abc
 import dataclasses
+from collections.abc import Callable, Collection
 from pathlib import Path
 
 from graph_olap_server import db
@@ -92,6 +94,32 @@ class InstanceRuntime(abc.ABC):
         a new launch does not leave an orphan; answers how many."""
         del instance
         return 0
+
+    def wrapper_url(self, instance_id: int, port: int) -> str:
+        """Where the control plane itself reaches the wrapper (``/ready``, ``/progress``,
+        ``/threads``): ``http://127.0.0.1:{port}`` for local processes.
+
+        Example:
+            >>> runtime.wrapper_url(7, 41234)
+            'http://127.0.0.1:41234'
+        """
+        del instance_id
+        return f"http://127.0.0.1:{port}"
+
+    def remove_orphans(self, live: Callable[[Collection[int]], Collection[int]]) -> int | None:
+        """Delete what this runtime runs for instances that are ended or unknown;
+        ``live(ids)`` answers which of ``ids`` are instances that are not ended (asked after
+        listing, so an instance created meanwhile is never swept). Answers how many
+        instances' resources were removed; ``None`` when the runtime has nothing that
+        could outlive its instance (local processes: stopped with it, adopted or killed
+        after a restart).
+
+        Example:
+            >>> runtime.remove_orphans(lambda ids: set())  # every instance ended
+            2
+        """
+        del live
+        return None
 
     def close(self) -> None:  # noqa: B027  # optional hook, not abstract
         """Release the runtime's own resources; instances keep running (restart adoption)."""

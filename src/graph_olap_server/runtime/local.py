@@ -37,6 +37,7 @@ from graph_olap_server.runtime.base import (
 )
 from graph_olap_server.runtime.wrapper_client import WrapperClient
 from graph_olap_server.settings import Settings
+from graph_olap_server.storage import is_object_uri, snapshot_store  # helper K3
 
 __all__ = ["LOG_NAME", "TOKEN_ENV", "LocalProcessRuntime", "default_engine"]
 
@@ -143,13 +144,20 @@ class LocalProcessRuntime(InstanceRuntime):
         return [
             *base,
             "--instance-id", str(instance.id),
-            "--snapshot", str(snapshot_path),
+            "--snapshot", self._snapshot_location(instance, snapshot_path),
             "--port", str(port),
             "--data-dir", str(self.folder(instance.id)),
             "--engine", self.engine,
             "--threads", str(cpu_cores),
             "--control-plane", self.control_plane_url(),
         ]  # fmt: skip
+
+    def _snapshot_location(self, instance: db.Instance, snapshot_path: Path) -> str:
+        """The folder, or with object storage the URL the wrapper downloads (helper K3)."""
+        if instance.snapshot_id is None:
+            return str(snapshot_path)
+        uri = snapshot_store(self.settings).uri(instance.snapshot_id)
+        return uri if is_object_uri(uri) else str(snapshot_path)
 
     @staticmethod
     def _pid_alive(pid: int) -> bool:

@@ -42,7 +42,7 @@ def _warehouse(platform: Platform) -> Component:
         seconds = platform.warehouse.ping()
     except Exception as err:  # reported, not raised
         return _component("unhealthy", None, f"The warehouse does not answer: {err}")
-    return _component("healthy", round(seconds * 1000, 3), "DuckDB warehouse answers")
+    return _component("healthy", round(seconds * 1000, 3), "The warehouse answers")
 
 
 def _jobs(platform: Platform) -> Component:

@@ -5,15 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from graph_olap_server import db
 from graph_olap_server.context import Platform
 from graph_olap_server.errors import APIError, bad_request, conflict, not_found
-from graph_olap_server.export import queue_snapshot, remove_snapshot_files
+from graph_olap_server.export import queue_snapshot
 from graph_olap_server.identity import User
 from graph_olap_server.services.audit import audit
+from graph_olap_server.storage import SnapshotStore, StorageError, snapshot_store
+from graph_olap_server.storage.deletion import delete_snapshot, snapshot_users
 
 __all__ = [
     "delete_snapshot_row",
@@ -67,23 +68,30 @@ def delete_snapshot_row(
     Example:
         >>> delete_snapshot_row(platform, session, user, load_snapshot(session, 3))
     """
-    users = session.scalars(
-        select(db.Instance.id).where(
-            db.Instance.snapshot_id == snapshot.id, db.Instance.status != "terminated"
-        )
-    ).all()
+    users = snapshot_users(session, snapshot.id)
     if users:
         raise conflict(
             "RESOURCE_HAS_DEPENDENCIES",
-            f"Snapshot {snapshot.id} is used by instances {list(users)} that are not "
+            f"Snapshot {snapshot.id} is used by instances {users} that are not "
             "terminated. Terminate them (client.instances.terminate(id)) and try again.",
-            instance_ids=list(users),
+            instance_ids=users,
         )
-    session.execute(delete(db.ExportJob).where(db.ExportJob.snapshot_id == snapshot.id))
-    session.execute(
-        update(db.Instance).where(db.Instance.snapshot_id == snapshot.id).values(snapshot_id=None)
-    )
-    session.delete(snapshot)
     audit(session, user, "snapshot.delete", "snapshot", snapshot.id)
     platform.exporter.cancel(snapshot.id)
-    remove_snapshot_files(platform.settings.snapshot_dir, snapshot.id)
+    store = snapshot_store(platform.settings)
+    try:
+        delete_snapshot(session, store, snapshot)
+    except StorageError as err:
+        raise _storage_unavailable(store, snapshot.id, err) from err
+
+
+def _storage_unavailable(store: SnapshotStore, snapshot_id: int, err: StorageError) -> APIError:
+    """503: object storage refused; the transaction rolls back, the snapshot stays."""
+    return APIError(
+        503,
+        "SERVICE_UNAVAILABLE",
+        f"The files of snapshot {snapshot_id} could not be deleted: {err}. The snapshot "
+        "was kept; check the snapshot storage (GRAPH_OLAP_SNAPSHOT_STORAGE and its "
+        "credentials) and delete it again.",
+        {"snapshot_id": snapshot_id, "location": store.uri(snapshot_id).split("?")[0]},
+    )

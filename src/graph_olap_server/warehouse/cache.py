@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import Any
 
-from graph_olap_server.warehouse.duck import ColumnMeta, TableMeta, Warehouse
+from graph_olap_server.warehouse.base import ColumnMeta, TableMeta, WarehouseAdapter
 from graph_olap_server.warehouse.names import one_of, qualified
 
 __all__ = ["CacheMiss", "SchemaCache"]
@@ -107,7 +107,7 @@ class SchemaCache:
         'accounts'
     """
 
-    def __init__(self, warehouse: Warehouse, *, eager: bool = True) -> None:
+    def __init__(self, warehouse: WarehouseAdapter, *, eager: bool = True) -> None:
         """Read the warehouse now unless ``eager`` is false (then the cache starts empty)."""
         self._warehouse = warehouse
         self._lock = threading.Lock()

@@ -14,7 +14,6 @@ be shared by the threads of the API server.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import os
 import re
 import threading
@@ -24,15 +23,22 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import duckdb
-import sqlglot
-from sqlglot import exp
 
+from graph_olap_server.warehouse.base import (
+    ColumnInfo,
+    ColumnMeta,
+    SqlValidationError,
+    TableMeta,
+    WarehouseError,
+    sorted_tables,
+)
 from graph_olap_server.warehouse.names import (
     QualifiedName,
     qualified,
     table_references,
     unknown_tables,
 )
+from graph_olap_server.warehouse.query import transpile_select
 
 __all__ = [
     "ColumnInfo",
@@ -44,46 +50,6 @@ __all__ = [
 ]
 
 
-class WarehouseError(Exception):
-    """A warehouse source cannot be used, or a warehouse operation failed."""
-
-
-class SqlValidationError(WarehouseError):
-    """The SQL is not one valid read-only query over the warehouse; the message says why."""
-
-
-@dataclasses.dataclass(frozen=True)
-class ColumnInfo:
-    """One result column of a query: its name and DuckDB type (``"DECIMAL(12,2)"``)."""
-
-    name: str
-    data_type: str
-
-
-@dataclasses.dataclass(frozen=True)
-class ColumnMeta:
-    """One column of a warehouse table or view; ``ordinal_position`` starts at 1."""
-
-    column_name: str
-    data_type: str
-    ordinal_position: int
-    is_nullable: bool
-
-
-@dataclasses.dataclass(frozen=True)
-class TableMeta:
-    """One table (``"BASE TABLE"``) or view (``"VIEW"``) with its columns in order."""
-
-    catalog_name: str
-    schema_name: str
-    table_name: str
-    table_type: str
-    columns: tuple[ColumnMeta, ...]
-
-
-_ONLY_SELECT = "only a single SELECT query is allowed"
-# nodes that write or run arbitrary statements, wherever they appear in the tree
-_FORBIDDEN = (exp.DML, exp.Create, exp.Drop, exp.Alter, exp.Command, exp.Into)
 _SQL_ERRORS = (duckdb.ParserException, duckdb.BinderException, duckdb.CatalogException)
 _RESERVED = frozenset({"memory", "system", "temp", "main", "information_schema", "pg_catalog"})
 _READERS = {
@@ -93,9 +59,6 @@ _READERS = {
     ".json": "read_json_auto({})",
     ".ndjson": "read_json_auto({})",
 }
-_TOKEN = re.compile(r"<Token token_type: [^,]+, text: (.*?), line: .*?>")
-_CLASS = re.compile(r"<class '(?:\w+\.)*(\w+)'>")
-
 _TABLES_SQL = """
 SELECT database_name, schema_name, table_name, 'BASE TABLE'
 FROM duckdb_tables() WHERE NOT internal AND NOT temporary
@@ -135,44 +98,6 @@ def clean_duckdb_error(exc: BaseException) -> str:
             lines.append(line.strip())
     text = " ".join(lines) or type(exc).__name__
     return re.sub(r"^[A-Za-z ]*Error: ", "", text)
-
-
-def _clean_parse_error(exc: sqlglot.errors.SqlglotError) -> str:
-    errors = getattr(exc, "errors", None)
-    if not errors:
-        return "SQL syntax error: " + " ".join(str(exc).split())
-    err = errors[0]
-    desc = _TOKEN.sub(lambda m: repr(m.group(1)), str(err.get("description", "")))
-    desc = _CLASS.sub(r"\1", desc)
-    near = " ".join(f"{err.get('start_context', '')}{err.get('highlight', '')}".split())
-    where = f"line {err.get('line')}, column {err.get('col')}"
-    return f"SQL syntax error at {where}: {desc} (near '{near[-40:]}')"
-
-
-def transpile_select(sql: str, dialect: str) -> str:
-    """``sql`` (in sqlglot ``dialect``) as DuckDB SQL, after checking it is one SELECT query."""
-    try:
-        statements = [s for s in sqlglot.parse(sql, read=dialect) if s is not None]
-    except sqlglot.errors.SqlglotError as exc:
-        raise SqlValidationError(_clean_parse_error(exc)) from None
-    except ValueError as exc:  # unknown dialect
-        raise SqlValidationError(f"unknown SQL dialect {dialect!r}: {exc}") from None
-    if not statements:
-        raise SqlValidationError(f"the SQL is empty: {_ONLY_SELECT}")
-    if len(statements) > 1:
-        raise SqlValidationError(f"found {len(statements)} statements: {_ONLY_SELECT}")
-    tree = statements[0]
-    bad = tree.find(*_FORBIDDEN)
-    if not isinstance(tree, exp.Query) or bad is not None:
-        node = bad if bad is not None else tree
-        kind = str(node.this) if isinstance(node, exp.Command) else type(node).__name__
-        found = "INTO clause" if isinstance(node, exp.Into) else f"{kind.upper()} statement"
-        article = "an" if found[0] in "AEIOU" else "a"
-        raise SqlValidationError(f"found {article} {found}: {_ONLY_SELECT}")
-    try:
-        return tree.sql(dialect="duckdb")
-    except sqlglot.errors.SqlglotError as exc:
-        raise SqlValidationError(f"cannot translate the query to DuckDB: {exc}") from None
 
 
 def _file_views(con: duckdb.DuckDBPyConnection, folder: Path, schema: str) -> None:
@@ -383,7 +308,7 @@ class Warehouse:
             TableMeta(db, schema, table, kind, tuple(by_table.get((db, schema, table), ())))
             for db, schema, table, kind in tables
         ]
-        return sorted(out, key=lambda t: (t.catalog_name, t.schema_name, t.table_name))
+        return sorted_tables(out)
 
     def ping(self) -> float:
         """Seconds taken to run ``SELECT 1``."""

@@ -1,7 +1,9 @@
 """Loading a snapshot into the engine, in a background thread, with progress.
 
-Phases: ``pod_scheduled`` (the process runs) → ``downloading`` (manifest read, every file
-present and readable, its row count as the manifest says) → ``loading_schema`` →
+Phases: ``pod_scheduled`` (the process runs) → ``downloading`` (a snapshot in object
+storage copied file by file into the instance's folder, one ``download:<file>`` step
+each; manifest read, every file present and readable, its row count as the manifest
+says) → ``loading_schema`` →
 ``loading_data`` (one step per node file, then per edge file) → ``ready`` | ``failed``.
 Steps have the snapshot step shape: ``{"name": "node:Customer", "kind":
 "schema"|"node"|"edge", "status": "pending"|"running"|"completed"|"failed", "row_count",
@@ -14,12 +16,15 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import shutil
+import tempfile
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from graph_olap_server.storage import StorageError, is_object_uri
+from graph_olap_server.storage.download import download_snapshot
 from graph_olap_server.wrapper.engine import EngineError, GraphEngine
 from graph_olap_server.wrapper.manifest import (
     EdgeFile,
@@ -191,6 +196,8 @@ class Loader:
     def _load(self) -> None:
         state = self.state
         state.set_phase("downloading")
+        if is_object_uri(self.snapshot_dir):
+            self.snapshot_dir = self._download(str(self.snapshot_dir))
         try:
             manifest = Manifest.load(self.snapshot_dir)
         except ManifestError as err:
@@ -211,6 +218,38 @@ class Loader:
         for edge in manifest.edges:
             what = f"edge {edge.type} ({edge.from_node}->{edge.to_node})"
             self._step(_edge_step(edge, manifest), what, lambda e=edge: self._edge(e))
+
+    def _download(self, uri: str) -> Path:
+        """Copy the snapshot at ``uri`` into this instance's folder, a step per file."""
+        home = self.db_path.parent if self.db_path is not None else Path(tempfile.mkdtemp())
+        state = self.state
+        running: list[tuple[str, float]] = []
+
+        def listed(names: list[str]) -> None:
+            for name in names:
+                state.add_step(f"download:{name}", "download")
+            state.update_step(f"download:{names[0]}", status="running")
+            running.append((names[0], time.perf_counter()))
+
+        def done(name: str, size: int) -> None:
+            ms = int((time.perf_counter() - running.pop()[1]) * 1000)
+            state.update_step(f"download:{name}", status="completed", duration_ms=ms)
+            log.info("downloaded %s: %s bytes in %s ms", name, size, ms)
+            following = [s.name for s in state.snapshot().steps if s.status == "pending"]
+            if following and following[0].startswith("download:"):
+                state.update_step(following[0], status="running")
+                running.append((following[0].removeprefix("download:"), time.perf_counter()))
+
+        try:
+            return download_snapshot(uri, home / "snapshot", on_listed=listed, on_file=done)
+        except StorageError as err:
+            if running:
+                name = f"download:{running[-1][0]}"
+                state.update_step(name, status="failed", error=str(err))
+            raise _StepFailed(
+                f"The snapshot could not be downloaded: {err}. The instance cannot start; "
+                "retry the snapshot or create a new one, then create the instance again."
+            ) from err
 
     def _check_files(self, manifest: Manifest) -> None:
         entries: list[tuple[str, Path, int | None]] = [
