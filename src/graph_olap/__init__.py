@@ -7,6 +7,7 @@ Example:
     0
 """
 
+from graph_olap._core.interrupt import Interrupted
 from graph_olap._version import __version__
 from graph_olap.client import AsyncGraphOLAPClient, GraphOLAPClient
 from graph_olap.config import Config
@@ -51,11 +52,13 @@ from graph_olap.exceptions import (
     WriteNotAllowedError,
 )
 from graph_olap.instance import ExecutionHandle, InstanceConnection, QueryResult
+from graph_olap.lineage import Lineage, lineage_of
 from graph_olap.models import (
     AlgorithmExecution,
     AlgorithmInfo,
     AlgorithmParameter,
     AlgorithmSummary,
+    DryRunReport,
     EdgeDefinition,
     GraphSchema,
     Instance,
@@ -89,6 +92,7 @@ __all__ = [
     "ConflictError",
     "ConnectionError",
     "DependencyError",
+    "DryRunReport",
     "EdgeDefinition",
     "ExecutionHandle",
     "ForbiddenError",
@@ -103,7 +107,9 @@ __all__ = [
     "InstanceGoneError",
     "InstanceNotReadyError",
     "InstanceProgress",
+    "Interrupted",
     "InvalidStateError",
+    "Lineage",
     "LockStatus",
     "MaintenanceError",
     "Mapping",
@@ -138,4 +144,5 @@ __all__ = [
     "ValidationError",
     "WriteNotAllowedError",
     "__version__",
+    "lineage_of",
 ]

@@ -23,6 +23,7 @@ from pydantic import BaseModel
 
 from graph_olap import models as sdk
 from graph_olap.models import ModelDict
+from graph_olap.models import dry_run as dry  # helper L4: its nested models
 from graph_olap_server.app import create_app
 from graph_olap_server.settings import Settings
 
@@ -47,6 +48,16 @@ CASES: list[tuple[Any, str, str, tuple[str, ...]]] = [
     (sdk.MappingDiffSummary, "get", DIFF, ("summary",)),
     (sdk.DefinitionChange, "get", DIFF, ("nodes", "[]")),
     (sdk.MappingTree, "get", "/api/mappings/{mapping_id}/tree", ()),
+    (sdk.DryRunReport, "post", "/api/mappings/{mapping_id}/dry-run", ()),  # helper L4
+    (sdk.DryRunReport, "post", "/api/mappings/dry-run", ()),
+    (dry.NodeDryRun, "post", "/api/mappings/dry-run", ("nodes", "[]")),
+    (dry.EdgeDryRun, "post", "/api/mappings/dry-run", ("edges", "[]")),
+    (dry.DuplicateKeys, "post", "/api/mappings/dry-run", ("nodes", "[]", "duplicate_keys")),
+    (dry.DuplicateKey, "post", "/api/mappings/dry-run",
+     ("nodes", "[]", "duplicate_keys", "examples", "[]")),
+    (dry.TypeMismatch, "post", "/api/mappings/dry-run", ("nodes", "[]", "type_errors", "[]")),
+    (dry.DanglingEnds, "post", "/api/mappings/dry-run", ("edges", "[]", "dangling", "[]")),
+    (dry.InstanceEstimate, "post", "/api/mappings/dry-run", ("estimate",)),
     (sdk.Snapshot, "get", "/api/snapshots/{snapshot_id}", ()),
     (sdk.Snapshot, "get", "/api/snapshots", ("[]",)),
     (sdk.Snapshot, "get", "/api/mappings/{mapping_id}/snapshots", ("[]",)),

@@ -236,10 +236,13 @@ HEADER_ROWS = """() => [...document.querySelectorAll('.jp-OutputArea-output tabl
 
 SPLIT_CAPTION_PARTS = r"""() => {
   // a caption reads "10 rows · 2 ms · name STRING, balance DECIMAL(12, 2)": each part
-  // between separators (outside brackets) must stay on one line
+  // between separators (outside brackets) must stay on one line. The result's lineage
+  // line below it (.go-lineage, a block of its own) is not part of that sentence.
   const split = [];
+  const notLineage = {acceptNode: (n) => n.parentElement.closest('.go-lineage')
+    ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT};
   for (const caption of document.querySelectorAll('.jp-OutputArea-output caption')) {
-    const walker = document.createTreeWalker(caption, NodeFilter.SHOW_TEXT);
+    const walker = document.createTreeWalker(caption, NodeFilter.SHOW_TEXT, notLineage);
     const chars = [];
     for (let node = walker.nextNode(); node; node = walker.nextNode()) {
       for (let i = 0; i < node.data.length; i++) chars.push([node, i]);

@@ -49,6 +49,8 @@ CONTROL_PLANE: dict[str, str] = {
     "GET /api/mappings/{mapping_id}/versions/{from_version}/diff/{to_version}": USER,
     "GET /api/mappings/{mapping_id}/snapshots": USER,
     "GET /api/mappings/{mapping_id}/tree": USER,
+    "POST /api/mappings/dry-run": USER,  # helper L4: reads the warehouse, writes nothing
+    "POST /api/mappings/{mapping_id}/dry-run": USER,
     # snapshots
     "GET /api/snapshots": USER,
     "POST /api/snapshots": USER,
@@ -58,6 +60,7 @@ CONTROL_PLANE: dict[str, str] = {
     "PUT /api/snapshots/{snapshot_id}/lifecycle": OWNER,
     "GET /api/snapshots/{snapshot_id}/progress": USER,
     "POST /api/snapshots/{snapshot_id}/retry": OWNER,
+    "POST /api/snapshots/{snapshot_id}/cancel": OWNER,  # helper L2: Ctrl-C on an export
     # instances: everyone sees the rows; only the owner (or an admin) changes one, and
     # only the owner, ops and admins may use it (/access, which wrappers ask)
     "GET /api/instances": USER,
@@ -157,6 +160,8 @@ WRAPPER_ROUTES: dict[str, str] = {
     "PUT /threads": TOKEN,
     "GET /schema": CALLER,
     "POST /query": CALLER,
+    "POST /query/{query_id}/cancel": CALLER,  # helper L2: then only the query's sender, ops, admin
+    "GET /queries": CALLER,
     "GET /algo": CALLER,
     "GET /algo/executions": CALLER,
     "GET /algo/executions/{execution_id}": CALLER,
@@ -176,7 +181,11 @@ WRAPPER_ALLOWED: dict[str, frozenset[str]] = {
     TOKEN: frozenset({"wrapper token"}),
 }
 
-WRAPPER_SAMPLES: dict[str, str] = {"execution_id": "no-such-execution", "name": "no_such_algo"}
+WRAPPER_SAMPLES: dict[str, str] = {
+    "execution_id": "no-such-execution",
+    "name": "no_such_algo",
+    "query_id": "0123456789ab",
+}
 
 WRAPPER_BODIES: dict[str, object] = {
     # valid bodies: the wrapper checks the caller inside the handler, after the body

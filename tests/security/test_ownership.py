@@ -22,6 +22,7 @@ from tests.security.conftest import World
 from tests.security.test_authorization import fill
 
 OWNER_BODIES: dict[str, Any] = {
+    "POST /api/snapshots/{snapshot_id}/cancel": None,
     # valid bodies, so that the owner check (not validation) decides the answer
     "PUT /api/mappings/{mapping_id}": {"change_description": "bob was here"},
     "DELETE /api/mappings/{mapping_id}": None,

@@ -772,6 +772,59 @@ def test_operations_cards() -> None:
 # -- every model -----------------------------------------------------------------------
 
 SAMPLES: dict[str, dict[str, Any]] = {
+    "DryRunReport": {
+        "mapping_id": 1,
+        "mapping_version": 2,
+        "ok": False,
+        "exact": False,
+        "problems": ["node Customer: 2 primary key value(s) repeat, e.g. 7 (3x), 9 (2x)"],
+        "nodes": [
+            {
+                "label": "Customer",
+                "row_count": 1200,
+                "exact": False,
+                "sampled_rows": 1000,
+                "null_keys": 0,
+                "duplicate_keys": {
+                    "count": 2,
+                    "examples": [
+                        {"value": "7", "occurrences": 3},
+                        {"value": "9", "occurrences": 2},
+                    ],
+                },
+                "type_errors": [],
+                "seconds": 0.02,
+            }
+        ],
+        "edges": [
+            {
+                "type": "OWNS",
+                "from_node": "Customer",
+                "to_node": "Account",
+                "row_count": 30,
+                "dangling": [
+                    {
+                        "end": "to",
+                        "key": "account_id",
+                        "label": "Account",
+                        "edges": 0,
+                        "distinct_keys": 0,
+                        "examples": [],
+                    }
+                ],
+                "type_errors": [],
+                "seconds": 0.01,
+            }
+        ],
+        "estimate": {
+            "nodes": 1200,
+            "edges": 30,
+            "memory_bytes": 207_000_000,
+            "disk_bytes": 3_400_000,
+            "load_seconds": 1.2,
+        },
+        "seconds": 0.05,
+    },
     "AlgorithmExecution": EXECUTION,
     "AlgorithmInfo": PAGERANK,
     "AlgorithmParameter": PAGERANK["parameters"][0],

@@ -48,6 +48,16 @@ _EDGE = {
 _LIMITS = {"per_analyst": 1, "cluster_total": 2, "cluster_used": 0, "cluster_available": 2}
 
 SAMPLES: dict[str, dict[str, Any]] = {
+    "DryRunReport": {
+        "ok": True,
+        "estimate": {
+            "nodes": 1,
+            "edges": 0,
+            "memory_bytes": 1,
+            "disk_bytes": 1,
+            "load_seconds": 1.0,
+        },
+    },
     "AlgorithmExecution": {"id": "ex-1", "algorithm": "pagerank", "status": "running"},
     "AlgorithmInfo": {"name": "pagerank"},
     "AlgorithmParameter": {"name": "damping"},

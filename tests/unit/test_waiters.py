@@ -265,7 +265,9 @@ async def test_create_and_wait_interrupted_names_the_new_instance(mode: str) -> 
     ]
     script = Script(mode, routes, interrupt_at_sleep=1)
     with pytest.raises(KeyboardInterrupt, match="Instance 12"):
-        await script.call(lambda c: c.instances.create_from_mapping_and_wait(3, "demo"))
+        await script.call(
+            lambda c: c.instances.create_from_mapping_and_wait(3, "demo", on_interrupt="keep")
+        )
 
 
 async def test_snapshot_wait_returns_the_ready_snapshot(mode: str) -> None:

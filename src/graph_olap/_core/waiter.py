@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from graph_olap import exceptions as exc
+from graph_olap._core.interrupt import INTERRUPTS, Interrupted, interrupted
 from graph_olap._core.ops import Now, Op, Sleep
 from graph_olap.progress import ProgressEvent, ProgressReporter
 
@@ -23,6 +24,7 @@ __all__ = [
     "FIRST_POLL",
     "Observation",
     "ProgressCallback",
+    "Stop",
     "Subject",
     "check_wait_args",
     "wait_for",
@@ -35,6 +37,9 @@ ProgressCallback = Callable[[str, int, int], Any]
 FIRST_POLL = 0.2
 """Seconds before the second poll; each later pause is 1.5 times longer, up to the
 caller's ``poll_interval``."""
+Stop = Callable[[], Op[tuple[str, bool]]]
+"""Stops the work waited for after an interrupt: answers the one line for the user and
+whether it is stopped (it says so, rather than raise, when the stop failed)."""
 GROWTH = 1.5
 OUTAGE_STATUSES = frozenset({502, 503, 504})
 """Answers of a platform that is restarting or behind a proxy that lost it."""
@@ -147,11 +152,13 @@ class Subject:
         )
         return error
 
-    def interrupted(self, seen: Observation | None) -> KeyboardInterrupt:
+    def interrupted(self, seen: Observation | None) -> Interrupted:
+        """The interrupt of a wait that leaves the work running (``on_interrupt="keep"``)."""
         state = f" (last seen {seen.describe()})" if seen else ""
-        return KeyboardInterrupt(
+        return Interrupted(
             f"Stopped waiting for {self.label}{state}. It keeps {self.activity} on the "
-            f"platform: wait again with {self.wait_again} or {self.give_up}."
+            f"platform: wait again with {self.wait_again} or {self.give_up}.",
+            stopped=False,
         )
 
 
@@ -176,6 +183,7 @@ def wait_for(
     on_progress: ProgressCallback | None = None,
     reporter: ProgressReporter | None = None,
     long_poll: bool = False,
+    stop: Stop | None = None,
 ) -> Op[T]:
     """Poll ``fetch`` until ``ready``; return the last value it fetched.
 
@@ -193,8 +201,10 @@ def wait_for(
         ConnectionError: The platform was still away at the deadline (or another error
             class of the last failed poll: TimeoutError, ServerError).
         subject.failure: ``failed`` was true (with the server's error message).
-        KeyboardInterrupt: The user interrupted; the message says the resource keeps
-            running. The resource is not stopped.
+        Interrupted: The user interrupted (a ``KeyboardInterrupt``). With ``stop``, the
+            work is stopped first and the message says so; without, it keeps running and
+            the message says how to wait again or stop it. An async ``CancelledError``
+            does the same, logs that line and stays a ``CancelledError``.
 
     Example:
         >>> value = yield from wait_for(fetch, subject=s, ready=..., failed=..., timeout=60,
@@ -238,8 +248,14 @@ def wait_for(
                 continue
             yield Sleep(min(delay, deadline - now))
             delay = min(poll_interval, delay * GROWTH)
-    except KeyboardInterrupt as err:
-        raise subject.interrupted(seen) from err
+    except INTERRUPTS as err:
+        if isinstance(err, Interrupted):
+            raise
+        if stop is not None:
+            message, stopped = yield from stop()
+            raise interrupted(err, message, stopped=stopped) from err
+        kept = subject.interrupted(seen)
+        raise interrupted(err, kept.message, stopped=False) from err
     finally:
         if reporter is not None:
             reporter.close(success=success)

@@ -21,9 +21,10 @@ from graph_olap.display._html import (
     table,
 )
 from graph_olap.display._time import duration
-from graph_olap.display.cards import _field_value, _grid, _header, definitions
+from graph_olap.display.cards import _field_value, _grid, _header, definitions, human_bytes
 from graph_olap.display.registry import layout
 from graph_olap.models.algorithm import AlgorithmInfo, AlgorithmParameter, AlgorithmProgress
+from graph_olap.models.dry_run import DryRunReport
 from graph_olap.models.graph import GraphSchema, NodeLabelSchema, RelationshipTypeSchema
 from graph_olap.models.instance import InstanceProgress
 from graph_olap.models.mapping import (
@@ -256,6 +257,47 @@ def _mapping_diff(model: Any, now: Now) -> str:
     if rows:
         body += section("changes", table(["", "label / type", "change", "what"], rows))
     return card("Mapping diff", title, extra, body)
+
+
+def _checked(d: Any) -> str:
+    """What a definition's row of the dry run card says about it."""
+    found = [f"{t.count} {t.column} not {t.type}" for t in d.type_errors]
+    if hasattr(d, "duplicate_keys"):  # a node definition
+        if d.duplicate_keys.count:
+            found.insert(0, f"{d.duplicate_keys.count} duplicate keys")
+        if d.null_keys:
+            found.insert(0, f"{d.null_keys} NULL keys")
+    else:
+        found[:0] = [f"{x.edges} dangling {x.end} ({x.key})" for x in d.dangling if x.edges]
+    shown = badge("; ".join(found), "error") if found else badge("ok", "ok")
+    how = "" if d.exact else " " + _muted(f"sample of {d.sampled_rows:,} rows")
+    return shown + how
+
+
+@layout(DryRunReport)
+def _dry_run_report(model: Any, now: Now) -> str:  # helper L4, issue 15
+    saved = model.mapping_id is not None
+    title = f"v{model.mapping_version}" if saved else "unsaved definitions"
+    extra = id_ref("mapping", model.mapping_id) if saved else ""
+    problems = len(model.problems)
+    extra += badge("ok", "ok") if model.ok else badge(f"{problems} problem(s)", "error")
+    if not model.exact:
+        extra += badge("sampled", "warn")
+    est = model.estimate
+    body = kv_grid(
+        [
+            ("memory (est.)", esc(human_bytes(est.memory_bytes))),
+            ("disk (est.)", esc(human_bytes(est.disk_bytes))),
+            ("load time (est.)", esc(duration(est.load_seconds))),
+            ("checked in", esc(duration(model.seconds or 0.0))),
+        ]
+    )
+    rows = [("node", esc(n.label), f"{n.row_count:,}", _checked(n)) for n in model.nodes]
+    rows += [("edge", esc(e.type), f"{e.row_count:,}", _checked(e)) for e in model.edges]
+    body += section("definitions", table(["", "label / type", "rows", "checks"], rows))
+    if model.problems:
+        body += section("problems", "<br>".join(esc(p) for p in model.problems))
+    return card("Dry run", title, extra, body)
 
 
 @layout(MappingVersion)

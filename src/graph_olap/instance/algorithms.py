@@ -27,11 +27,11 @@ from graph_olap._core.ops import Call, Op
 from graph_olap._core.resource import M, api_method, require_text
 from graph_olap.instance._guard import unwrap
 from graph_olap.instance._requests import node_key, resolve_parameters, typed_parameters
-from graph_olap.instance.executions import ExecutionOps
 from graph_olap.instance.handle import ExecutionHandle
 from graph_olap.instance.options import RunOptions, run_options, split_options, take_options
 from graph_olap.instance.polling import fetch, parse
 from graph_olap.instance.returns import frames
+from graph_olap.instance.run_lineage import TracedRuns
 from graph_olap.models.algorithm import AlgorithmExecution, AlgorithmInfo
 from graph_olap.pagination import PaginatedList
 
@@ -46,7 +46,7 @@ def info_list(body: Any) -> PaginatedList[AlgorithmInfo]:
     return PaginatedList(infos, total=len(infos), offset=0, limit=max(len(infos), 1))
 
 
-class AlgorithmManager(ExecutionOps[M]):
+class AlgorithmManager(TracedRuns[M]):
     """Native graph algorithms of an instance (``conn.algo``).
 
     Example:
@@ -62,7 +62,8 @@ class AlgorithmManager(ExecutionOps[M]):
     ) -> Op[Any]:
         opts = split_options(f"conn.algo.{name}()", options, accepted=list(parameters))
         path = f"/algo/{quote(require_text(name, 'name'), safe='')}"
-        return (yield from self._start(path, parameters, opts))
+        run = self._start(path, parameters, opts)
+        return (yield from self._traced(parameters, opts, run))
 
     @frames
     @api_method
@@ -142,7 +143,7 @@ class AlgorithmManager(ExecutionOps[M]):
         """
         execution_id = require_text(execution_id, "execution_id")
         record = yield from fetch(self._send, self._runner.config.timeout, execution_id)
-        return self._handle(record)
+        return (yield from self._stamped(self._handle(record)))
 
     # -- centrality ------------------------------------------------------------------
 

@@ -10,19 +10,23 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from typing_extensions import Self
 
 from graph_olap import exceptions as exc
-from graph_olap._core.ops import BinaryAnswer, Call, Op
+from graph_olap._core.interrupt import stop_on_interrupt
+from graph_olap._core.ops import BinaryAnswer, Call, Now, Op
 from graph_olap._core.resource import M, Resource, api_method, require_text
+from graph_olap.instance._cancel import new_query_id, stop_for
 from graph_olap.instance._guard import guarded, unwrap
 from graph_olap.instance.algorithms import AlgorithmManager
 from graph_olap.instance.arrow import ARROW_STREAM, Backend, check_backend, read_arrow_stream
 from graph_olap.instance.networkx import NetworkXManager
 from graph_olap.instance.result import QueryResult
+from graph_olap.lineage import Kind, Lineage, LineageContext, fetch_context, remember, utc_now
 from graph_olap.models.graph import GraphSchema
 from graph_olap.models.instance import LockStatus
 
@@ -65,6 +69,9 @@ class InstanceConnection(Resource[M]):
         self._control_plane_url = control_plane_url
         self._algo: AlgorithmManager[M] | None = None
         self._networkx: NetworkXManager[M] | None = None
+        self._lineage_context: LineageContext | None = None
+        self.last_lineage: Lineage | None = None
+        """The lineage of this connection's last result (a query, a frame, an algorithm)."""
 
     def __repr__(self) -> str:
         return f"<InstanceConnection instance {self.instance_id} at {self.instance_url}>"
@@ -100,6 +107,7 @@ class InstanceConnection(Resource[M]):
             "parameters": dict(parameters or {}),
             "timeout_ms": None if timeout is None else int(timeout * 1000),
             "write": write,
+            "query_id": new_query_id(),  # lets Ctrl-C cancel it: instance/_cancel.py
         }
         http_timeout = None
         if timeout is not None:
@@ -107,7 +115,7 @@ class InstanceConnection(Resource[M]):
         return Call("POST", "/query", json=body, timeout=http_timeout, idempotent=False, **options)
 
     def _send(self, call: Call, cypher: str | None = None) -> Op[Any]:
-        return guarded(
+        sending = guarded(
             call,
             instance_id=self.instance_id,
             instance_url=self.instance_url,
@@ -115,6 +123,9 @@ class InstanceConnection(Resource[M]):
             http_timeout=call.timeout or self._runner.config.timeout,
             query=cypher,
         )
+        # Ctrl-C while a query runs (or an algorithm starts) stops it on the instance too
+        stop = stop_for(call, self._send, self.instance_id, self._runner.config.username)
+        return sending if stop is None else stop_on_interrupt(sending, stop)
 
     @api_method
     def query(
@@ -149,8 +160,15 @@ class InstanceConnection(Resource[M]):
             {'name': 'Ada', 'accounts': 2}
         """
         call = self._query_call(cypher, parameters, timeout, write=write)
+        ran_at, sent = utc_now(), (yield Now())
         body = yield from self._send(call, cypher)
-        return QueryResult.from_api(unwrap(body), query=cypher)
+        received = yield Now()
+        result = QueryResult.from_api(unwrap(body), query=cypher)
+        times = (sent, received, (yield Now()))
+        facts = {"query": cypher, "parameters": dict(parameters or {})}
+        stamp = self._stamp("query", ran_at, times, result.execution_time_ms, facts)
+        result.lineage = yield from stamp
+        return result
 
     @api_method
     def query_df(
@@ -177,11 +195,48 @@ class InstanceConnection(Resource[M]):
         call = self._query_call(
             cypher, parameters, timeout, write=False, accept=ARROW_STREAM, binary=True
         )
+        ran_at, sent = utc_now(), (yield Now())
         answer: BinaryAnswer = yield from self._send(call, cypher)
-        if answer.is_json:  # a server that ignores Accept: convert the JSON rows
-            result = QueryResult.from_api(unwrap(_json(answer)), query=cypher)
-            return result.to_polars() if backend == "polars" else result.to_pandas()
-        return read_arrow_stream(answer.content, backend)
+        received = yield Now()
+        frame = _frame(answer, backend, cypher)
+        times = (sent, received, (yield Now()))
+        facts = {"query": cypher, "parameters": dict(parameters or {}), "backend": backend}
+        server_ms = _float(answer.headers.get("x-execution-time-ms"))
+        lineage = yield from self._stamp("query_df", ran_at, times, server_ms, facts)
+        return remember(frame, lineage)
+
+    def _stamp(
+        self,
+        kind: Kind,
+        ran_at: datetime,
+        times: tuple[float, float, float | None] | None,
+        server_ms: float | None,
+        facts: Mapping[str, Any],
+    ) -> Op[Lineage]:
+        """The lineage of a result (``times``: sent, received, built, on the runner's
+        clock; None: not measured), kept as :attr:`last_lineage`; the instance's context
+        is fetched once per connection."""
+        if self._lineage_context is None:
+            self._lineage_context = yield from fetch_context(
+                self.instance_id, self._control_plane_url
+            )
+        round_trip_ms = decode_ms = None
+        if times is not None:
+            sent, received, built = times
+            round_trip_ms = (received - sent) * 1000
+            decode_ms = None if built is None else (built - received) * 1000
+        lineage = Lineage(
+            kind=kind,
+            instance_id=self.instance_id,
+            **self._lineage_context.model_dump(),
+            ran_at=ran_at,
+            server_ms=server_ms,
+            round_trip_ms=round_trip_ms,
+            decode_ms=decode_ms,
+            **facts,
+        )
+        self.last_lineage = lineage
+        return lineage
 
     @api_method
     def query_scalar(
@@ -258,6 +313,19 @@ class InstanceConnection(Resource[M]):
         return self._networkx
 
     @api_method
+    def running_queries(self) -> Op[list[dict[str, Any]]]:
+        """Your queries running on the instance now: ``query_id``, ``username`` and
+        ``running_seconds`` each (ops and admins see everyone's).
+
+        Example:
+            >>> conn.running_queries()
+            [{'query_id': '3f2a9c1b4d7e', 'username': 'alice', 'running_seconds': 4.2}]
+        """
+        body = yield from self._send(Call("GET", "/queries"))
+        queries: list[dict[str, Any]] = unwrap(body)["queries"]
+        return queries
+
+    @api_method
     def lock_status(self) -> Op[LockStatus]:
         """Whether an algorithm holds the instance's lock, and which.
 
@@ -322,3 +390,20 @@ class InstanceConnection(Resource[M]):
 
 def _json(answer: BinaryAnswer) -> Any:
     return json.loads(answer.content)
+
+
+def _frame(answer: BinaryAnswer, backend: Backend, cypher: str) -> Any:
+    """The DataFrame of a ``query_df`` answer (Arrow, or JSON from a server that
+    ignores ``Accept``)."""
+    if answer.is_json:
+        result = QueryResult.from_api(unwrap(_json(answer)), query=cypher)
+        return result.to_polars() if backend == "polars" else result.to_pandas()
+    return read_arrow_stream(answer.content, backend)
+
+
+def _float(value: str | None) -> float | None:
+    """A header's number, or None when absent or unreadable."""
+    try:
+        return None if value is None else float(value)
+    except ValueError:
+        return None

@@ -16,12 +16,22 @@ import builtins
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from graph_olap._core.interrupt import OnInterrupt, check_on_interrupt
 from graph_olap._core.ops import Call, Op
 from graph_olap._core.resource import M, Resource, api_method
 from graph_olap._core.waiter import ProgressCallback
 from graph_olap.instance._requests import check_timeout
 from graph_olap.instance.arrow import check_backend
-from graph_olap.instance.polling import Send, fetch, follow, outcome, parse, path_of
+from graph_olap.instance.polling import (
+    Send,
+    cancel_on_interrupt,
+    fetch,
+    follow,
+    outcome,
+    parse,
+    path_of,
+)
+from graph_olap.lineage import Lineage, remember
 from graph_olap.models.algorithm import (
     AlgorithmExecution,
     AlgorithmProgress,
@@ -63,6 +73,9 @@ class ExecutionHandle(Resource[M]):
         self._send = send
         self.record = record
         """The execution's latest state, as the platform sent it."""
+        self.lineage: Lineage | None = None
+        """Where it came from: the instance, snapshot, mapping version, engine, algorithm,
+        parameters and options, and timings (``lineage.rerun(client)`` runs it again)."""
 
     # -- the record's most read fields, typed ------------------------------------------
 
@@ -162,6 +175,7 @@ class ExecutionHandle(Resource[M]):
         *,
         on_progress: ProgressCallback | None = None,
         show_progress: bool | ProgressReporter | None = None,
+        on_interrupt: OnInterrupt = "keep",
     ) -> Op[ExecutionHandle[M]]:
         """Wait until it ends; return this handle, its record completed (awaitable on the
         async client).
@@ -172,11 +186,14 @@ class ExecutionHandle(Resource[M]):
             show_progress: ``None`` (default): a bar in Jupyter once the wait lasts over a
                 second, nothing elsewhere; ``True``: always (a bar in Jupyter, a text line
                 elsewhere); ``False``: never; or a ``ProgressReporter``.
+            on_interrupt: What Ctrl-C (or a kernel interrupt) does to the execution:
+                ``"keep"`` (default) leaves it running, ``"cancel"`` cancels it.
 
         Raises:
             AlgorithmFailedError: The algorithm failed (the library's message).
             AlgorithmCancelledError: It was cancelled.
             TimeoutError: Still running after ``timeout``; it keeps running.
+            Interrupted: The user interrupted; the message says whether it was cancelled.
 
         Example:
             >>> run = conn.algo.pagerank(wait=False)
@@ -184,8 +201,11 @@ class ExecutionHandle(Resource[M]):
             31
         """
         limit = check_timeout(timeout, DEFAULT_TIMEOUT)
+        choice = check_on_interrupt(on_interrupt)
         reporter = make_reporter(progress=show_progress)
-        return (yield from self._follow(limit, on_progress, reporter, known=False))
+        return (
+            yield from self._follow(limit, on_progress, reporter, known=False, on_interrupt=choice)
+        )
 
     @api_method
     def result(self, backend: str = "polars") -> Op[Any]:
@@ -202,7 +222,10 @@ class ExecutionHandle(Resource[M]):
         """
         check_backend(backend)
         self.record = yield from self._get()
-        return (yield from self._outcome(backend))
+        result = yield from self._outcome(backend)
+        if self.lineage is None or result is self:
+            return result
+        return remember(result, self.lineage.model_copy(update={"backend": backend}))
 
     @api_method
     def cancel(self) -> Op[ExecutionHandle[M]]:
@@ -242,16 +265,26 @@ class ExecutionHandle(Resource[M]):
         reporter: ProgressReporter | None,
         *,
         known: bool,
+        on_interrupt: OnInterrupt | None = None,
     ) -> Op[ExecutionHandle[M]]:
-        """Long-poll until it ends, keeping each state seen; return this handle."""
+        """Long-poll until it ends, keeping each state seen; return this handle.
+
+        An interrupt cancels the execution (``on_interrupt="cancel"``; the default when
+        ``known``: the wait of the run just started) or leaves it running (``"keep"``).
+        """
+        cancel = (on_interrupt or ("cancel" if known else "keep")) == "cancel"
+        record = self.record
         yield from follow(
             self._get,
-            self.record,
+            record,
             timeout,
             on_progress,
             reporter,
             known=known,
             seen_state=self._keep,
+            stop=(lambda: cancel_on_interrupt(self._send, record.id, record.algorithm))
+            if cancel
+            else None,
         )
         return self
 

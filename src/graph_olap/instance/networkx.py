@@ -18,16 +18,16 @@ from graph_olap._core.resource import M, api_method, require_text
 from graph_olap.instance._guard import unwrap
 from graph_olap.instance._requests import resolve_parameters
 from graph_olap.instance.algorithms import info_list
-from graph_olap.instance.executions import ExecutionOps
 from graph_olap.instance.options import NETWORKX_DEFAULTS, run_options, take_options
 from graph_olap.instance.returns import values
+from graph_olap.instance.run_lineage import TracedRuns
 from graph_olap.models.algorithm import AlgorithmInfo
 from graph_olap.pagination import PaginatedList
 
 __all__ = ["NetworkXFunction", "NetworkXManager"]
 
 
-class NetworkXManager(ExecutionOps[M]):
+class NetworkXManager(TracedRuns[M]):
     """NetworkX algorithms on an instance's graph (``conn.networkx``).
 
     Any attribute not starting with ``_`` is an algorithm: ``conn.networkx.density()`` is
@@ -43,6 +43,7 @@ class NetworkXManager(ExecutionOps[M]):
     """
 
     _names: list[str] | None = None
+    _kind = "networkx"
 
     @values
     @api_method
@@ -75,7 +76,8 @@ class NetworkXManager(ExecutionOps[M]):
         options, extra = take_options(kwargs, NETWORKX_DEFAULTS)
         params = resolve_parameters(parameters, extra, f"conn.networkx.run({name!r})")
         path = f"/networkx/{quote(require_text(name, 'name'), safe='')}"
-        return (yield from self._start(path, params, options))
+        run = self._start(path, params, options)
+        return (yield from self._traced(params, options, run))
 
     @api_method
     def list(self) -> Op[PaginatedList[AlgorithmInfo]]:

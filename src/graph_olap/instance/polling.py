@@ -17,7 +17,7 @@ from urllib.parse import quote
 
 from graph_olap import exceptions as exc
 from graph_olap._core.ops import BinaryAnswer, Call, Now, Op
-from graph_olap._core.waiter import Observation, ProgressCallback, Subject, wait_for
+from graph_olap._core.waiter import Observation, ProgressCallback, Stop, Subject, wait_for
 from graph_olap.instance._guard import unwrap
 from graph_olap.instance.arrow import ARROW_STREAM, check_backend, read_arrow_stream
 from graph_olap.instance.result import QueryResult
@@ -28,8 +28,11 @@ __all__ = [
     "LONG_POLL_MS",
     "PROGRESS_WINDOW_MS",
     "Send",
+    "cancel_on_interrupt",
+    "cancel_started",
     "fetch",
     "follow",
+    "is_start",
     "outcome",
     "parse",
     "unsuccessful",
@@ -156,12 +159,14 @@ def follow(
     *,
     known: bool,
     seen_state: Callable[[AlgorithmExecution], None],
+    stop: Stop | None = None,
 ) -> Op[AlgorithmExecution]:
     """Long-poll (``get(wait_ms, seen)``) until ``execution`` ends; return its last state.
 
     ``known``: its state is fresh (the start's answer) and is the first observation.
     ``seen_state`` gets every state fetched (the handle keeps the latest), so a failure
-    raised here leaves the handle showing it.
+    raised here leaves the handle showing it. ``stop``: what an interrupt does to the
+    execution (its cancel); without it, an interrupt leaves it running.
 
     Example:
         >>> last = yield from follow(get, record, 600.0, None, None, known=False,
@@ -201,8 +206,77 @@ def follow(
             on_progress=on_progress,
             reporter=reporter,
             long_poll=True,
+            stop=stop,
         )
     )
+
+
+def cancel_on_interrupt(send: Send, execution_id: str, label: str) -> Op[tuple[str, bool]]:
+    """Cancel the execution after the user interrupted its wait; the one line that says
+    so, and whether it is stopped (a failed cancel says what to do instead of raising).
+
+    Example:
+        >>> message, stopped = yield from cancel_on_interrupt(conn._send, "ex-1", "pagerank")
+    """
+    what = f"{label} execution {execution_id}"
+    try:
+        record = parse((yield from send(Call("DELETE", path_of(execution_id), timeout=5.0))))
+    except exc.GraphOLAPError as err:
+        return (
+            f"Stopped waiting for {what}, but could not cancel it ({err.message}); it may "
+            f"still be running: cancel it with conn.algo.execution({execution_id!r}).cancel().",
+            False,
+        )
+    if record.status == "completed":
+        return f"Stopped waiting for {what}: it had already completed.", True
+    return (
+        f"Stopped {what} (the platform cancelled it; it wrote nothing and the instance's "
+        "lock is free).",
+        True,
+    )
+
+
+def is_start(call: Call) -> bool:
+    """Whether ``call`` starts an execution (``POST /algo/{name}``, ``/networkx/{name}``).
+
+    Example:
+        >>> is_start(Call("POST", "/algo/pagerank", json={}))
+        True
+    """
+    head = call.path.split("/")[1:2]
+    return call.method == "POST" and head in (["algo"], ["networkx"]) and call.path.count("/") == 2
+
+
+def cancel_started(send: Send, call: Call, username: str | None) -> Op[tuple[str, bool]]:
+    """Cancel the execution that ``call`` started, after the user interrupted the start
+    (its answer, with the execution's id, never arrived): the newest unfinished execution
+    of that algorithm with the same parameters, options and user.
+
+    Example:
+        >>> message, stopped = yield from cancel_started(conn._send, start_call, "alice")
+    """
+    name = call.path.rsplit("/", 1)[-1]
+    sent = call.json if isinstance(call.json, dict) else {}
+    same = ("parameters", "mode", "property", "node_labels", "relationship_types")
+    try:
+        body = yield from send(Call("GET", "/algo/executions", params={"limit": 50}, timeout=5.0))
+        data = unwrap(body)
+        items = data.get("executions", []) if isinstance(data, dict) else data
+        for record in (parse(item) for item in items):  # newest first
+            if record.algorithm != name or record.is_finished:
+                continue
+            if username is not None and record.username not in (None, username):
+                continue
+            mine = record.model_dump()
+            if all(sent.get(k) in (None, mine.get(k)) for k in same):
+                return (yield from cancel_on_interrupt(send, record.id, name))
+    except exc.GraphOLAPError as err:
+        return (
+            f"Stopped starting {name}, but could not find its execution to cancel it "
+            f"({err.message}): see conn.algo.executions() and cancel it there.",
+            False,
+        )
+    return f"Stopped starting {name}: the platform had not started it, or it had ended.", True
 
 
 def outcome(send: Send, execution: AlgorithmExecution, backend: str) -> Op[Any]:

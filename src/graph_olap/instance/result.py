@@ -10,6 +10,7 @@ from typing import Any
 
 from graph_olap import exceptions as exc
 from graph_olap.display import query_html
+from graph_olap.lineage import Lineage
 from graph_olap.utils.optional import import_optional
 
 __all__ = ["QueryResult"]
@@ -35,6 +36,9 @@ class QueryResult:
         execution_time_ms: Time the engine spent, in milliseconds.
         truncated: True when the server cut the result at its row limit.
         query: The Cypher text that produced the result.
+        lineage: Where it came from (instance, snapshot, mapping version, engine,
+            parameters, timings) and ``lineage.rerun(client)``; None for a result built
+            by hand.
 
     Example:
         >>> result = conn.query("MATCH (c:Customer) RETURN c.name AS name, c.city AS city")
@@ -63,6 +67,7 @@ class QueryResult:
         self.execution_time_ms = execution_time_ms
         self.truncated = truncated
         self.query = query
+        self.lineage: Lineage | None = None
 
     @classmethod
     def from_api(cls, data: Mapping[str, Any], *, query: str | None = None) -> QueryResult:
@@ -101,13 +106,15 @@ class QueryResult:
     def __repr__(self) -> str:
         timing = f", {self.execution_time_ms:g} ms" if self.execution_time_ms is not None else ""
         cut = ", truncated" if self.truncated else ""
+        origin = f", from instance {self.lineage.instance_id}" if self.lineage else ""
         return (
             f"<QueryResult {len(self.rows)} rows x {len(self.columns)} columns "
-            f"{self.columns}{timing}{cut}>"
+            f"{self.columns}{timing}{cut}{origin}>"
         )
 
     def _repr_html_(self) -> str:
-        """A table of the first 20 rows in notebooks, with the column types."""
+        """A table of the first 20 rows in notebooks, with the column types and, under
+        it, where the result came from (its lineage's caption)."""
         return query_html(self)
 
     def first(self) -> dict[str, Any] | None:
@@ -205,7 +212,6 @@ class QueryResult:
             graph.add_edge(_key(rel["_src"]), _key(rel["_dst"]), key=_key(rel["_id"]), **attrs)
         return graph
 
-
     def show_graph(
         self,
         *,
@@ -253,6 +259,7 @@ class QueryResult:
             max_nodes=max_nodes,
             directed=directed,
         )
+
 
 def _key(value: Any) -> Any:
     """A hashable node or edge key: ids come as maps ``{"table", "offset"}`` -> ``"0:1"``."""

@@ -17,6 +17,7 @@ from graph_olap.models.algorithm import (
     ExecutionError,
 )
 from graph_olap.models.common import APIModel, Favorite, ModelList, PaginatedList
+from graph_olap.models.dry_run import DryRunReport
 from graph_olap.models.graph import (
     GraphProperty,
     GraphSchema,
@@ -73,6 +74,7 @@ __all__ = [
     "ComponentHealth",
     "ConcurrencyConfig",
     "DefinitionChange",
+    "DryRunReport",
     "EdgeDefinition",
     "ExecutionError",
     "ExportConfig",

@@ -11,10 +11,12 @@ import dataclasses
 from collections.abc import Callable
 
 from graph_olap import exceptions as exc
+from graph_olap._core.interrupt import STOP_TIMEOUT, OnInterrupt, check_on_interrupt
 from graph_olap._core.ops import Call, Op
 from graph_olap._core.waiter import (
     Observation,
     ProgressCallback,
+    Stop,
     Subject,
     check_wait_args,
     wait_for,
@@ -24,7 +26,14 @@ from graph_olap.models.snapshot import Snapshot, SnapshotProgress
 from graph_olap.progress import ProgressReporter, make_reporter
 from graph_olap.resources._instance_records import wrapper_url
 
-__all__ = ["GONE_STATES", "WaitOptions", "wait_instance", "wait_snapshot"]
+__all__ = [
+    "GONE_STATES",
+    "WaitOptions",
+    "cancel_export_on_interrupt",
+    "terminate_on_interrupt",
+    "wait_instance",
+    "wait_snapshot",
+]
 
 GONE_STATES = frozenset({"stopping", "terminated"})
 """Instance states from which it never runs again (besides ``failed``)."""
@@ -34,12 +43,18 @@ PROBE_TIMEOUT = 5.0
 
 @dataclasses.dataclass(frozen=True)
 class WaitOptions:
-    """A waiting method's options, checked before anything is created."""
+    """A waiting method's options, checked before anything is created.
+
+    ``on_interrupt``: what Ctrl-C does to what is waited for: ``"keep"`` it running
+    (waits on existing resources), or ``"cancel"`` it (waits on what the call created:
+    an instance is terminated).
+    """
 
     timeout: float
     poll_interval: float
     on_progress: ProgressCallback | None
     reporter: ProgressReporter | None
+    on_interrupt: OnInterrupt = "keep"
 
     @classmethod
     def of(
@@ -49,9 +64,11 @@ class WaitOptions:
         poll_interval: float,
         on_progress: ProgressCallback | None,
         progress: bool | ProgressReporter | None,
+        on_interrupt: OnInterrupt = "keep",
     ) -> WaitOptions:
         check_wait_args(timeout, poll_interval)
-        return cls(timeout, poll_interval, on_progress, make_reporter(progress=progress))
+        choice = check_on_interrupt(on_interrupt)
+        return cls(timeout, poll_interval, on_progress, make_reporter(progress=progress), choice)
 
 
 def snapshot_subject(snapshot_id: int) -> Subject:
@@ -195,11 +212,65 @@ def _check_export(instance_id: int, snapshot_id: int) -> Op[None]:
         )
 
 
+def terminate_on_interrupt(instance_id: int) -> Op[tuple[str, bool]]:
+    """Terminate an instance whose start the user interrupted; the one line that says
+    so, and whether it is stopped (a failed terminate says what to do, not raise).
+
+    Example:
+        >>> message, stopped = yield from terminate_on_interrupt(12)
+        >>> message
+        'Stopped instance 12: the platform terminated it while it was starting.'
+    """
+    path = f"/api/instances/{instance_id}/terminate"
+    try:
+        yield Call("POST", path, timeout=STOP_TIMEOUT)
+    except exc.GraphOLAPError as err:
+        return (
+            f"Stopped waiting for instance {instance_id}, but could not terminate it "
+            f"({err.message}); it may keep starting: client.instances.terminate({instance_id}) "
+            "stops it.",
+            False,
+        )
+    return (
+        f"Stopped instance {instance_id}: the platform terminated it while it was starting.",
+        True,
+    )
+
+
+def cancel_export_on_interrupt(snapshot_id: int) -> Op[tuple[str, bool]]:
+    """Cancel a snapshot's export after the user interrupted its wait; the one line
+    that says so, and whether it is stopped (a failed cancel says what to do).
+
+    Example:
+        >>> message, stopped = yield from cancel_export_on_interrupt(7)
+        >>> message
+        'Stopped the export of snapshot 7: the platform cancelled it and removed its files.'
+    """
+    try:
+        yield Call("POST", f"/api/snapshots/{snapshot_id}/cancel", timeout=STOP_TIMEOUT)
+    except exc.InvalidStateError as err:
+        status = err.details.get("status", "no longer exporting")
+        return f"Stopped waiting for snapshot {snapshot_id}: its export had ended ({status}).", True
+    except exc.GraphOLAPError as err:
+        return (
+            f"Stopped waiting for snapshot {snapshot_id}, but could not cancel its export "
+            f"({err.message}); it may keep exporting: client.snapshots.delete({snapshot_id}) "
+            "stops it.",
+            False,
+        )
+    return (
+        f"Stopped the export of snapshot {snapshot_id}: the platform cancelled it and "
+        "removed its files.",
+        True,
+    )
+
+
 def _run(
     fetch: Callable[[], Op[tuple[None, Observation]]],
     subject: Subject,
     ready: str,
     options: WaitOptions,
+    stop: Stop | None = None,
 ) -> Op[None]:
     yield from wait_for(
         fetch,
@@ -210,12 +281,15 @@ def _run(
         poll_interval=options.poll_interval,
         on_progress=options.on_progress,
         reporter=options.reporter,
+        stop=stop if options.on_interrupt == "cancel" else None,
     )
 
 
 def wait_snapshot(snapshot_id: int, options: WaitOptions) -> Op[Snapshot]:
     """Wait until the snapshot is ``ready``; return it."""
-    yield from _run(snapshot_fetch(snapshot_id), snapshot_subject(snapshot_id), "ready", options)
+    stop = lambda: cancel_export_on_interrupt(snapshot_id)  # noqa: E731
+    subject = snapshot_subject(snapshot_id)
+    yield from _run(snapshot_fetch(snapshot_id), subject, "ready", options, stop)
     body = yield Call("GET", f"/api/snapshots/{snapshot_id}")
     return Snapshot.model_validate(body["data"])
 
@@ -226,6 +300,7 @@ def wait_instance(
     """Wait until the instance is ``running`` (and, ``in_cluster``, until its wrapper
     answers at its in-cluster address); return it."""
     fetch = instance_fetch(instance_id, in_cluster=in_cluster)
-    yield from _run(fetch, instance_subject(instance_id), "running", options)
+    stop = lambda: terminate_on_interrupt(instance_id)  # noqa: E731
+    yield from _run(fetch, instance_subject(instance_id), "running", options, stop)
     body = yield Call("GET", f"/api/instances/{instance_id}")
     return Instance.model_validate(body["data"])

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from graph_olap import exceptions as exc
+from graph_olap._core.interrupt import OnInterrupt
 from graph_olap._core.ops import Call, Op
 from graph_olap._core.resource import M, api_method, drop_none, require_id, require_text
 from graph_olap._core.waiter import ProgressCallback
@@ -134,6 +135,7 @@ class InstanceResource(InstanceRecords[M]):
         *,
         on_progress: ProgressCallback | None = None,
         progress: bool | ProgressReporter | None = None,
+        on_interrupt: OnInterrupt = "keep",
     ) -> Op[Instance]:
         """Wait until an instance is ``running`` and return it.
 
@@ -150,6 +152,10 @@ class InstanceResource(InstanceRecords[M]):
             progress: ``None`` (default): a bar in Jupyter once the wait lasts over a
                 second, nothing elsewhere; ``True``: always (a bar in Jupyter, a text line
                 elsewhere); ``False``: never; or a ``ProgressReporter``.
+            on_interrupt: What Ctrl-C (a kernel interrupt) does to the instance:
+                ``"keep"`` (default here: it keeps starting) or ``"cancel"`` (it is
+                terminated). ``create_and_wait`` and ``create_from_mapping_and_wait``
+                default to ``"cancel"``: the instance they started is stopped.
 
         Raises:
             InstanceFailedError: The instance or its snapshot failed (server's message).
@@ -162,7 +168,11 @@ class InstanceResource(InstanceRecords[M]):
         """
         iid = require_id(instance_id, "instance_id")
         options = WaitOptions.of(
-            timeout=timeout, poll_interval=poll_interval, on_progress=on_progress, progress=progress
+            timeout=timeout,
+            poll_interval=poll_interval,
+            on_progress=on_progress,
+            progress=progress,
+            on_interrupt=on_interrupt,
         )
         return (yield from wait_instance(iid, options, in_cluster=self._in_cluster))
 
@@ -179,15 +189,21 @@ class InstanceResource(InstanceRecords[M]):
         poll_interval: float = 5,
         on_progress: ProgressCallback | None = None,
         progress: bool | ProgressReporter | None = None,
+        on_interrupt: OnInterrupt = "cancel",
     ) -> Op[Instance]:
-        """:meth:`create` then :meth:`wait_until_running` (same arguments).
+        """:meth:`create` then :meth:`wait_until_running` (same arguments; Ctrl-C
+        terminates the instance it started unless ``on_interrupt="keep"``).
 
         Example:
             >>> inst = client.instances.create_and_wait(7, "analysis")
             >>> conn = client.instances.connect(inst.id)
         """
         options = WaitOptions.of(
-            timeout=timeout, poll_interval=poll_interval, on_progress=on_progress, progress=progress
+            timeout=timeout,
+            poll_interval=poll_interval,
+            on_progress=on_progress,
+            progress=progress,
+            on_interrupt=on_interrupt,
         )
         inst = yield from type(self).create.op(
             self,
@@ -214,8 +230,10 @@ class InstanceResource(InstanceRecords[M]):
         poll_interval: float = 5,
         on_progress: ProgressCallback | None = None,
         progress: bool | ProgressReporter | None = None,
+        on_interrupt: OnInterrupt = "cancel",
     ) -> Op[Instance]:
-        """:meth:`create_from_mapping` then :meth:`wait_until_running`.
+        """:meth:`create_from_mapping` then :meth:`wait_until_running` (Ctrl-C terminates
+        the instance it started unless ``on_interrupt="keep"``).
 
         The default timeout (900 s) covers the export and the start-up.
 
@@ -230,7 +248,11 @@ class InstanceResource(InstanceRecords[M]):
             >>> conn = client.instances.connect(inst.id)
         """
         options = WaitOptions.of(
-            timeout=timeout, poll_interval=poll_interval, on_progress=on_progress, progress=progress
+            timeout=timeout,
+            poll_interval=poll_interval,
+            on_progress=on_progress,
+            progress=progress,
+            on_interrupt=on_interrupt,
         )
         inst = yield from type(self).create_from_mapping.op(
             self,

@@ -18,6 +18,7 @@ from graph_olap._core.resource import (
 )
 from graph_olap._core.resource import drop_none as _drop_none
 from graph_olap.models.common import coerce_request
+from graph_olap.models.dry_run import DryRunReport
 from graph_olap.models.mapping import (
     EdgeDefinition,
     Mapping,
@@ -338,3 +339,66 @@ class MappingResource(Resource[M]):
         b = require_id(to_version, "to_version")
         body = yield Call("GET", f"/api/mappings/{mid}/versions/{a}/diff/{b}")
         return MappingDiff.model_validate(body["data"])
+
+    @api_method
+    def dry_run(
+        self,
+        mapping_id: int | None = None,
+        version: int | None = None,
+        *,
+        node_definitions: NodeDefs | None = None,
+        edge_definitions: EdgeDefs | None = None,
+        sample_above: int | None = None,
+        sample_rows: int | None = None,
+        time_budget: float | None = None,
+    ) -> Op[DryRunReport]:
+        """Check a mapping (or unsaved definitions) against the warehouse before exporting.
+
+        Per node definition: row count, NULL and duplicate primary keys, values that do
+        not convert to their declared types; per edge definition: row count, ends that
+        match no node (dangling), type errors; and the instance's estimated memory, disk
+        and load time. Nothing is saved or exported.
+
+        Args:
+            mapping_id: A saved mapping (its ``version``, the current one by default);
+                or leave it out and pass ``node_definitions``/``edge_definitions``.
+            sample_above: Definitions with more rows are checked on ``sample_rows`` rows
+                (their row counts stay exact; the report says ``exact=False``).
+            time_budget: Seconds after which the definitions left are checked on a sample.
+
+        Raises:
+            ValidationError: A definition is invalid (its SQL, a column, a type).
+            NotFoundError: The mapping or the version does not exist.
+
+        Example:
+            >>> report = client.mappings.dry_run(1)
+            >>> report.ok, report.estimate.memory_bytes > 0
+            (True, True)
+            >>> client.mappings.dry_run(node_definitions=[node], edge_definitions=[]).problems
+            ["node Person: 2 primary key value(s) repeat, e.g. 1 (3x), 2 (2x)"]
+        """
+        unsaved = node_definitions is not None or edge_definitions is not None
+        if (mapping_id is None) == (not unsaved):
+            raise ValueError(
+                "pass either mapping_id (and optionally version) or node_definitions "
+                "(and edge_definitions), not both and not neither"
+            )
+        if unsaved and version is not None:
+            raise ValueError("version goes with mapping_id; unsaved definitions have none")
+        params = _drop_none(
+            {"sample_above": sample_above, "sample_rows": sample_rows, "time_budget": time_budget}
+        )
+        timeout = max(120.0, 4 * (time_budget or 0))  # the budget is per check, not a cap
+        if mapping_id is None:
+            body = _definitions(node_definitions or [], edge_definitions or [])
+            result = yield Call(
+                "POST", "/api/mappings/dry-run", json=body, params=params, timeout=timeout
+            )
+        else:
+            mid = require_id(mapping_id, "mapping_id")
+            if version is not None:
+                params["version"] = require_id(version, "version")
+            result = yield Call(
+                "POST", f"/api/mappings/{mid}/dry-run", params=params, timeout=timeout
+            )
+        return DryRunReport.model_validate(result["data"])

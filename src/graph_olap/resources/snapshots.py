@@ -7,6 +7,7 @@ platform does), creates, waits for, retries and deletes them.
 
 from __future__ import annotations
 
+from graph_olap._core.interrupt import OnInterrupt
 from graph_olap._core.ops import Call, Op
 from graph_olap._core.resource import (
     M,
@@ -205,6 +206,7 @@ class SnapshotResource(Resource[M]):
         *,
         on_progress: ProgressCallback | None = None,
         progress: bool | ProgressReporter | None = None,
+        on_interrupt: OnInterrupt = "keep",
     ) -> Op[Snapshot]:
         """Wait until a snapshot is ``ready`` and return it.
 
@@ -218,6 +220,9 @@ class SnapshotResource(Resource[M]):
             progress: ``None`` (default): a bar in Jupyter once the wait lasts over a
                 second, nothing elsewhere; ``True``: always (a bar in Jupyter, a text line
                 elsewhere); ``False``: never; or a ``ProgressReporter``.
+            on_interrupt: What Ctrl-C (a kernel interrupt) does to the export: ``"keep"``
+                (default here: it goes on) or ``"cancel"`` (it is cancelled, see
+                :meth:`cancel`). ``create_and_wait`` defaults to ``"cancel"``.
 
         Raises:
             SnapshotFailedError: The export failed (the server's message, the id).
@@ -229,9 +234,29 @@ class SnapshotResource(Resource[M]):
         """
         sid = require_id(snapshot_id, "snapshot_id")
         options = WaitOptions.of(
-            timeout=timeout, poll_interval=poll_interval, on_progress=on_progress, progress=progress
+            timeout=timeout,
+            poll_interval=poll_interval,
+            on_progress=on_progress,
+            progress=progress,
+            on_interrupt=on_interrupt,
         )
         return (yield from wait_snapshot(sid, options))
+
+    @api_method
+    def cancel(self, snapshot_id: int) -> Op[Snapshot]:
+        """Cancel the export of a ``pending`` or ``creating`` snapshot: it ends ``failed``
+        ("cancelled by ..."), its files are removed, and instances waiting for it fail.
+
+        Raises:
+            InvalidStateError: The snapshot is not being exported (it is ready or failed).
+
+        Example:
+            >>> client.snapshots.cancel(7).status
+            'failed'
+        """
+        sid = require_id(snapshot_id, "snapshot_id")
+        body = yield Call("POST", f"/api/snapshots/{sid}/cancel")
+        return Snapshot.model_validate(body["data"])
 
     @api_method
     def create_and_wait(
@@ -247,8 +272,10 @@ class SnapshotResource(Resource[M]):
         poll_interval: float = 5,
         on_progress: ProgressCallback | None = None,
         progress: bool | ProgressReporter | None = None,
+        on_interrupt: OnInterrupt = "cancel",
     ) -> Op[Snapshot]:
-        """:meth:`create` then :meth:`wait_until_ready` (same arguments).
+        """:meth:`create` then :meth:`wait_until_ready` (same arguments; Ctrl-C cancels
+        the export it started unless ``on_interrupt="keep"``).
 
         Example:
             >>> def show(phase, completed, total):
@@ -258,7 +285,11 @@ class SnapshotResource(Resource[M]):
             ...
         """
         options = WaitOptions.of(
-            timeout=timeout, poll_interval=poll_interval, on_progress=on_progress, progress=progress
+            timeout=timeout,
+            poll_interval=poll_interval,
+            on_progress=on_progress,
+            progress=progress,
+            on_interrupt=on_interrupt,
         )
         snap = yield from type(self).create.op(
             self,

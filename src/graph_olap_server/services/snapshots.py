@@ -1,10 +1,11 @@
-"""Snapshots: loading, queueing an export, checking a lifecycle, deleting one with its
-files."""
+"""Snapshots: loading, queueing an export, checking a lifecycle, cancelling an export,
+deleting one with its files."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from graph_olap_server import db
@@ -17,6 +18,7 @@ from graph_olap_server.storage import SnapshotStore, StorageError, snapshot_stor
 from graph_olap_server.storage.deletion import delete_snapshot, snapshot_users
 
 __all__ = [
+    "cancel_export",
     "delete_snapshot_row",
     "invalid_state",
     "load_snapshot",
@@ -83,6 +85,36 @@ def delete_snapshot_row(
         delete_snapshot(session, store, snapshot)
     except StorageError as err:
         raise _storage_unavailable(store, snapshot.id, err) from err
+
+
+def cancel_export(session: Session, user: User, snapshot: db.Snapshot) -> None:
+    """Mark an export in progress (``pending`` or ``creating``) ``failed``, cancelled by
+    ``user``; its worker stops at its next step and removes the files it wrote (call
+    ``platform.exporter.cancel(id)`` after the commit to interrupt a running check).
+    Any other status is 409 ``INVALID_STATE``.
+
+    Example:
+        >>> cancel_export(session, user, load_snapshot(session, 3))
+    """
+    if snapshot.status not in ("pending", "creating"):
+        raise invalid_state(
+            f"Snapshot {snapshot.id} is {snapshot.status}: only an export in progress "
+            "(pending or creating) can be cancelled. Delete the snapshot instead "
+            f"(client.snapshots.delete({snapshot.id})).",
+            status=snapshot.status,
+        )
+    message = (
+        f"The export was cancelled by {user.username}. Export it again with "
+        f"client.snapshots.retry({snapshot.id}), or delete it."
+    )
+    snapshot.status, snapshot.error_message = "failed", message
+    snapshot.progress = {**(snapshot.progress or {}), "phase": "failed", "current_step": None}
+    snapshot.updated_at = db.utcnow()
+    jobs = session.scalars(select(db.ExportJob).where(db.ExportJob.snapshot_id == snapshot.id))
+    for job in jobs:
+        if job.status in ("pending", "claimed"):
+            job.status, job.error_message = "failed", f"Not exported: {message}"
+    audit(session, user, "snapshot.cancel", "snapshot", snapshot.id)
 
 
 def _storage_unavailable(store: SnapshotStore, snapshot_id: int, err: StorageError) -> APIError:

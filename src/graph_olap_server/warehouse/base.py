@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 __all__ = [
     "ColumnInfo",
@@ -96,6 +96,11 @@ class WarehouseAdapter(Protocol):
     def export_parquet(self, sql: str, path: Path, *, dialect: str = "trino") -> int:
         """Write the result of ``sql`` to the Parquet file ``path`` (atomically); returns
         the row count."""
+        ...
+
+    def rows(self, sql: str, *, dialect: str = "duckdb") -> list[tuple[Any, ...]]:
+        """Every row of one small read-only query (counts and examples of the mapping dry
+        run), translated from ``dialect``; SqlValidationError or WarehouseError."""
         ...
 
     def ping(self) -> float:

@@ -21,6 +21,7 @@ import time
 import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -294,6 +295,22 @@ class Warehouse:
         finally:
             tmp.unlink(missing_ok=True)
         return int(row[0]) if row else 0
+
+    def rows(self, sql: str, *, dialect: str = "duckdb") -> list[tuple[Any, ...]]:
+        """Every row of one small read-only query (the mapping dry run's counts).
+
+        Example:
+            >>> wh.rows("SELECT count(*) FROM sample.bank.customers")  # doctest: +SKIP
+            [(20,)]
+        """
+        duck_sql = transpile_select(sql, dialect)
+        with self._cursor() as cur:
+            try:
+                return cur.execute(duck_sql).fetchall()
+            except _SQL_ERRORS as exc:
+                raise SqlValidationError(self._explain(cur, exc, duck_sql)) from None
+            except duckdb.Error as exc:
+                raise WarehouseError(f"the query failed: {clean_duckdb_error(exc)}") from None
 
     def metadata(self) -> list[TableMeta]:
         """Every table and view of the attached catalogs, sorted by catalog, schema, name."""

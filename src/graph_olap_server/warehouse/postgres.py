@@ -315,6 +315,21 @@ class PostgresWarehouse(RemoteWarehouse):
         except (pa.ArrowException, OSError) as exc:
             raise WarehouseError(f"export to {path} failed: {exc}") from None
 
+    def rows(self, sql: str, *, dialect: str = "duckdb") -> list[tuple[Any, ...]]:
+        """Every row of one small read-only query, translated to PostgreSQL.
+
+        Example:
+            >>> pg.rows("SELECT count(*) FROM bank.public.customers")  # doctest: +SKIP
+            [(20,)]
+        """
+        pg_sql = self._postgres_sql(sql, dialect)
+        with self._connect() as conn, conn.cursor() as cur:
+            try:
+                cur.execute(pg_sql)
+                return [tuple(r) for r in cur.fetchall()]
+            except psycopg.Error as exc:
+                raise SqlValidationError(self._explain(exc, sql, dialect)) from None
+
     def ping(self) -> float:
         """Seconds taken to connect and run ``SELECT 1``."""
         start = time.perf_counter()

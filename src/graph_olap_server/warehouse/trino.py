@@ -297,6 +297,16 @@ class TrinoWarehouse(RemoteWarehouse):
         finally:
             conn.close()
 
+    def rows(self, sql: str, *, dialect: str = "duckdb") -> list[tuple[Any, ...]]:
+        """Every row of one small read-only query, translated to Trino.
+
+        Example:
+            >>> trino.rows("SELECT count(*) FROM hive.bank.customers")  # doctest: +SKIP
+            [(20,)]
+        """
+        rows, _ = self._checked(transpile_select(sql, dialect, "trino"))
+        return [tuple(r) for r in rows]
+
     def ping(self) -> float:
         """Seconds taken to run ``SELECT 1``."""
         start = time.perf_counter()

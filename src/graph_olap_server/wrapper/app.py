@@ -13,6 +13,8 @@ from __future__ import annotations
 import dataclasses
 import hmac
 import logging
+import re
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -32,17 +34,21 @@ from graph_olap_server.wrapper.auth import (
     StaticAuthorizer,
 )
 from graph_olap_server.wrapper.config import WrapperConfig
-from graph_olap_server.wrapper.engine import EmbeddedEngine, GraphEngine
+from graph_olap_server.wrapper.engine import GraphEngine
 from graph_olap_server.wrapper.loader import Loader, LoadState
 from graph_olap_server.wrapper.manifest import Manifest, graph_schema
-from graph_olap_server.wrapper.query import QueryBody, run_query
+from graph_olap_server.wrapper.query import QUERY_ID_PATTERN, QueryBody, run_query
+from graph_olap_server.wrapper.running import InterruptibleEngine, RunningQueries
 from graph_olap_server.wrapper.schemas import (
     GraphSchema,
     Health,
     HealthStatus,
     LoadProgress,
+    QueryCancelled,
     QueryResult,
     Ready,
+    RunningQueriesAnswer,
+    RunningQueryInfo,
     Threads,
     arrow_or_json,
     json_response,
@@ -118,6 +124,28 @@ def _require_ready(ctx: WrapperContext) -> None:
     raise APIError(503, "NOT_READY", message, {"phase": state.phase}, {"Retry-After": "2"})
 
 
+def _running(ctx: WrapperContext) -> RunningQueries | None:
+    """The engine's running queries, if it can interrupt them (an engine given to
+    :func:`create_wrapper_app` by a test may not)."""
+    running = getattr(ctx.engine, "running", None)
+    return running if isinstance(running, RunningQueries) else None
+
+
+def _sees_all(caller: Caller) -> bool:
+    return caller.role in ("admin", "ops")
+
+
+def _check_query_id(query_id: str) -> None:
+    if not re.fullmatch(QUERY_ID_PATTERN, query_id):
+        raise APIError(
+            400,
+            "VALIDATION_ERROR",
+            "A query id is 1 to 64 letters, digits, '-' or '_': use the id the query was "
+            "sent with.",
+            {"query_id": query_id[:80]},
+        )
+
+
 def create_wrapper_app(
     config: WrapperConfig,
     *,
@@ -135,7 +163,7 @@ def create_wrapper_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        graph = engine or EmbeddedEngine(
+        graph = engine or InterruptibleEngine(
             config.engine,
             max_connections=config.max_connections,
             buffer_pool_bytes=config.buffer_pool_mb << 20,
@@ -226,12 +254,52 @@ def create_wrapper_app(
 
     @app.post("/query", response_model=QueryResult, responses=arrow_or_json("Rows"))
     def query(body: QueryBody, request: Request) -> Response:
-        ctx, _ = _caller(request)
+        ctx, caller = _caller(request)
         _require_ready(ctx)
         if body.write:
             ctx.algorithms.check_writable()
         arrow = ARROW_STREAM in request.headers.get("accept", "")
-        return run_query(ctx.engine, ctx.config, body, arrow=arrow)
+        return run_query(
+            ctx.engine,
+            ctx.config,
+            body,
+            arrow=arrow,
+            running=_running(ctx),
+            username=caller.username,
+        )
+
+    @app.post("/query/{query_id}/cancel", response_model=QueryCancelled)
+    def cancel_query(query_id: str, request: Request) -> Response:
+        ctx, caller = _caller(request)
+        _check_query_id(query_id)
+        running = _running(ctx)
+        entry = running.get(query_id) if running is not None else None
+        if entry is not None and entry.username != caller.username and not _sees_all(caller):
+            raise APIError(
+                403,
+                "FORBIDDEN",
+                f"Query {query_id} was sent by another user; only they (or ops, or an "
+                "admin) may cancel it.",
+                {"query_id": query_id},
+            )
+        interrupted = running.interrupt(query_id) if running is not None else False
+        if interrupted:
+            log.info("query %s interrupted at the request of %s", query_id, caller.username)
+        return json_response(QueryCancelled(query_id=query_id, interrupted=interrupted))
+
+    @app.get("/queries", response_model=RunningQueriesAnswer)
+    def queries(request: Request) -> Response:
+        ctx, caller = _caller(request)
+        running = _running(ctx)
+        now = time.time()
+        shown = [
+            RunningQueryInfo(
+                query_id=q.query_id, username=q.username, running_seconds=now - q.started
+            )
+            for q in (running.active() if running is not None else [])
+            if q.username == caller.username or _sees_all(caller)
+        ]
+        return json_response(RunningQueriesAnswer(queries=shown))
 
     def access(request: Request) -> tuple[ExecutionManager, str]:
         ctx, caller = _caller(request)

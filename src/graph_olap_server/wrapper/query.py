@@ -21,11 +21,13 @@ from graph_olap_server.errors import APIError
 from graph_olap_server.wrapper.config import WrapperConfig
 from graph_olap_server.wrapper.cypher import count_statements, find_write_clause
 from graph_olap_server.wrapper.engine import GraphEngine, QueryError, QueryTimeout
+from graph_olap_server.wrapper.running import QueryIdInUse, RunningQueries
 from graph_olap_server.wrapper.schemas import QueryResult, json_response
 from graph_olap_server.wrapper.values import ARROW_STREAM, arrow_stream_chunks, table_rows
 
 __all__ = [
     "MAX_PARAMETER_DEPTH",
+    "QUERY_ID_PATTERN",
     "WRITE_MESSAGE",
     "QueryBody",
     "check_parameters",
@@ -38,6 +40,9 @@ WRITE_MESSAGE = (
     "pass write=True to conn.query(...) if you mean it"
 )
 
+
+QUERY_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+"""What a query id (chosen by the SDK, so that it can cancel the query) looks like."""
 
 MAX_PARAMETER_DEPTH = 32
 """Lists and maps in query parameters nest at most this deep: the engines and Arrow
@@ -109,6 +114,7 @@ class QueryBody(BaseModel):
     parameters: dict[str, Any] = Field(default_factory=dict)
     timeout_ms: int | None = Field(default=None, ge=1)
     write: bool = False
+    query_id: str | None = Field(default=None, pattern=QUERY_ID_PATTERN)
 
     @field_validator("parameters")
     @classmethod
@@ -116,10 +122,31 @@ class QueryBody(BaseModel):
         return check_parameters(parameters)
 
 
+def _cancelled(query_id: str, query: str) -> APIError:
+    return APIError(
+        409,
+        "CONFLICT",  # QUERY_CANCELLED once errors.py lists it
+        f"The query {query_id} was cancelled (POST /query/{query_id}/cancel) and the engine "
+        "stopped it; run it again if you still need its answer.",
+        {"query_id": query_id, "query": query},
+    )
+
+
 def run_query(
-    engine: GraphEngine, config: WrapperConfig, body: QueryBody, *, arrow: bool
+    engine: GraphEngine,
+    config: WrapperConfig,
+    body: QueryBody,
+    *,
+    arrow: bool,
+    running: RunningQueries | None = None,
+    username: str = "",
 ) -> Response:
-    """Check, run and encode one query (JSON, or an Arrow IPC stream if ``arrow``)."""
+    """Check, run and encode one query (JSON, or an Arrow IPC stream if ``arrow``).
+
+    With ``running`` and a ``body.query_id``, the query is registered under that id while
+    it runs, so that ``POST /query/{id}/cancel`` can interrupt it (the query then answers
+    409 ``CONFLICT``, "The query ... was cancelled").
+    """
     statements = count_statements(body.query)
     if statements != 1:
         problem = "is empty" if statements == 0 else f"holds {statements} statements"
@@ -134,8 +161,24 @@ def run_query(
         if clause is not None:
             raise APIError(403, "WRITE_NOT_ALLOWED", WRITE_MESSAGE, {"clause": clause})
     timeout = min(body.timeout_ms or config.default_timeout_ms, config.max_timeout_ms)
+    registry = running if running is not None else RunningQueries()
     try:
-        result = engine.query(body.query, body.parameters, timeout, write=body.write)
+        with registry.running(body.query_id, username) as entry:
+            if entry is not None and entry.cancelled:  # the cancel arrived first
+                raise _cancelled(entry.query_id, body.query)
+            try:
+                result = engine.query(body.query, body.parameters, timeout, write=body.write)
+            except QueryTimeout:
+                if entry is not None and entry.cancelled:
+                    raise _cancelled(entry.query_id, body.query) from None
+                raise
+    except QueryIdInUse as err:
+        raise APIError(
+            409,
+            "CONFLICT",
+            f"{err}; give each query its own query_id (the SDK does).",
+            {"query_id": body.query_id},
+        ) from None
     except QueryTimeout:
         raise APIError(
             408,

@@ -110,6 +110,31 @@ class Threads(_Answer):
     threads: int
 
 
+class RunningQueryInfo(_Answer):
+    """One query running now (``GET /queries``)."""
+
+    query_id: str
+    username: str
+    running_seconds: float
+
+
+class RunningQueriesAnswer(_Answer):
+    """``GET /queries``: the caller's queries running now (ops and admins: everyone's)."""
+
+    queries: list[RunningQueryInfo]
+
+
+class QueryCancelled(_Answer):
+    """``POST /query/{query_id}/cancel``: whether a running query was interrupted.
+
+    ``interrupted`` is False when no query with that id runs (it had finished, or has not
+    arrived yet: it is then stopped as soon as it arrives).
+    """
+
+    query_id: str
+    interrupted: bool
+
+
 # -- the graph's schema --------------------------------------------------------------
 
 

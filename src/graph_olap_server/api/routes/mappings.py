@@ -14,6 +14,8 @@ from graph_olap_server import db
 from graph_olap_server.api.deps import CurrentUser, DbSession, PlatformDep
 from graph_olap_server.api.schemas.common import Envelope, LifecycleUpdate, Page
 from graph_olap_server.api.schemas.mappings import (
+    DryRunOut,
+    DryRunRequest,
     MappingCopy,
     MappingCreate,
     MappingDiffOut,
@@ -32,8 +34,10 @@ from graph_olap_server.definitions import (
     check_definitions,
     diff_definitions,
 )
-from graph_olap_server.errors import not_found
+from graph_olap_server.errors import APIError, bad_request, not_found
+from graph_olap_server.export.plan import build_plan
 from graph_olap_server.services.audit import audit
+from graph_olap_server.services.dry_run import DryRunOptions, dry_run
 from graph_olap_server.services.lifecycle import check_durations
 from graph_olap_server.services.listing import ListFilters, Sort, check_page, fetch_page, filter_by
 from graph_olap_server.services.mappings import (
@@ -43,6 +47,7 @@ from graph_olap_server.services.mappings import (
     load_version,
     snapshot_counts,
 )
+from graph_olap_server.warehouse import SqlValidationError, WarehouseAdapter, WarehouseError
 
 router = APIRouter(tags=["mappings"])
 
@@ -358,3 +363,82 @@ def get_tree(
             versions=tree,
         )
     )
+
+
+# -- dry run (helper L4, issue 15) ------------------------------------------------------
+
+SampleAbove = Query(
+    default=DryRunOptions.sample_above,
+    ge=0,
+    description="Definitions with more rows are checked on a sample (row counts stay exact).",
+)
+SampleRows = Query(default=DryRunOptions.sample_rows, ge=1, le=10_000_000)
+TimeBudget = Query(
+    default=DryRunOptions.time_budget,
+    gt=0,
+    le=3600,
+    description="Seconds after which the definitions left are checked on a sample.",
+)
+
+
+def _dry_run(
+    warehouse: WarehouseAdapter,
+    nodes: list[Any],
+    edges: list[Any],
+    options: DryRunOptions,
+    version: db.MappingVersion | None = None,
+) -> DryRunOut:
+    try:
+        report = dry_run(warehouse, build_plan(nodes, edges), options)
+    except (ValueError, SqlValidationError) as err:
+        raise bad_request(
+            f"cannot dry-run the mapping: {err}. Check the definitions' SQL and declared "
+            "types (a warehouse without TRY_CAST, such as PostgreSQL, fails here on a value "
+            "that does not convert: convert it in the SQL or declare another type)."
+        ) from None
+    except WarehouseError as err:
+        raise APIError(
+            503,
+            "SERVICE_UNAVAILABLE",
+            f"the warehouse failed during the dry run: {err}. Retry, or raise time_budget "
+            "/ lower sample_above if the warehouse is slow.",
+        ) from None
+    report["mapping_id"] = version.mapping_id if version else None
+    report["mapping_version"] = version.version if version else None
+    return DryRunOut.model_validate(report)
+
+
+@router.post("/mappings/dry-run", summary="Dry-run unsaved definitions")
+def dry_run_definitions(
+    body: DryRunRequest,
+    _user: CurrentUser,
+    platform: PlatformDep,
+    sample_above: int = SampleAbove,
+    sample_rows: int = SampleRows,
+    time_budget: float = TimeBudget,
+) -> Envelope[DryRunOut]:
+    """Row counts, duplicate keys, dangling edges and type errors of the definitions, and
+    the instance's estimated memory, disk and load time; nothing is saved or exported."""
+    check_definitions(body.node_definitions, body.edge_definitions, platform.warehouse)
+    options = DryRunOptions(sample_above, sample_rows, time_budget)
+    nodes, edges = _dump(body.node_definitions), _dump(body.edge_definitions)
+    return Envelope(data=_dry_run(platform.warehouse, nodes, edges, options))
+
+
+@router.post("/mappings/{mapping_id}/dry-run", summary="Dry-run a mapping version")
+def dry_run_mapping(
+    mapping_id: int,
+    session: DbSession,
+    _user: CurrentUser,
+    platform: PlatformDep,
+    version: int | None = None,
+    sample_above: int = SampleAbove,
+    sample_rows: int = SampleRows,
+    time_budget: float = TimeBudget,
+) -> Envelope[DryRunOut]:
+    """The dry run of one version of a mapping (its current version by default)."""
+    mapping = load_mapping(session, mapping_id)
+    row = load_version(session, mapping_id, version or mapping.current_version)
+    options = DryRunOptions(sample_above, sample_rows, time_budget)
+    report = _dry_run(platform.warehouse, row.node_definitions, row.edge_definitions, options, row)
+    return Envelope(data=report)

@@ -29,6 +29,7 @@ from graph_olap_server.services.lifecycle import check_snapshot_lifecycle
 from graph_olap_server.services.listing import ListFilters, Sort, check_page, fetch_page, filter_by
 from graph_olap_server.services.mappings import version_for
 from graph_olap_server.services.snapshots import (
+    cancel_export,
     delete_snapshot_row,
     invalid_state,
     load_snapshot,
@@ -172,6 +173,19 @@ def snapshot_progress(
     return Envelope(
         data=ProgressOut.model_validate(public_progress(s.id, s.status, progress, s.error_message))
     )
+
+
+@router.post("/{snapshot_id}/cancel", summary="Cancel an export in progress")
+def cancel_snapshot(
+    snapshot_id: int, session: DbSession, user: CurrentUser, platform: PlatformDep
+) -> Envelope[SnapshotOut]:
+    """The snapshot ends ``failed`` ("cancelled by ..."); the files written are removed."""
+    snapshot = load_snapshot(session, snapshot_id)
+    user.require_owner(snapshot.owner_username, f"Snapshot {snapshot_id}")
+    cancel_export(session, user, snapshot)
+    session.commit()
+    platform.exporter.cancel(snapshot_id)  # interrupts a check query in progress
+    return Envelope(data=SnapshotOut.of_row(snapshot))
 
 
 @router.post("/{snapshot_id}/retry", summary="Export a failed snapshot again")

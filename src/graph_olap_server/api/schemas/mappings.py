@@ -1,5 +1,5 @@
 """Wire shapes of mappings and their versions: requests, the mapping, a version, a diff
-of two versions and the tree of versions, snapshots and instances."""
+of two versions, the tree of versions, snapshots and instances, and a dry run."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ from graph_olap_server.definitions import EdgeDefinitionIn, NodeDefinitionIn
 __all__ = [
     "DefinitionChangeOut",
     "DiffSummaryOut",
+    "DryRunOut",
+    "DryRunRequest",
     "EdgeDefinitionOut",
     "MappingCopy",
     "MappingCreate",
@@ -198,3 +200,102 @@ class MappingTreeOut(Out):
     name: str
     current_version: int
     versions: list[TreeVersionOut]
+
+
+# -- dry run (helper L4, issue 15) ------------------------------------------------------
+
+
+class DryRunRequest(Strict):
+    """Unsaved definitions to dry-run (the same shape as a mapping's)."""
+
+    node_definitions: list[NodeDefinitionIn] = Field(max_length=200)
+    edge_definitions: list[EdgeDefinitionIn] = Field(default_factory=list, max_length=200)
+
+
+class DuplicateKeyOut(Out):
+    value: str
+    occurrences: int
+
+
+class DuplicateKeysOut(Out):
+    """How many primary key values occur more than once, and the most repeated ones."""
+
+    count: int
+    examples: list[DuplicateKeyOut]
+
+
+class TypeErrorOut(Out):
+    """Non-NULL values of ``column`` that do not convert to its declared ``type``."""
+
+    column: str
+    type: str
+    count: int
+    examples: list[str]
+
+
+class DanglingOut(Out):
+    """Edges whose ``key`` (the ``from`` or ``to`` end) matches no node of ``label``."""
+
+    end: str
+    key: str
+    label: str
+    edges: int
+    distinct_keys: int
+    examples: list[str]
+
+
+class NodeDryRunOut(Out):
+    """One node definition: checks read every row (``exact``) or ``sampled_rows``."""
+
+    label: str
+    row_count: int
+    exact: bool
+    sampled_rows: int | None
+    null_keys: int
+    duplicate_keys: DuplicateKeysOut
+    type_errors: list[TypeErrorOut]
+    seconds: float
+
+
+class EdgeDryRunOut(Out):
+    type: str
+    from_node: str
+    to_node: str
+    row_count: int
+    exact: bool
+    sampled_rows: int | None
+    dangling: list[DanglingOut]
+    type_errors: list[TypeErrorOut]
+    seconds: float
+
+
+class EstimateOut(Out):
+    """The instance's expected resident memory, disk and load time, from the row counts."""
+
+    nodes: int
+    edges: int
+    memory_bytes: int
+    disk_bytes: int
+    load_seconds: float
+    calibration: str
+
+
+class DryRunOptionsOut(Out):
+    sample_above: int
+    sample_rows: int
+    time_budget: float
+
+
+class DryRunOut(Out):
+    """What exporting the definitions would find, and what the instance would cost."""
+
+    mapping_id: int | None
+    mapping_version: int | None
+    ok: bool
+    problems: list[str]
+    exact: bool
+    nodes: list[NodeDryRunOut]
+    edges: list[EdgeDryRunOut]
+    estimate: EstimateOut
+    seconds: float
+    options: DryRunOptionsOut
