@@ -243,9 +243,10 @@ class KubernetesRuntime(InstanceRuntime):
                 self.api.patch_namespaced_pod(name, self.namespace, patch)
             except self._api_error as older:
                 raise _resize_refused(instance.id, cores, older) from older
-        client = _ServiceClient(self.wrapper_url(instance.id, instance.port or 0))
+        client = WrapperClient(timeout=10.0)
+        base = self.wrapper_url(instance.id, instance.port or 0)
         try:
-            client.set_threads(instance.port or 0, instance.wrapper_token or "", cores)
+            client.set_threads(base, instance.wrapper_token or "", cores)
         except RuntimeError as err:
             raise InstanceRuntimeError(f"instance {instance.id}: {err}") from err
         finally:
@@ -353,18 +354,6 @@ class KubernetesRuntime(InstanceRuntime):
                         f"delete {kind} {name}"
                     ) from err
         return deleted
-
-
-class _ServiceClient(WrapperClient):
-    """A :class:`WrapperClient` whose calls go to a pod's service instead of 127.0.0.1."""
-
-    def __init__(self, base_url: str) -> None:
-        super().__init__(timeout=10.0)
-        self._base = base_url
-
-    def url(self, port: int, path: str) -> str:  # type: ignore[override]
-        del port
-        return f"{self._base}{path}"
 
 
 def _instance_id(item: Any) -> int | None:

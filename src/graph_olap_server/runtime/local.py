@@ -242,7 +242,7 @@ class LocalProcessRuntime(InstanceRuntime):
                 "start a new instance"
             )
         try:
-            self._client.set_threads(proc.port, proc.token, cores)
+            self._client.set_threads(self.wrapper_url(instance.id, proc.port), proc.token, cores)
         except RuntimeError as err:
             raise InstanceRuntimeError(f"instance {instance.id}: {err}") from err
         _pin(proc.pid, cores)
@@ -256,7 +256,7 @@ class LocalProcessRuntime(InstanceRuntime):
             return False
         deadline = time.monotonic() + ADOPT_WAIT
         while self._pid_alive(instance.pid):
-            health = self._client.health(instance.port)
+            health = self._client.health(self.wrapper_url(instance.id, instance.port))
             if health is not None and str(health.get("instance_id")) == str(instance.id):
                 with self._lock:
                     self._procs[instance.id] = _Process(

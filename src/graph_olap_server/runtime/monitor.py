@@ -270,7 +270,7 @@ class InstanceMonitor:
         settings = self.settings
         port, token = instance.port or 0, instance.wrapper_token or ""
         base = self.runtime.wrapper_url(instance.id, port)  # pods: their service
-        report = self._client.progress(port, token, base) if port else None
+        report = self._client.progress(base, token) if port else None
         if report is not None:
             progress = {
                 **(instance.progress or {}),
@@ -286,7 +286,7 @@ class InstanceMonitor:
             if progress != instance.progress:
                 self._set(instance, "starting", progress=progress)
                 instance.progress = progress
-        if port and self._client.ready(port, base):
+        if port and self._client.ready(base):
             done = {**(instance.progress or {}), "phase": "ready", "current_step": None}
             if self._set(
                 instance,

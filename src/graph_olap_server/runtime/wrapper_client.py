@@ -1,4 +1,4 @@
-"""The control plane's calls to a wrapper process on 127.0.0.1 (see the wrapper API in
+"""The control plane's calls to a wrapper (see the wrapper API in
 ``docs/design-instances.md``): ``/health``, ``/ready``, ``/progress``, ``/threads``."""
 
 from __future__ import annotations
@@ -13,23 +13,18 @@ WRAPPER_TOKEN_HEADER = "X-Wrapper-Token"
 
 
 class WrapperClient:
-    """Short, never-raising calls (except :meth:`set_threads`) to wrappers by port."""
+    """Short, never-raising calls (except :meth:`set_threads`) to a wrapper at ``base``,
+    the URL its runtime gives (``InstanceRuntime.wrapper_url``: ``http://127.0.0.1:{port}``
+    for local processes, the pod's service on Kubernetes)."""
 
     def __init__(self, *, timeout: float = 2.0) -> None:
         # trust_env=False: a proxy from the environment must not see loopback calls
         self._http = httpx.Client(timeout=timeout, trust_env=False)
 
-    @staticmethod
-    def url(port: int, path: str, base: str | None = None) -> str:
-        """``base`` (the runtime's ``wrapper_url``) + ``path``; default 127.0.0.1:port."""
-        return f"{base or f'http://127.0.0.1:{port}'}{path}"
-
-    def _json(
-        self, port: int, path: str, token: str | None = None, base: str | None = None
-    ) -> dict[str, Any] | None:
+    def _json(self, base: str, path: str, token: str | None = None) -> dict[str, Any] | None:
         headers = {WRAPPER_TOKEN_HEADER: token} if token else {}
         try:
-            response = self._http.get(self.url(port, path, base), headers=headers)
+            response = self._http.get(f"{base}{path}", headers=headers)
             body = response.json()
         except (httpx.HTTPError, ValueError):
             return None
@@ -38,25 +33,25 @@ class WrapperClient:
         data = body.get("data", body)
         return data if isinstance(data, dict) else None
 
-    def health(self, port: int) -> dict[str, Any] | None:
+    def health(self, base: str) -> dict[str, Any] | None:
         """``{"status", "instance_id", "phase", "engine", "error"}`` or None."""
-        return self._json(port, "/health")
+        return self._json(base, "/health")
 
-    def progress(self, port: int, token: str, base: str | None = None) -> dict[str, Any] | None:
+    def progress(self, base: str, token: str) -> dict[str, Any] | None:
         """``{"phase", "steps", "error_message"}`` or None."""
-        return self._json(port, "/progress", token, base)
+        return self._json(base, "/progress", token)
 
-    def ready(self, port: int, base: str | None = None) -> bool:
+    def ready(self, base: str) -> bool:
         try:
-            return self._http.get(self.url(port, "/ready", base)).status_code == 200
+            return self._http.get(f"{base}/ready").status_code == 200
         except httpx.HTTPError:
             return False
 
-    def set_threads(self, port: int, token: str, threads: int) -> None:
+    def set_threads(self, base: str, token: str, threads: int) -> None:
         """``PUT /threads {"threads": n}``; raises RuntimeError with the wrapper's answer."""
         try:
             response = self._http.put(
-                self.url(port, "/threads"),
+                f"{base}/threads",
                 json={"threads": threads},
                 headers={WRAPPER_TOKEN_HEADER: token},
             )
