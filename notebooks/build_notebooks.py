@@ -515,6 +515,154 @@ client.instances.terminate(instance.id)
 ]
 
 
+BAD_DAY = [
+    md("""
+# Graph OLAP on a bad day
+
+Things go wrong: a mapping with a mistake in it, a query that runs far too long, a result
+too big for the notebook, a kernel restarted in the middle of a long export, a number
+someone asks about a week later. This notebook shows what the SDK does about each:
+
+1. **dry run**: check a mapping against the warehouse before anything is exported;
+2. **lineage**: every result knows where it came from, and can run again;
+3. **stop**: ■ stops the work on the platform, not just the wait for it;
+4. **big results**: a preview and the ways out, instead of a frozen kernel;
+5. **jobs**: long work you can leave, and pick up again from a new kernel.
+
+It uses the sample bank of the local platform, like `basic_workflow.ipynb`.
+"""),
+    md("""
+## 1. Check a mapping before exporting it
+
+A mapping that looks right can still be wrong for the data. Here the `Account` label keeps
+only the *checking* accounts, but the transfers go between accounts of every type: many of
+them would start or end at an account that is not a node. `dry_run` checks definitions
+against the warehouse (row counts, duplicate and missing keys, relationship ends that match
+no node, values that do not fit their declared types) and estimates the instance, without
+saving or exporting anything.
+"""),
+    code("""
+import uuid
+
+from graph_olap import notebook
+
+client = notebook.connect()
+suffix = uuid.uuid4().hex[:6]
+
+account = {
+    "label": "Account",
+    "sql": "SELECT account_id, account_type, balance FROM sample.bank.accounts "
+    "WHERE account_type = 'checking'",
+    "primary_key": {"name": "account_id", "type": "INT64"},
+    "properties": [{"name": "account_type"}, {"name": "balance", "type": "DECIMAL(12,2)"}],
+}
+transferred_to = {
+    "type": "TRANSFERRED_TO",
+    "from_node": "Account",
+    "to_node": "Account",
+    "sql": "SELECT from_account, to_account, amount FROM sample.bank.transactions",
+    "from_key": "from_account",
+    "to_key": "to_account",
+    "properties": [{"name": "amount", "type": "DECIMAL(12,2)"}],
+}
+report = client.mappings.dry_run(node_definitions=[account], edge_definitions=[transferred_to])
+report
+"""),
+    md("""
+The report names the problem: transfers whose ends are not among the checking accounts,
+at each end. Keep every account and check again: no problem is left, and the estimate says
+what the instance will need.
+"""),
+    code("""
+account["sql"] = "SELECT account_id, account_type, balance FROM sample.bank.accounts"
+report = client.mappings.dry_run(node_definitions=[account], edge_definitions=[transferred_to])
+print(f"ok: {report.ok}, problems: {report.problems}")
+print(f"{report.estimate.nodes:,} nodes, {report.estimate.edges:,} relationships")
+"""),
+    md("""
+Now save the mapping and start an instance from it.
+"""),
+    code("""
+mapping = client.mappings.create(
+    f"bad-day-{suffix}",
+    "Accounts and transfers",
+    node_definitions=[account],
+    edge_definitions=[transferred_to],
+)
+instance = client.instances.create_from_mapping_and_wait(
+    mapping.id, f"bad-day-{suffix}", progress=True, poll_interval=1
+)
+conn = client.instances.connect(instance.id)
+"""),
+    md("""
+## 2. Where did this number come from?
+
+Every result carries its **lineage**: the instance, the snapshot and the mapping version it
+was loaded from, the engine, the query and its parameters, when it ran and how long each
+step took. The table's caption shows it in short.
+"""),
+    code("""
+by_type = conn.query_df(
+    "MATCH (a:Account) WHERE a.balance > $floor "
+    "RETURN a.account_type AS type, count(*) AS accounts ORDER BY type",
+    {"floor": 1000},
+)
+by_type
+"""),
+    md("""
+`lineage_of` gives the whole record, and `rerun` runs the same query with the same
+parameters on the same instance: the answer is the same.
+"""),
+    code("""
+from graph_olap import lineage_of
+
+lineage = lineage_of(by_type)
+print(lineage.caption())
+print(f"query: {lineage.query}")
+print(f"parameters: {lineage.parameters}")
+print(f"rerun gives the same answer: {lineage.rerun(client).equals(by_type)}")
+"""),
+    md("""
+## 3. Stop a query that runs too long
+
+Press ■ (*Interrupt the kernel*, or `I`, `I`) while a cell runs, and the SDK stops the
+work on the platform too: the engine interrupts the query, an algorithm is cancelled and
+the instance's lock released, an export is cancelled, an instance that was starting is
+terminated. Control comes back at once, with one line that says what was stopped.
+
+The next cell counts the triples of accounts whose ids pass an arithmetic test: more than
+five billion triples to test, which would take a long time. So that *Run All* goes on,
+the cell presses ■ itself after two seconds (a timer sends the kernel the same signal,
+`SIGINT`, that ■ sends) and catches the interrupt to print its line. Afterwards, nothing
+runs on the instance.
+"""),
+    code("""
+import signal
+import threading
+
+press_stop = (threading.main_thread().ident, signal.SIGINT)
+threading.Timer(2.0, signal.pthread_kill, press_stop).start()  # ■ in two seconds
+try:
+    conn.query_scalar(
+        "MATCH (a:Account), (b:Account), (c:Account) "
+        "WHERE (a.account_id * b.account_id + c.account_id) % 1000003 = 7 RETURN count(*)"
+    )
+except KeyboardInterrupt as stopped:
+    print(stopped)
+print(f"queries running on the instance: {conn.running_queries()}")
+"""),
+    # BIG RESULTS
+    # JOBS
+    md("""
+## Clean up
+"""),
+    code("""
+conn.close()
+client.instances.terminate(instance.id)
+"""),
+]
+
+
 def build(cells: list[nbformat.NotebookNode]) -> nbformat.NotebookNode:
     """A notebook of the cells, for the venv's ``python3`` kernel."""
     nb = new_notebook(cells=cells)
@@ -530,6 +678,7 @@ def main() -> None:
         ("basic_workflow", BASIC_WORKFLOW),
         ("algorithms", ALGORITHMS),
         ("visualization", VISUALIZATION),
+        ("bad_day", BAD_DAY),
     ):
         nb = build(cells)
         nbformat.validate(nb)

@@ -28,6 +28,7 @@ from typing import Any
 
 from graph_olap.client import GraphOLAPClient
 from graph_olap.display.errors import show_error
+from graph_olap.display.frames import caption_frames_with_lineage
 from graph_olap.display.interactive import enable_itables, init_itables
 from graph_olap.exceptions import GraphOLAPError
 from graph_olap.local_platform import ensure_local_platform
@@ -159,3 +160,4 @@ def _setup_itables() -> None:
         log.debug("itables not set up: %s", err)
         return
     enable_itables()  # query results render through it from now on
+    caption_frames_with_lineage()  # and the SDK's DataFrames say where they came from

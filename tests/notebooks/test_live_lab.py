@@ -25,7 +25,12 @@ from tests.notebooks.pictures import GraphPicture
 
 pytestmark = [pytest.mark.timeout(300), pytest.mark.socket]
 
-NOTEBOOKS = ["basic_workflow.ipynb", "algorithms.ipynb", "visualization.ipynb"]
+NOTEBOOKS = [
+    "basic_workflow.ipynb",
+    "algorithms.ipynb",
+    "visualization.ipynb",
+    "bad_day.ipynb",
+]
 THEMES = ["light", "dark"]
 AA = 4.5  # WCAG 2 AA contrast for normal text
 WIDGET_FAILURES = ("Loading widget", "Error displaying widget", "Model not found")

@@ -302,3 +302,66 @@ def test_visualization(executed_notebook: Run, sample: duckdb.DuckDBPyConnection
     assert "Valjean" in html_of(around)
 
     assert f"{characters} nodes" in text_of(cell_with(cells, "view.save_html("))
+
+
+def test_bad_day(executed_notebook: Run, sample: duckdb.DuckDBPyConnection) -> None:
+    nb = executed_notebook("bad_day.ipynb")
+    cells, says = code_cells(nb), markdown_of(nb)
+
+    # 1. the dry run finds the transfers whose ends are not checking accounts, at each end
+    assert "many of them would start or end at an account that is not a node" in says
+    first = cell_with(cells, "WHERE account_type = 'checking'")
+    assert result_of(first) == "<DryRunReport 1 node / 1 edge definitions: 2 problem(s)>"
+    report_html = html_of(first)
+    for end, other in (("from_account", "to_account"), ("to_account", "from_account")):
+        dangling = _value(
+            sample,
+            f"SELECT count(*) FROM bank.transactions t WHERE {end} NOT IN "
+            "(SELECT account_id FROM bank.accounts WHERE account_type = 'checking')",
+        )
+        assert 0 < dangling < 6000, other
+        assert f"{dangling} edge(s) have a {end} matching no Account node" in report_html
+    assert "no problem is left, and the estimate says" in says
+    accounts = _value(sample, "SELECT count(*) FROM bank.accounts")
+    transfers = _value(sample, "SELECT count(*) FROM bank.transactions")
+    assert text_of(cell_with(cells, 'print(f"ok: {report.ok}')) == (
+        f"ok: True, problems: []\n{accounts:,} nodes, {transfers:,} relationships\n"
+    )
+
+    # 2. lineage: the caption, the record, and a rerun with the same answer
+    by_type = cell_with(cells, "by_type = conn.query_df(")
+    shown = [(r["type"], int(r["accounts"])) for r in frame_of(by_type)]
+    counted = _rows(
+        sample,
+        "SELECT account_type, count(*) FROM bank.accounts WHERE balance > 1000 "
+        "GROUP BY 1 ORDER BY 1",
+    )
+    assert shown == [tuple(row) for row in counted]
+    # the caption (JSON in itables' options: "·" as \u00b7) under the table
+    dot = r" \\u00b7 "
+    origin = rf"instance \d+{dot}snapshot \d+{dot}mapping \d+ v1{dot}kuzu{dot}[\d.]+ s</div>"
+    start = rf'"caption": "{len(counted)} rows<div class=\\"go-footer go-lineage\\"'
+    assert re.search(start, html_of(by_type))
+    assert re.search(origin, html_of(by_type))
+    caption, query, parameters, rerun = text_of(cell_with(cells, "lineage_of(by_type)")).split(
+        "\n"
+    )[:4]
+    assert re.fullmatch(r"instance \d+ · snapshot \d+ · mapping \d+ v1 · kuzu · [\d.]+ s", caption)
+    assert query == (
+        "query: MATCH (a:Account) WHERE a.balance > $floor "
+        "RETURN a.account_type AS type, count(*) AS accounts ORDER BY type"
+    )
+    assert parameters == "parameters: {'floor': 1000}"
+    assert rerun == "rerun gives the same answer: True"
+
+    # 3. the stop: the query was interrupted on the platform, and nothing runs there
+    assert "Afterwards, nothing runs on the instance." in says
+    stopped = text_of(cell_with(cells, "signal.pthread_kill")).splitlines()
+    assert re.fullmatch(
+        r"Stopped query [0-9a-f]{12} on instance \d+ \(the platform interrupted it\)\.",
+        stopped[0],
+    ), stopped
+    assert stopped[1:] == ["queries running on the instance: []"]
+
+    terminated = cell_with(cells, "client.instances.terminate(")
+    assert re.search(r"terminat|stopp", html_of(terminated) + text_of(terminated))
