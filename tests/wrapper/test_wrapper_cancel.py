@@ -53,6 +53,7 @@ def test_a_running_query_is_interrupted_by_its_id(wrapper: Wrapper) -> None:
     cancelled = wrapper.http.post(f"/query/{query_id}/cancel")
     assert cancelled.status_code == 200, cancelled.text
     assert cancelled.json() == {"query_id": query_id, "interrupted": True}
+    assert running(wrapper) == []  # the cancel answers once the query has stopped
     sender.join(30)
     assert not sender.is_alive(), "the query was not stopped"
     (answer,) = answers

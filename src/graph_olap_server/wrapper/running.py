@@ -26,12 +26,21 @@ from graph_olap_server.wrapper.engine import EmbeddedEngine
 
 log = logging.getLogger("graph_olap_server.wrapper")
 
-__all__ = ["EARLY_CANCELS", "InterruptibleEngine", "QueryIdInUse", "RunningQueries", "RunningQuery"]
+__all__ = [
+    "EARLY_CANCELS",
+    "STOP_WAIT",
+    "InterruptibleEngine",
+    "QueryIdInUse",
+    "RunningQueries",
+    "RunningQuery",
+]
 
 REPEAT_SECONDS = 0.02
 """How often a cancelled query that still runs is interrupted again."""
 REPEAT_FOR = 30.0
 """Seconds after which a query that ignores its interrupts is left alone (logged)."""
+STOP_WAIT = 3.0
+"""Seconds a cancel waits for its query to stop before answering (the SDK waits 5 s)."""
 EARLY_CANCELS = 1000
 """How many cancels of not-yet-arrived queries are remembered (oldest forgotten first)."""
 
@@ -117,8 +126,9 @@ class RunningQueries:
             return self._queries.get(query_id)
 
     def interrupt(self, query_id: str) -> bool:
-        """Interrupt the query: True if it was running (the engine stops it), False if
-        no query with this id runs (it finished, or never started)."""
+        """Interrupt the query and wait (up to :data:`STOP_WAIT` seconds) until it has
+        stopped: True if it was running, False if no query with this id runs (it
+        finished, or never started)."""
         with self._lock:
             entry = self._queries.get(query_id)
             if entry is None:
@@ -133,6 +143,10 @@ class RunningQueries:
             threading.Thread(
                 target=self._keep_interrupting, args=(entry,), daemon=True, name="interrupt"
             ).start()
+        # answer once the query's call has returned (its connection and lock given back),
+        # so that "stopped" means stopped: a caller that looks next sees nothing running
+        if not entry.done.wait(STOP_WAIT):
+            log.warning("query %s still runs %.0f s after its cancel", query_id, STOP_WAIT)
         return True
 
     def _keep_interrupting(self, entry: RunningQuery) -> None:
