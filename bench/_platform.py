@@ -5,6 +5,7 @@
   ``0..N-1``, edges only between existing nodes);
 * :func:`start_platform` starts ``graph_olap_server.cli server`` in its own process with
   that file as its only warehouse (catalog ``<file stem>``);
+* :func:`timed` times one call: ``(seconds, result)``;
 * :func:`run_child` runs one baseline in a subprocess of its own and returns the JSON it
   prints last (the engine and DuckDB in a fresh interpreter, as the wrapper has them).
 """
@@ -15,6 +16,7 @@ import json
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +29,13 @@ EDGES_SQL = "SELECT src, dst, weight FROM {catalog}.main.edges"
 NODE_DDL = "CREATE NODE TABLE Node(id INT64, name STRING, score DOUBLE, PRIMARY KEY(id))"
 EDGE_DDL = "CREATE REL TABLE LINK(FROM Node TO Node, weight DOUBLE)"
 BUFFER_POOL_BYTES = 2048 << 20  # the wrapper's default (wrapper/config.py buffer_pool_mb)
+
+
+def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
+    """``fn()``'s wall-clock seconds and its result."""
+    started = time.perf_counter()
+    result = fn()
+    return time.perf_counter() - started, result
 
 
 def make_warehouse(path: Path, n_nodes: int, n_edges: int) -> None:

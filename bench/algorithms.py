@@ -32,7 +32,6 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -45,16 +44,11 @@ from _platform import (
     run_child,
     start_platform,
     stop_platform,
+    timed,
 )
 
 NX_EDGES = 100_000
 ALGORITHMS = ("pagerank", "wcc", "louvain")
-
-
-def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
-    started = time.perf_counter()
-    result = fn()
-    return time.perf_counter() - started, result
 
 
 def _edges(warehouse: Path) -> tuple[Any, Any, int]:

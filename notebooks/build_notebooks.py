@@ -651,8 +651,66 @@ except KeyboardInterrupt as stopped:
     print(stopped)
 print(f"queries running on the instance: {conn.running_queries()}")
 """),
-    # BIG RESULTS
-    # JOBS
+    md("""
+## 4. A result too big for the notebook
+
+A query that returns millions of rows fills the kernel's memory, and the notebook freezes
+while they arrive. Above a limit (1,000,000 rows or 512 MiB by default; `max_rows=` and
+`max_bytes=` per call) the result is not sent: the instance keeps it for a while and the
+SDK raises `ResultTooLargeError`, with the full count, a preview and the ways out. Every
+pair of accounts is such a result:
+"""),
+    code("""
+from graph_olap import ResultTooLargeError
+
+every_pair = "MATCH (a:Account), (b:Account) RETURN a.account_id AS a, b.account_id AS b"
+try:
+    pairs = conn.query_df(every_pair)
+except ResultTooLargeError as err:
+    too_big = err
+too_big
+"""),
+    md("""
+The ways out work on the result the instance holds, without running the query again. In
+batches of a bounded size:
+"""),
+    code("""
+sizes = [batch.height for batch in too_big.result.batches(1_000_000)]
+print(f"{len(sizes)} batches of {sizes} rows: {sum(sizes):,} in all")
+"""),
+    md("""
+Or written as Parquet on the platform, downloaded in chunks, and read lazily with polars:
+only what the query asks for is ever in memory. Here, the pairs of two different accounts
+counted once each:
+"""),
+    code("""
+import polars as pl
+
+lazy = too_big.result.scan()
+once = lazy.filter(pl.col("a") < pl.col("b")).select(pl.len()).collect().item()
+print(f"{once:,} pairs of two different accounts")
+"""),
+    md("""
+## 5. Long work you can leave and pick up again
+
+An export, an instance start, an algorithm run and a bulk delete are **jobs**: one handle
+with status, progress, `wait()`, `cancel()` and `result()`. Each has an id that finds it
+again from any kernel: after a restart, `client.jobs.get(id).wait()` shows the progress
+bar and returns the result. A new snapshot of the mapping returns at once, its export a
+job:
+"""),
+    code("""
+snapshot = client.snapshots.create(mapping.id, f"bad-day-{suffix}")
+job = client.jobs.get(snapshot)
+print(job.id)
+client.jobs.list(kind="export")
+"""),
+    md("""
+A new kernel needs only the id:
+"""),
+    code("""
+client.jobs.get(job.id).wait(progress=True)
+"""),
     md("""
 ## Clean up
 """),

@@ -30,6 +30,8 @@ from graph_olap.exceptions import (
     InstanceGoneError,
     InstanceNotReadyError,
     InvalidStateError,
+    JobFailedError,  # jobs
+    JobNotFoundError,  # jobs
     MaintenanceError,
     MethodNotAllowedError,
     NotFoundError,
@@ -42,6 +44,7 @@ from graph_olap.exceptions import (
     ResourceLockedError,
     ResultExpiredError,
     ResultShapeError,
+    ResultTooLargeError,
     ServerError,
     ServiceUnavailableError,
     SnapshotFailedError,
@@ -52,6 +55,7 @@ from graph_olap.exceptions import (
     WriteNotAllowedError,
 )
 from graph_olap.instance import ExecutionHandle, InstanceConnection, QueryResult
+from graph_olap.instance.large import HeldResult  # guarded fetch
 from graph_olap.lineage import Lineage, lineage_of
 from graph_olap.models import (
     AlgorithmExecution,
@@ -74,6 +78,7 @@ from graph_olap.models import (
     SnapshotProgress,
 )
 from graph_olap.progress import ProgressEvent, ProgressReporter, TextProgress
+from graph_olap.resources.job_handle import Job, JobProgress  # jobs
 
 __all__ = [
     "AlgorithmCancelledError",
@@ -100,6 +105,7 @@ __all__ = [
     "GraphOLAPError",
     "GraphSchema",
     "GraphTooLargeError",
+    "HeldResult",
     "IdempotencyKeyReusedError",
     "Instance",
     "InstanceConnection",
@@ -109,6 +115,10 @@ __all__ = [
     "InstanceProgress",
     "Interrupted",
     "InvalidStateError",
+    "Job",
+    "JobFailedError",
+    "JobNotFoundError",
+    "JobProgress",
     "Lineage",
     "LockStatus",
     "MaintenanceError",
@@ -132,6 +142,7 @@ __all__ = [
     "ResourceLockedError",
     "ResultExpiredError",
     "ResultShapeError",
+    "ResultTooLargeError",
     "ServerError",
     "ServiceUnavailableError",
     "Snapshot",

@@ -26,6 +26,7 @@ from graph_olap.resources import (
     FavoriteResource,
     HealthResource,
     InstanceResource,
+    JobResource,
     MappingResource,
     OpsResource,
     SchemaResource,
@@ -46,6 +47,7 @@ class _Resources(Generic[M]):
     ops: OpsResource[M]
     admin: AdminResource[M]
     health: HealthResource[M]
+    jobs: JobResource[M]  # jobs: exports, starts, executions, bulk deletes
     _config: Config
 
     def _attach(self, runner: HTTPClient | AsyncHTTPClient) -> None:
@@ -58,6 +60,7 @@ class _Resources(Generic[M]):
         self.ops = OpsResource(runner)
         self.admin = AdminResource(runner)
         self.health = HealthResource(runner)
+        self.jobs = JobResource(runner)
 
     @classmethod
     def from_env(

@@ -15,6 +15,10 @@ Environment variables (seed "Configuration"):
 ``GRAPH_OLAP_NAMESPACE``       Kubernetes namespace for service DNS (``graph-olap-local``)
 ``GRAPH_OLAP_TIMEOUT``         request timeout in seconds (30)
 ``GRAPH_OLAP_MAX_RETRIES``     retries of transient failures (3)
+``GRAPH_OLAP_MAX_RESULT_ROWS`` guarded fetch: most rows a query sends at once (1000000;
+                               ``0`` or ``none``: no limit)
+``GRAPH_OLAP_MAX_RESULT_BYTES`` guarded fetch: most Arrow bytes a query sends at once
+                               (536870912 = 512 MiB; ``0`` or ``none``: no limit)
 =============================  ==========================================================
 
 A :class:`Config` built by hand is taken as it is: it reads no environment, so
@@ -61,6 +65,11 @@ class Config:
     max_retries: int = 3
     in_cluster_mode: bool = False
     namespace: str = "graph-olap-local"
+    max_result_rows: int | None = 1_000_000
+    """Guarded fetch: a query whose result has more rows raises ResultTooLargeError (the
+    instance holds it); None (or 0): no limit. Per call: ``max_rows=``."""
+    max_result_bytes: int | None = 512 << 20
+    """Guarded fetch: the same for the result's Arrow size in bytes. Per call: ``max_bytes=``."""
     username_source: str | None = None
     """Where ``username`` came from: ``argument``, ``GRAPH_OLAP_USERNAME``,
     ``JUPYTERHUB_USER`` or ``OS login`` (see :mod:`graph_olap._identity`)."""
@@ -87,6 +96,16 @@ class Config:
             raise ValueError(f"timeout must be a positive number of seconds, got {self.timeout}")
         if self.max_retries < 0:
             raise ValueError(f"max_retries must be 0 or more, got {self.max_retries}")
+        for name in ("max_result_rows", "max_result_bytes"):  # guarded fetch
+            limit = getattr(self, name)
+            if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int)
+                                      or limit < 0):  # fmt: skip
+                raise ValueError(
+                    f"{name} must be a whole number of 1 or more, or None or 0 for no limit; "
+                    f"got {limit!r}"
+                )
+            if limit == 0:
+                object.__setattr__(self, name, None)
 
     def __repr__(self) -> str:
         return (
@@ -145,6 +164,9 @@ class Config:
             values["timeout"] = _number(env, "GRAPH_OLAP_TIMEOUT", float)
         if env.get("GRAPH_OLAP_MAX_RETRIES", "").strip():
             values["max_retries"] = _number(env, "GRAPH_OLAP_MAX_RETRIES", int)
+        for name in ("GRAPH_OLAP_MAX_RESULT_ROWS", "GRAPH_OLAP_MAX_RESULT_BYTES"):  # guarded fetch
+            if env.get(name, "").strip():
+                values[name.removeprefix("GRAPH_OLAP_").lower()] = _limit(env, name)
         values.update({k: v for k, v in overrides.items() if v is not None})
         if "username_source" not in overrides:
             who = resolve_identity(
@@ -185,3 +207,16 @@ def _number(env: Mapping[str, str], name: str, kind: type[float] | type[int]) ->
         return kind(raw)
     except ValueError:
         raise ValueError(f"{name} must be a number, got {raw!r}") from None
+
+
+def _limit(env: Mapping[str, str], name: str) -> int | None:
+    """A guarded-fetch limit: a whole number of 1 or more; ``0`` or ``none``: no limit."""
+    raw = env[name].strip().replace("_", "")
+    if raw.lower() in ("none", "0"):
+        return None
+    if not raw.isdigit():
+        raise ValueError(
+            f"{name} must be a whole number (e.g. 1000000), or 0 or 'none' for no limit; "
+            f"got {env[name]!r}. Fix or unset it."
+        )
+    return int(raw)

@@ -15,7 +15,8 @@ The tree::
     │       └── WriteNotAllowedError 403  WRITE_NOT_ALLOWED: a write query without write=True
     ├── NotFoundError                404
     │   ├── AlgorithmNotFoundError   404  ALGORITHM_NOT_FOUND: no such algorithm (suggestions)
-    │   └── ResultExpiredError       410  RESULT_EXPIRED: an algorithm's result was evicted
+    │   ├── JobNotFoundError         404  JOB_NOT_FOUND: no such job (ids look like export-12)
+    │   └── ResultExpiredError       410  RESULT_EXPIRED: a kept (or held) result was evicted
     ├── ValidationError              400 / 422  VALIDATION_ERROR: bad input; nothing was changed
     │   ├── QueryError               400  QUERY_ERROR: the engine refused the Cypher
     │   ├── GraphTooLargeError       400  GRAPH_TOO_LARGE: a NetworkX run would take too long
@@ -44,6 +45,9 @@ The tree::
     ├── InstanceFailedError          an instance ended in ``failed``
     ├── AlgorithmFailedError         an algorithm execution ended in ``failed``
     ├── AlgorithmCancelledError      an algorithm execution was cancelled
+    ├── JobFailedError               a bulk delete job failed or was cancelled (client.jobs)
+    ├── ResultTooLargeError      406  RESULT_TOO_LARGE: a result over max_rows/max_bytes,
+    │                                 held on the instance (``err.result``)
     └── ResultShapeError             a result helper (``scalar()``, ``to_networkx()``) does
                                      not fit the result (also a ``ValueError``)
 
@@ -93,6 +97,8 @@ __all__ = [
     "InstanceGoneError",
     "InstanceNotReadyError",
     "InvalidStateError",
+    "JobFailedError",
+    "JobNotFoundError",
     "MaintenanceError",
     "MethodNotAllowedError",
     "NotFoundError",
@@ -105,6 +111,7 @@ __all__ = [
     "ResourceLockedError",
     "ResultExpiredError",
     "ResultShapeError",
+    "ResultTooLargeError",
     "ServerError",
     "ServiceUnavailableError",
     "SnapshotFailedError",
@@ -416,10 +423,41 @@ class AlgorithmNotFoundError(NotFoundError):
 
 
 class ResultExpiredError(NotFoundError):
-    """An algorithm's result is no longer kept (410 ``RESULT_EXPIRED``): the wrapper keeps
-    the newest results only. Run the algorithm again."""
+    """An algorithm's result, or a held query result (guarded fetch), is no longer kept
+    (410 ``RESULT_EXPIRED``): the wrapper keeps the newest results only, for a while. Run
+    the algorithm or the query again."""
 
     default_code = "RESULT_EXPIRED"
+
+
+class JobNotFoundError(NotFoundError):
+    """No job has that id, or it is not yours (404 ``JOB_NOT_FOUND``; jobs: ``client.jobs``).
+
+    Job ids look like ``export-12``, ``start-34``, ``algorithm-7-ex-4f3a9c1b`` or
+    ``bulk_delete-5``; ``client.jobs.list()`` lists yours.
+
+    Example:
+        >>> try:
+        ...     client.jobs.get("export-999999")
+        ... except JobNotFoundError as err:
+        ...     print(err.code)
+        JOB_NOT_FOUND
+    """
+
+    default_code = "JOB_NOT_FOUND"
+
+
+class JobFailedError(GraphOLAPError):
+    """A job without a resource of its own (a bulk delete) ended ``failed`` or
+    ``cancelled``; ``details`` holds ``job_id``, ``status`` and ``error_message``.
+
+    Example:
+        >>> try:
+        ...     client.jobs.get("bulk_delete-5").wait()
+        ... except JobFailedError as err:
+        ...     print(err.details["status"])
+        cancelled
+    """
 
 
 class GraphTooLargeError(ValidationError):
@@ -540,6 +578,43 @@ class ResultShapeError(GraphOLAPError, builtins.ValueError):
     default_code = "RESULT_SHAPE"
 
 
+class ResultTooLargeError(GraphOLAPError):
+    """A query's result exceeds ``max_rows`` or ``max_bytes`` (406 ``RESULT_TOO_LARGE``):
+    it was not sent, so the kernel does not freeze; the instance holds it for a while.
+
+    The message says the full size and the ways out, as code to paste. Attributes:
+    ``row_count`` and ``bytes`` (the Arrow size) of the whole result; ``preview``, its
+    first rows (a polars DataFrame, or a list of dicts without polars); ``result``, a
+    :class:`~graph_olap.instance.large.HeldResult` (``fetch()``, ``batches(n)``,
+    ``to_parquet(path)``, ``scan()``), or None when the instance could not hold it.
+
+    Example:
+        >>> try:
+        ...     df = conn.query_df("MATCH (a:Account) RETURN a")
+        ... except ResultTooLargeError as err:
+        ...     print(err.row_count, err.bytes)
+        ...     for batch in err.result.batches(100_000):
+        ...         ...
+    """
+
+    default_code = "RESULT_TOO_LARGE"
+
+    def __init__(self, message: str, details: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        super().__init__(message, details, **kwargs)
+        self.row_count: int | None = _int(self.details.get("row_count"))
+        self.bytes: int | None = _int(self.details.get("bytes"))
+        self.query: str | None = _text(self.details.get("query"))
+        columns = [str(c) for c in self.details.get("columns") or []]
+        rows = self.details.get("preview") or []
+        self.preview: Any = [dict(zip(columns, row, strict=False)) for row in rows]
+        self.result: Any = None
+        """The held result (set by the connection that ran the query)."""
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
 ERROR_CLASSES: Mapping[str, type[GraphOLAPError]] = MappingProxyType(
     {
         "VALIDATION_ERROR": ValidationError,
@@ -566,6 +641,8 @@ ERROR_CLASSES: Mapping[str, type[GraphOLAPError]] = MappingProxyType(
         "INVALID_PARAMETER": ValidationError,
         "GRAPH_TOO_LARGE": GraphTooLargeError,
         "RESULT_EXPIRED": ResultExpiredError,
+        "RESULT_TOO_LARGE": ResultTooLargeError,  # guarded fetch
+        "JOB_NOT_FOUND": JobNotFoundError,  # jobs (client.jobs)
         "ALGORITHM_FAILED": AlgorithmFailedError,
         "CONCURRENCY_LIMIT_EXCEEDED": ConcurrencyLimitError,
         "RESOURCE_HAS_DEPENDENCIES": DependencyError,

@@ -23,8 +23,9 @@ import tenacity
 from graph_olap import exceptions as exc
 from graph_olap._core.ops import Call, Now, Op, Operation, Sleep
 from graph_olap._core.retry import (
+    OUTAGE_RIDE_OUT,
+    OutageBudget,
     RetryableOutcome,
-    backoff_delay,
     should_retry_error,
     should_retry_response,
 )
@@ -44,36 +45,13 @@ T = TypeVar("T")
 log = logging.getLogger("graph_olap")
 
 
-def _retry_policy(config: Config, rng: Callable[[], float]) -> dict[str, Any]:
-    """Tenacity settings shared by both transports: one policy, two I/O loops."""
-
-    def wait(state: tenacity.RetryCallState) -> float:
-        outcome = state.outcome.exception() if state.outcome else None
-        return backoff_delay(
-            state.attempt_number,
-            outcome if isinstance(outcome, RetryableOutcome) else None,
-            rng=rng,
-        )
-
-    def before_sleep(state: tenacity.RetryCallState) -> None:
-        outcome = state.outcome.exception() if state.outcome else None
-        what = outcome.describe() if isinstance(outcome, RetryableOutcome) else repr(outcome)
-        delay = state.next_action.sleep if state.next_action else 0.0
-        log.info(
-            "retrying in %.1fs after %s (attempt %d of %d)",
-            delay,
-            what,
-            state.attempt_number + 1,
-            config.max_retries + 1,
-        )
-
+def _retry_policy() -> dict[str, Any]:
+    """Tenacity settings shared by both transports: one policy, two I/O loops (each call
+    adds its own stop, wait and log from its :class:`OutageBudget`)."""
     return {
-        "stop": tenacity.stop_after_attempt(config.max_retries + 1),
         "retry": tenacity.retry_if_exception(
             lambda err: isinstance(err, RetryableOutcome) and err.retryable
         ),
-        "wait": wait,
-        "before_sleep": before_sleep,
         "reraise": True,
     }
 
@@ -109,7 +87,7 @@ class _Driver:
         self.config = config
         self._clock = clock
         self._rng = rng
-        self._policy = _retry_policy(config, rng)
+        self._policy = _retry_policy()
         self._headers = base_headers(config)
 
     def _client_kwargs(self) -> dict[str, Any]:
@@ -128,8 +106,73 @@ class _Driver:
             return True, stop.value
         return False, step
 
-    def _failed(self, outcome: RetryableOutcome, call: Call, attempts: int) -> exc.GraphOLAPError:
-        return exhausted_error(outcome, call, attempts=attempts, base_url=self.config.api_url)
+    def _budget(self, call: Call, key: str | None) -> OutageBudget:
+        """The retry budget of one call: ``max_retries``, and for a keyed mutation of the
+        control plane the ride-out of an outage (see :mod:`graph_olap._core.retry`)."""
+        rides_out = (
+            key is not None
+            and call.idempotent
+            and self.config.max_retries > 0
+            and call.path.startswith("/api/")
+        )
+        return OutageBudget(
+            max_attempts=self.config.max_retries + 1,
+            window=OUTAGE_RIDE_OUT if rides_out else 0.0,
+            clock=self._clock,
+        )
+
+    def _policy_for(self, budget: OutageBudget) -> dict[str, Any]:
+        """The shared policy with this call's budget deciding when to stop and how long
+        to pause."""
+
+        def stop(state: tenacity.RetryCallState) -> bool:
+            outcome = state.outcome.exception() if state.outcome else None
+            return budget.exhausted(state.attempt_number, outcome)
+
+        def wait(state: tenacity.RetryCallState) -> float:
+            outcome = state.outcome.exception() if state.outcome else None
+            found = outcome if isinstance(outcome, RetryableOutcome) else None
+            return budget.delay(state.attempt_number, found, self._rng)
+
+        def before_sleep(state: tenacity.RetryCallState) -> None:
+            outcome = state.outcome.exception() if state.outcome else None
+            what = outcome.describe() if isinstance(outcome, RetryableOutcome) else repr(outcome)
+            delay = state.next_action.sleep if state.next_action else 0.0
+            if budget.riding_out:
+                log.info(
+                    "the platform is away (%s); retrying in %.1fs with the same "
+                    "Idempotency-Key (attempt %d, away %.0f s of at most %.0f s)",
+                    what,
+                    delay,
+                    state.attempt_number + 1,
+                    budget.elapsed(),
+                    budget.window,
+                )
+                return
+            log.info(
+                "retrying in %.1fs after %s (attempt %d of %d)",
+                delay,
+                what,
+                state.attempt_number + 1,
+                budget.max_attempts,
+            )
+
+        return {**self._policy, "stop": stop, "wait": wait, "before_sleep": before_sleep}
+
+    def _failed(
+        self, outcome: RetryableOutcome, call: Call, attempts: int, budget: OutageBudget
+    ) -> exc.GraphOLAPError:
+        error = exhausted_error(outcome, call, attempts=attempts, base_url=self.config.api_url)
+        if budget.riding_out:
+            error.message += (
+                f" The platform was away for {budget.elapsed():.0f} s, the longest a "
+                f"{call.method} rides out (every attempt carried one Idempotency-Key, so it "
+                "was never done twice). It may have been done before the platform went "
+                "away: when it is back, look (for example, list your resources) before "
+                "you send it again."
+            )
+            error.details["outage_seconds"] = round(budget.elapsed(), 1)
+        return error
 
 
 class HTTPClient(_Driver):
@@ -257,7 +300,12 @@ class HTTPClient(_Driver):
     def send(self, call: Call) -> Any:
         """Send ``call`` with the retry policy; return the answer's JSON (or text)."""
         key = new_idempotency_key(call)
+        budget = self._budget(call, key)
         attempts = 0
+
+        def sleep(seconds: float) -> None:
+            budget.slept += seconds
+            self._sleep(seconds)
 
         def attempt() -> httpx.Response:
             nonlocal attempts
@@ -270,9 +318,9 @@ class HTTPClient(_Driver):
             return _classify(response, call)
 
         try:
-            response = tenacity.Retrying(sleep=self._sleep, **self._policy)(attempt)
+            response = tenacity.Retrying(sleep=sleep, **self._policy_for(budget))(attempt)
         except RetryableOutcome as outcome:
-            raise self._failed(outcome, call, attempts) from outcome.error
+            raise self._failed(outcome, call, attempts, budget) from outcome.error
         return parse_response(response, call)
 
 
@@ -380,7 +428,12 @@ class AsyncHTTPClient(_Driver):
     async def send(self, call: Call) -> Any:
         """Send ``call`` with the retry policy; return the answer's JSON (or text)."""
         key = new_idempotency_key(call)
+        budget = self._budget(call, key)
         attempts = 0
+
+        async def sleep(seconds: float) -> None:
+            budget.slept += seconds
+            await self._sleep(seconds)
 
         async def attempt() -> httpx.Response:
             nonlocal attempts
@@ -394,8 +447,8 @@ class AsyncHTTPClient(_Driver):
 
         try:
             response: httpx.Response = await tenacity.AsyncRetrying(
-                sleep=self._sleep, **self._policy
+                sleep=sleep, **self._policy_for(budget)
             )(attempt)
         except RetryableOutcome as outcome:
-            raise self._failed(outcome, call, attempts) from outcome.error
+            raise self._failed(outcome, call, attempts, budget) from outcome.error
         return parse_response(response, call)

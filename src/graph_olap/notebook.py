@@ -27,7 +27,7 @@ import os
 from typing import Any
 
 from graph_olap.client import GraphOLAPClient
-from graph_olap.display.errors import show_error
+from graph_olap.display.errors import caught_error_html, show_error
 from graph_olap.display.frames import caption_frames_with_lineage
 from graph_olap.display.interactive import enable_itables, init_itables
 from graph_olap.exceptions import GraphOLAPError
@@ -121,6 +121,8 @@ def compact_errors() -> bool:
     shell = _shell()
     if shell is None:
         return False
+    # an error caught and shown as a value (``err`` as a cell's last line): the same card
+    shell.display_formatter.formatters["text/html"].for_type(GraphOLAPError, caught_error_html)
     if shell.custom_exceptions not in ((), (GraphOLAPError,)):
         log.debug("compact errors not set: IPython already has %s", shell.custom_exceptions)
         return False

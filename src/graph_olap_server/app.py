@@ -17,6 +17,7 @@ from graph_olap_server.api.routes import (
     instance_ops,
     instances,
     internal,
+    jobs,
     mappings,
     ops,
     schema,
@@ -36,6 +37,7 @@ from graph_olap_server.middleware import (
     release_abandoned_claims,
 )
 from graph_olap_server.runtime import InstanceMonitor, make_runtime
+from graph_olap_server.services.bulk_delete import fail_interrupted
 from graph_olap_server.settings import Settings
 from graph_olap_server.warehouse import (
     SchemaCache,
@@ -103,6 +105,7 @@ def create_app(settings: Settings) -> FastAPI:
         platform = open_platform(settings)
         app.state.platform = platform
         release_abandoned_claims(platform.db)  # requests a killed predecessor left open
+        fail_interrupted(platform.db)  # jobs: bulk deletes a stopped predecessor left running
         if settings.run_workers:
             platform.exporter.start()
             platform.monitor.start()  # adopts the instances that survived a restart first
@@ -139,6 +142,7 @@ def create_app(settings: Settings) -> FastAPI:
         cluster,
         ops,
         admin,
+        jobs,  # jobs: exports, starts, executions, bulk deletes
     ):
         app.include_router(module.router, prefix="/api")
     app.include_router(health.router)

@@ -31,6 +31,8 @@ def _settings(args: argparse.Namespace) -> Settings:
         overrides["warehouse_sources"] = tuple(Path(p).expanduser() for p in args.warehouse)
     if getattr(args, "no_sample", False):
         overrides["sample_warehouse"] = False
+    if getattr(args, "insecure_dev_mode", False):
+        overrides["insecure_dev_mode"] = True
     try:
         return Settings.from_env(None, **overrides)
     except ValueError as err:  # a setting from the environment that cannot be used
@@ -47,6 +49,8 @@ def _serve(args: argparse.Namespace) -> int:
     from graph_olap_server.runner import with_own_url
 
     settings = with_own_url(_settings(args), args.host, args.port)
+    if _refused(settings, args):
+        return 2
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     try:  # upgrade (or refuse) before serving, so a refusal is one clear line
         Database(settings.database_url).dispose()
@@ -59,6 +63,16 @@ def _serve(args: argparse.Namespace) -> int:
     print("  connect:     GraphOLAPClient()  (you are your OS login name; username=... to change)")
     uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level=args.log_level)
     return 0
+
+
+def _refused(settings: Settings, args: argparse.Namespace) -> bool:
+    """Refuse (one ``error:`` line) development mode on a non-loopback host."""
+    from graph_olap_server.exposure import dev_mode_refusal
+
+    problem = dev_mode_refusal(settings, args.host, args.port)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+    return problem is not None
 
 
 def _stop_command(args: argparse.Namespace) -> str:
@@ -76,6 +90,8 @@ def _start(args: argparse.Namespace) -> int:
     from graph_olap_server.background import start_background
 
     settings = _settings(args)
+    if _refused(settings, args):
+        return 2
     server_args: list[str] = []
     if args.data_dir:
         server_args += ["--data-dir", str(settings.data_dir)]
@@ -83,6 +99,8 @@ def _start(args: argparse.Namespace) -> int:
         server_args += ["--warehouse", path]
     if args.no_sample:
         server_args.append("--no-sample")
+    if args.insecure_dev_mode:
+        server_args.append("--insecure-dev-mode")
     if args.database_url:  # through the environment: a URL may hold a password
         os.environ["GRAPH_OLAP_DATABASE_URL"] = args.database_url
     try:
@@ -230,6 +248,13 @@ def main(argv: list[str] | None = None) -> int:
         )
         p.add_argument(
             "--no-sample", action="store_true", help="do not attach the sample warehouse"
+        )
+        p.add_argument(
+            "--insecure-dev-mode",
+            action="store_true",
+            help="serve development mode (X-Username accepted: anyone reaching the port may "
+            "act as admin) on a non-loopback --host too; refused without it "
+            "(GRAPH_OLAP_INSECURE_DEV_MODE)",
         )
 
     serve = sub.add_parser("server", help="run the local platform in the foreground")

@@ -30,6 +30,7 @@ __all__ = [
     "ApiKey",
     "AuditEntry",
     "Base",
+    "BulkDeleteJob",
     "ConfigEntry",
     "Database",
     "ExportJob",
@@ -40,6 +41,7 @@ __all__ = [
     "Mapping",
     "MappingVersion",
     "Snapshot",
+    "take_write_lock",
     "utcnow",
 ]
 
@@ -225,6 +227,27 @@ class AuditEntry(Base):
     details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
+class BulkDeleteJob(_Timestamps, Base):
+    """An admin bulk delete, recorded as a job: its request, progress and result."""
+
+    __tablename__ = "bulk_delete_jobs"
+    # ids are never reused: a job id ("bulk_delete-5") a user kept must not name another
+    __table_args__ = {"sqlite_autoincrement": True}
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_username: Mapped[str] = mapped_column(String(255), index=True)
+    resource_type: Mapped[str] = mapped_column(String(16))
+    filters: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="queued", index=True)
+    total: Mapped[int] = mapped_column(default=0)
+    done: Mapped[int] = mapped_column(default=0)
+    matched_ids: Mapped[list[Any]] = mapped_column(default=list)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    error_message: Mapped[str | None] = mapped_column(Text)
+    cancel_requested: Mapped[bool] = mapped_column(default=False)
+    finished_at: Mapped[dt.datetime | None]
+
+
 class Database:
     """Engine and session factory over a database upgraded to this platform's schema.
 
@@ -264,6 +287,26 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def take_write_lock(session: Session) -> None:
+    """On SQLite, take the database's write lock now (``BEGIN IMMEDIATE``, waiting up to
+    the busy timeout) unless a transaction is open. A transaction that reads before it
+    writes (a savepoint starts one) fails at its first write with "database is locked"
+    when another connection committed meanwhile: WAL cannot upgrade a stale read, and
+    SQLite does not wait in that case. A no-op on other databases (row locks).
+
+    Example:
+        >>> take_write_lock(session)      # then read and write in one transaction
+        >>> with session.begin_nested():
+        ...     session.delete(row)
+    """
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        return
+    raw = connection.connection.dbapi_connection
+    if raw is not None and not raw.in_transaction:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -77,6 +77,9 @@ ERROR_CODES: dict[str, tuple[int, ...]] = {
     "GRAPH_TOO_LARGE": (400,),
     "RESOURCE_LOCKED": (409,),
     "RESULT_EXPIRED": (410,),
+    "RESULT_TOO_LARGE": (406,),  # guarded fetch: over the caller's max_rows/max_bytes
+    # jobs (services/jobs.py)
+    "JOB_NOT_FOUND": (404,),
 }
 """Every error ``code`` the platform sends (control plane and wrapper), with the HTTP
 statuses it comes with. The SDK has an exception class for each
@@ -169,8 +172,7 @@ async def _validation_handler(request: Request, err: Exception) -> JSONResponse:
     errors = err.errors()
     content_type = request.headers.get("content-type", "")
     if not _is_json(content_type) and any(
-        tuple(e.get("loc", ())) == ("body",) and e.get("type") in _WHOLE_BODY_TYPES
-        for e in errors
+        tuple(e.get("loc", ())) == ("body",) and e.get("type") in _WHOLE_BODY_TYPES for e in errors
     ):
         return error_response(
             415,

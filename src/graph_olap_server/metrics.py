@@ -158,9 +158,7 @@ class _DatabaseCollector:
             return
         yield _family("instances_by_status_total", "Instances by status.", instances)
         yield _family("snapshots_by_status_total", "Snapshots by status.", snapshots)
-        yield _family(
-            "export_jobs_by_status_total", "Export jobs by status.", exports
-        )
+        yield _family("export_jobs_by_status_total", "Export jobs by status.", exports)
         yield GaugeMetricFamily("mappings_total", "Mappings.", value=mappings)
 
 

@@ -15,7 +15,10 @@ its secret is not shown again). Records expire after :data:`RECORD_TTL`.
 A control plane killed in the middle of a request leaves its claim unfinished; the next
 start releases such claims (:func:`release_abandoned_claims`), and a claim older than
 :data:`STALE_CLAIM` is taken over, so the client's retry runs instead of being told
-"in progress" forever.
+"in progress" forever. A claim whose handler had already committed is not released: the
+handler's commit marked it ``committed`` in the same transaction
+(:mod:`graph_olap_server.idempotency`), so the retry is answered from the resource that
+request made (``Idempotent-Replayed: true``) instead of making it again.
 """
 
 from __future__ import annotations
@@ -44,6 +47,8 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
+CLAIM_STATE_KEY = "idempotency_claim"
+"""``scope["state"]`` key of the claim a request holds (its session binds it)."""
 NOT_RECORDED = frozenset({408, 429})
 RECORD_TTL = dt.timedelta(hours=24)
 STALE_CLAIM = dt.timedelta(minutes=10)
@@ -191,9 +196,13 @@ class IdempotencyMiddleware:
         database = self.database()
 
         claimed = await anyio.to_thread.run_sync(_claim, database, scope_hash, request_hash)
+        if isinstance(claimed, _Recovered):
+            await self._answer_from_resource(scope, send, database, scope_hash, claimed)
+            return
         if claimed is not None:
             await _send_whole(send, *claimed)
             return
+        scope.setdefault("state", {})[CLAIM_STATE_KEY] = scope_hash
 
         captured: dict[str, Any] = {"status": 500, "headers": [], "body": b""}
         finished = False
@@ -239,6 +248,75 @@ class IdempotencyMiddleware:
         finally:
             await finish()
 
+    async def _answer_from_resource(
+        self, scope: Scope, send: Send, database: Database, scope_hash: str, done: _Recovered
+    ) -> None:
+        """Answer a repeat of a request that committed but never recorded its answer
+        (the process died): with the resource it made, fetched now; never run it again."""
+        answer = None
+        if done.location is not None:
+            answer = await self._fetch(scope, done.location)
+        if answer is None or answer[0] != 200:
+            where = f" ({done.location})" if done.location else ""
+            await _send_whole(
+                send,
+                *_json_error(
+                    409,
+                    "ALREADY_DONE",
+                    "This request was carried out before the platform restarted, but its "
+                    f"answer was lost{where}; it was not run again. Look up what it made "
+                    "(for example, list your resources) instead of sending it again.",
+                ),
+            )
+            return
+        _, content_type, body = answer
+        captured = {"status": done.status, "headers": [(b"content-type", content_type)]}
+        await anyio.to_thread.run_sync(_finish, database, scope_hash, {**captured, "body": body})
+        headers = [(b"content-type", content_type), (b"idempotent-replayed", b"true")]
+        await _send_whole(send, done.status, headers, body)
+
+    async def _fetch(self, scope: Scope, path: str) -> tuple[int, bytes, bytes] | None:
+        """``GET path`` through the app with the caller's credentials: status,
+        content type and body (``None`` if it did not answer)."""
+        dropped = {b"content-length", b"content-type", b"idempotency-key", b"transfer-encoding"}
+        state = {k: v for k, v in scope.get("state", {}).items() if k != CLAIM_STATE_KEY}
+        get_scope = {
+            **scope,
+            "method": "GET",
+            "path": path,
+            "raw_path": path.encode(),
+            "query_string": b"",
+            "headers": [(k, v) for k, v in scope.get("headers", ()) if k not in dropped],
+            "state": state,
+        }
+        got: dict[str, Any] = {"body": b""}
+
+        async def receive() -> Message:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def capture(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                got["status"] = message["status"]
+                got["type"] = next(
+                    (v for k, v in message.get("headers", []) if k.lower() == b"content-type"),
+                    b"application/json",
+                )
+            elif message["type"] == "http.response.body":
+                got["body"] += message.get("body", b"")
+
+        await self.app(get_scope, receive, capture)
+        if "status" not in got:
+            return None
+        return int(got["status"]), got["type"], got["body"]
+
+
+class _Recovered:
+    """A claim whose request committed and then lost its answer (see module docstring)."""
+
+    def __init__(self, location: str | None, status: int) -> None:
+        self.location = location
+        self.status = status
+
 
 async def _read_body(receive: Receive) -> bytes:
     chunks = []
@@ -255,12 +333,14 @@ def _sha(data: bytes) -> str:
 
 def _claim(
     database: Database, scope_hash: str, request_hash: str
-) -> tuple[int, list[tuple[bytes, bytes]], bytes] | None:
-    """Record a new key (``None``: go ahead) or return the answer to send instead."""
+) -> tuple[int, list[tuple[bytes, bytes]], bytes] | _Recovered | None:
+    """Record a new key (``None``: go ahead) or return the answer to send instead (or
+    :class:`_Recovered`: answer from the resource the first request made)."""
     from sqlalchemy import delete, select
     from sqlalchemy.exc import IntegrityError
 
     from graph_olap_server import db
+    from graph_olap_server.idempotency import COMMITTED, RECOVERED, committed_location
 
     with database.transaction() as session:  # a day-old key is forgotten, and may be reused
         session.execute(
@@ -286,11 +366,15 @@ def _claim(
             "This Idempotency-Key was already used with a different request body. "
             "Use a new key for a new request.",
         )
-    if record.state != "done" and record.created_at < db.utcnow() - STALE_CLAIM:
+    stale = record.created_at < db.utcnow() - STALE_CLAIM
+    if record.state == RECOVERED or (record.state == COMMITTED and stale):
+        return _Recovered(*committed_location(record))  # done, answer lost: never run again
+    if record.state == "in_progress" and stale:
         with database.transaction() as session:  # abandoned: this request takes it over
             session.execute(
                 delete(db.IdempotencyRecord).where(
-                    db.IdempotencyRecord.id == record.id, db.IdempotencyRecord.state != "done"
+                    db.IdempotencyRecord.id == record.id,
+                    db.IdempotencyRecord.state == "in_progress",
                 )
             )
         return _claim(database, scope_hash, request_hash)
@@ -317,19 +401,25 @@ def _finish(database: Database, scope_hash: str, captured: dict[str, Any]) -> No
     from sqlalchemy import delete, select
 
     from graph_olap_server import db
+    from graph_olap_server.idempotency import COMMITTED, RECOVERED
 
     status = int(captured["status"])
     instead = captured.get("replay_instead")
     secret = _no_store(captured["headers"])
     with database.transaction() as session:
+        record = session.scalars(
+            select(db.IdempotencyRecord).where(db.IdempotencyRecord.scope_hash == scope_hash)
+        ).first()
+        if record is None:
+            return  # forgotten meanwhile (an admin purge): nothing to record
         if status >= 500 or status in NOT_RECORDED or (secret and not instead):
+            if record.state == COMMITTED:  # its work is done: a retry must not redo it
+                record.state = RECOVERED
+                return
             session.execute(
                 delete(db.IdempotencyRecord).where(db.IdempotencyRecord.scope_hash == scope_hash)
             )
             return
-        record = session.scalars(
-            select(db.IdempotencyRecord).where(db.IdempotencyRecord.scope_hash == scope_hash)
-        ).one()
         record.state = "done"
         if secret:  # the repeat is told what was done, never shown the secret again
             status, _, body = _json_error(409, "ALREADY_DONE", str(instead))
@@ -350,19 +440,29 @@ def release_abandoned_claims(database: Database) -> int:
 
     With SQLite one control plane owns the database, so every open claim is abandoned;
     with a shared database (PostgreSQL) another process may still be serving its claims,
-    so only those older than :data:`STALE_CLAIM` are released.
+    so only those older than :data:`STALE_CLAIM` are released. A claim whose handler had
+    committed is kept, as ``recovered``: its retry is answered from what it made.
 
     Example:
         >>> release_abandoned_claims(platform.db)
         0
     """
-    from sqlalchemy import delete
+    from sqlalchemy import ColumnElement, delete, true, update
 
     from graph_olap_server import db
+    from graph_olap_server.idempotency import COMMITTED, RECOVERED
 
-    unfinished = db.IdempotencyRecord.state != "done"
+    abandoned: ColumnElement[bool] = true()
     if database.engine.dialect.name != "sqlite":
-        unfinished = unfinished & (db.IdempotencyRecord.created_at < db.utcnow() - STALE_CLAIM)
+        abandoned = db.IdempotencyRecord.created_at < db.utcnow() - STALE_CLAIM
+    state = db.IdempotencyRecord.state
     with database.transaction() as session:
-        released = session.execute(delete(db.IdempotencyRecord).where(unfinished))
+        session.execute(
+            update(db.IdempotencyRecord)
+            .where(state == COMMITTED, abandoned)
+            .values(state=RECOVERED)
+        )
+        released = session.execute(
+            delete(db.IdempotencyRecord).where(state == "in_progress", abandoned)
+        )
         return int(getattr(released, "rowcount", 0) or 0)

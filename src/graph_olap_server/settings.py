@@ -13,6 +13,8 @@ Environment variables:
                                     ``trino://user@host:port/catalog``
 ``GRAPH_OLAP_INTERNAL_API_KEY``     key accepted in ``X-Internal-Api-Key``
 ``GRAPH_OLAP_DEV_MODE``             ``false`` refuses ``X-Username`` (API keys only)
+``GRAPH_OLAP_INSECURE_DEV_MODE``    ``true``: serve dev mode on a non-loopback host too
+                                    (``--insecure-dev-mode``; refused by default)
 ``GRAPH_OLAP_ADMINS`` / ``_OPS``    comma-separated usernames with those roles in dev mode
 ``GRAPH_OLAP_CONTROL_PLANE_URL``    the URL instance wrappers use to reach the control
                                     plane (the CLI fills it in from ``--host``/``--port``)
@@ -39,6 +41,7 @@ Environment variables:
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import os
 import re
 import string
@@ -51,6 +54,7 @@ from graph_olap_server.storage.location import (  # helper K3: snapshot storage
     check_endpoint,
     parse_storage,
 )
+from graph_olap_server.wrapper.engine import DEFAULT_ENGINE, ENGINES
 
 __all__ = ["DEFAULT_IN_CLUSTER_URL_TEMPLATE", "Settings", "default_data_dir"]
 
@@ -87,6 +91,7 @@ class Settings:
     warehouse_sources: tuple[Path, ...] = ()
     sample_warehouse: bool = True
     dev_mode: bool = True
+    insecure_dev_mode: bool = False  # helper H (issue 17): dev mode off loopback, on purpose
     internal_api_key: str | None = dataclasses.field(default=None, repr=False)
     admins: frozenset[str] = frozenset({"admin"})
     ops_users: frozenset[str] = frozenset({"ops"})
@@ -161,6 +166,7 @@ class Settings:
         object.__setattr__(self, "data_dir", Path(self.data_dir))
         _check_url_template(self.in_cluster_url_template)
         _check_runtime(self)  # helper K1: GRAPH_OLAP_RUNTIME and GRAPH_OLAP_K8S_*
+        _check_engine(self)  # issue 17: ryugraph is an extra of its own
         if self.warehouse_url.strip().lower() not in ("", "duckdb:"):  # helper K4: warehouse
             from graph_olap_server.warehouse.url import parse_warehouse_url
 
@@ -224,6 +230,8 @@ class Settings:
             "sample_warehouse": env.get("GRAPH_OLAP_NO_SAMPLE", "").lower() not in _TRUE,
             "warehouse_url": env.get("GRAPH_OLAP_WAREHOUSE_URL") or "duckdb:",  # helper K4
             "dev_mode": env.get("GRAPH_OLAP_DEV_MODE", "true").lower() in _TRUE,
+            "insecure_dev_mode": env.get("GRAPH_OLAP_INSECURE_DEV_MODE", "").lower()
+            in _TRUE,  # helper H (issue 17)
             "internal_api_key": env.get("GRAPH_OLAP_INTERNAL_API_KEY") or None,
             "admins": _names(env.get("GRAPH_OLAP_ADMINS"), ("admin",)),
             "ops_users": _names(env.get("GRAPH_OLAP_OPS"), ("ops",)),
@@ -263,6 +271,25 @@ _QUANTITY = re.compile(r"^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$")
 def _runtime_env(env: Mapping[str, str]) -> dict[str, str]:
     """The runtime settings set in ``env`` (``GRAPH_OLAP_RUNTIME``, ``GRAPH_OLAP_K8S_*``)."""
     return {field: env[name].strip() for field, name in _RUNTIME_ENV.items() if env.get(name)}
+
+
+def _check_engine(s: Settings) -> None:
+    """Refuse an unknown engine, or (local runtime) one that is not installed: every
+    instance would fail to load. Kubernetes pods run the image's engines."""
+    engine = s.wrapper_engine
+    if not engine:
+        return
+    if engine not in ENGINES:
+        raise ValueError(
+            f"GRAPH_OLAP_ENGINE={engine!r} is not an engine: set it to one of "
+            f"{', '.join(ENGINES)}, or leave it unset for the default ({DEFAULT_ENGINE})."
+        )
+    if s.runtime == "local" and importlib.util.find_spec(engine) is None:
+        raise ValueError(
+            f"GRAPH_OLAP_ENGINE={engine} but {engine} is not installed here: install it with "
+            f'pip install "graph-olap[{engine}]", or leave GRAPH_OLAP_ENGINE unset for '
+            f"{DEFAULT_ENGINE}."
+        )
 
 
 def _check_runtime(s: Settings) -> None:

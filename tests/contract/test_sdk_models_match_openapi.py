@@ -24,6 +24,7 @@ from pydantic import BaseModel
 from graph_olap import models as sdk
 from graph_olap.models import ModelDict
 from graph_olap.models import dry_run as dry  # helper L4: its nested models
+from graph_olap.models import job as jobs  # helper J: jobs
 from graph_olap_server.app import create_app
 from graph_olap_server.settings import Settings
 
@@ -91,6 +92,13 @@ CASES: list[tuple[Any, str, str, tuple[str, ...]]] = [
     (sdk.SystemState, "get", "/api/ops/state", ()),
     (sdk.ExportJob, "get", "/api/ops/export-jobs", ("[]",)),
     (sdk.BulkDeleteResult, "delete", "/api/admin/resources/bulk", ()),
+    # jobs (helper J)
+    (jobs.JobRecord, "get", "/api/jobs/{job_id}", ()),
+    (jobs.JobRecord, "post", "/api/jobs/{job_id}/cancel", ()),
+    (jobs.JobRecord, "post", "/api/admin/resources/bulk/jobs", ()),
+    (jobs.JobList, "get", "/api/jobs", ()),
+    (jobs.JobRecord, "get", "/api/jobs", ("jobs", "[]")),
+    (jobs.UnansweredWrapper, "get", "/api/jobs", ("unanswered", "[]")),
 ]  # fmt: skip
 
 NOT_MODELLED: dict[tuple[str, str], str] = {

@@ -27,6 +27,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
+from graph_olap.instance.large import HeldResultInfo
 from graph_olap.instance.result import QueryResult
 from graph_olap.models.algorithm import (
     AlgorithmExecution,
@@ -52,6 +53,7 @@ ROOTS: list[tuple[type, str]] = [
     (AlgorithmParameter, "AlgorithmParameter"),
     (AlgorithmProgress, "ExecutionProgress"),
     (ExecutionError, "ExecutionError"),
+    (HeldResultInfo, "HeldResultInfo"),  # guarded fetch: POST /results, GET /results/{id}
 ]
 """(SDK model, wrapper component) pairs read by the connection; nested models found in
 the wire schema are compared too."""

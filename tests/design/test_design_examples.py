@@ -117,9 +117,9 @@ def design_platform(
     )
     with ServerThread(settings) as server:
         with GraphOLAPClient(server.url, username="admin") as admin:
-            key = admin.http.post(
-                "/api/admin/api-keys", json={"username": USER, "role": "admin"}
-            )["data"]["key"]
+            key = admin.http.post("/api/admin/api-keys", json={"username": USER, "role": "admin"})[
+                "data"
+            ]["key"]
             secret_canary.add(key)
             admin.ops.update_concurrency_config(per_analyst=20, cluster_total=40)
         with GraphOLAPClient(server.url, username=SEED_OWNER) as ana:

@@ -38,7 +38,6 @@ from .server_helpers import wait_for
 UTC = dt.timezone.utc
 
 
-
 # -- configuration ---------------------------------------------------------------------
 
 

@@ -210,6 +210,8 @@ READABLE = (
   for (const root of roots) {
     for (const el of [root, ...root.querySelectorAll('*')]) {
       if (/^(STYLE|SCRIPT)$/.test(el.tagName)) continue;
+      // WCAG 1.4.3 sets no contrast for inactive controls (a table's disabled "«" button)
+      if (el.closest('.disabled, [disabled], [aria-disabled="true"]')) continue;
       const own = [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
       const box = el.getBoundingClientRect();
       if (!own || !box.width || !box.height) continue;

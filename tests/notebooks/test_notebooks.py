@@ -363,5 +363,34 @@ def test_bad_day(executed_notebook: Run, sample: duckdb.DuckDBPyConnection) -> N
     ), stopped
     assert stopped[1:] == ["queries running on the instance: []"]
 
+    # 4. every pair of accounts is over the 1,000,000-row limit: held, previewed, fetched
+    assert "Every pair of accounts is such a result" in says
+    pairs = accounts * accounts
+    assert pairs > 1_000_000
+    too_big = html_of(cell_with(cells, "every_pair = "))
+    assert "ResultTooLargeError" in too_big and "RESULT_TOO_LARGE" in too_big
+    assert f"showing 20 of {pairs:,} rows" in too_big
+    for way_out in ("err.result.fetch()", ".batches(", ".to_parquet(", ".scan()"):
+        assert way_out in too_big, way_out
+    full, rest = divmod(pairs, 1_000_000)
+    sizes = [1_000_000] * full + ([rest] if rest else [])
+    assert text_of(cell_with(cells, "too_big.result.batches(")) == (
+        f"{len(sizes)} batches of {sizes} rows: {pairs:,} in all\n"
+    )
+    assert "the pairs of two different accounts counted once each" in says
+    once = accounts * (accounts - 1) // 2
+    assert text_of(cell_with(cells, "too_big.result.scan()")) == (
+        f"{once:,} pairs of two different accounts\n"
+    )
+
+    # 5. the snapshot's export is a job, found by id and waited for with a progress bar
+    listed = cell_with(cells, "client.jobs.get(snapshot)")
+    job_id = text_of(listed).splitlines()[0]
+    assert re.fullmatch(r"export-\d+", job_id), job_id
+    assert job_id in html_of(listed)
+    waited = cell_with(cells, "client.jobs.get(job.id).wait(progress=True)")
+    assert any(WIDGET_MIME in out.get("data", {}) for out in waited.outputs), "no progress bar"
+    assert re.match(rf"<Snapshot {job_id.removeprefix('export-')} '[^']+' ready", result_of(waited))
+
     terminated = cell_with(cells, "client.instances.terminate(")
     assert re.search(r"terminat|stopp", html_of(terminated) + text_of(terminated))

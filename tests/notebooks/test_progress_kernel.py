@@ -197,9 +197,7 @@ def line(cell: Any, prefix: str) -> str:
     return found[len(prefix) + 1 :]
 
 
-def test_progress_bar_in_a_real_kernel(
-    kernel_env: dict[str, str], slow_proxy: FaultProxy
-) -> None:
+def test_progress_bar_in_a_real_kernel(kernel_env: dict[str, str], slow_proxy: FaultProxy) -> None:
     nb, (_, succeed, fail, clock, default, quick, cleanup) = run_notebook(
         slow_proxy.url, kernel_env
     )

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import signal
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
 from collections import Counter
@@ -20,6 +23,7 @@ from graph_olap_server.runner import ServerThread
 from graph_olap_server.settings import Settings
 
 from ..e2e.defs import FLORENTINE_FAMILY, FLORENTINE_MARRIAGE
+from ..e2e.server_helpers import wait_for
 from .proxy import FaultProxy
 
 TINY_NODES = [FLORENTINE_FAMILY]
@@ -77,7 +81,6 @@ def proxy(platform: ServerThread) -> Iterator[FaultProxy]:
         yield running
     TALLY["requests through the fault proxy"] += len(running.seen)
     TALLY["HTTP faults injected"] += sum(s.action != "forward" for s in running.seen)
-
 
 
 def db_rows(data_dir: Path, sql: str, *args: Any) -> list[dict[str, Any]]:
@@ -147,3 +150,47 @@ def in_thread(fn: Any) -> tuple[threading.Thread, dict[str, Any]]:
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
     return thread, out
+
+
+class CliPlatform:
+    """`graph-olap server` in a process of its own, killable."""
+
+    def __init__(self, data_dir: Path, port: int) -> None:
+        self.data_dir = data_dir
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log = data_dir.parent / f"control-plane-{port}.log"
+
+    def start(self) -> CliPlatform:
+        cmd = [
+            sys.executable, "-m", "graph_olap_server.cli", "server", "--port", str(self.port),
+            "--data-dir", str(self.data_dir), "--log-level", "warning",
+        ]  # fmt: skip
+        with self.log.open("ab") as log:
+            self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
+
+        def up() -> bool:
+            assert self.proc is not None and self.proc.poll() is None, self.log.read_text()
+            try:
+                return httpx.get(f"{self.url}/health", timeout=1, trust_env=False).is_success
+            except httpx.HTTPError:
+                return False
+
+        wait_for(up, f"the control plane on {self.url}", 60)
+        return self
+
+    def kill(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+        TALLY["processes killed"] += 1
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)

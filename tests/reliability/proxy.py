@@ -92,9 +92,7 @@ def _read_request(conn: socket.socket) -> tuple[bytes, bytes] | None:
 
 def _with_close(head: bytes) -> bytes:
     """The head with ``Connection: close`` (replacing any Connection header)."""
-    lines = [
-        line for line in head.split(b"\r\n") if not line.lower().startswith(b"connection:")
-    ]
+    lines = [line for line in head.split(b"\r\n") if not line.lower().startswith(b"connection:")]
     return b"\r\n".join([*lines, b"Connection: close"])
 
 

@@ -21,7 +21,6 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from graph_olap import GraphOLAPClient
@@ -34,6 +33,7 @@ from .conftest import (
     TALLY,
     TINY_EDGES,
     TINY_NODES,
+    CliPlatform,
     count_requests,
     db_rows,
     fast_settings,
@@ -44,50 +44,6 @@ from .conftest import (
 )
 
 pytestmark = [pytest.mark.socket, pytest.mark.timeout(110)]
-
-
-class CliPlatform:
-    """`graph-olap server` in a process of its own, killable."""
-
-    def __init__(self, data_dir: Path, port: int) -> None:
-        self.data_dir = data_dir
-        self.port = port
-        self.url = f"http://127.0.0.1:{port}"
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.log = data_dir.parent / f"control-plane-{port}.log"
-
-    def start(self) -> CliPlatform:
-        cmd = [
-            sys.executable, "-m", "graph_olap_server.cli", "server", "--port", str(self.port),
-            "--data-dir", str(self.data_dir), "--log-level", "warning",
-        ]  # fmt: skip
-        with self.log.open("ab") as log:
-            self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
-
-        def up() -> bool:
-            assert self.proc is not None and self.proc.poll() is None, self.log.read_text()
-            try:
-                return httpx.get(f"{self.url}/health", timeout=1, trust_env=False).is_success
-            except httpx.HTTPError:
-                return False
-
-        wait_for(up, f"the control plane on {self.url}", 60)
-        return self
-
-    def kill(self) -> None:
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(10)
-        TALLY["processes killed"] += 1
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
 
 
 @pytest.fixture
@@ -107,7 +63,6 @@ def started() -> Iterator[list[CliPlatform]]:
         if platform.proc is not None and platform.proc.poll() is None:
             count_requests(platform.url)
         platform.stop()
-
 
 
 def test_control_plane_killed_and_restarted_during_waits(
@@ -149,8 +104,10 @@ def test_control_plane_killed_and_restarted_during_waits(
         TALLY["processes frozen (SIGSTOP)"] += 1
         terminating, terminated = in_thread(lambda: patient.instances.terminate(victim.id))
         wait_for(
-            lambda: db_rows(data_dir, "SELECT status FROM instances WHERE id = ?", victim.id)
-            == [{"status": "stopping"}],
+            lambda: (
+                db_rows(data_dir, "SELECT status FROM instances WHERE id = ?", victim.id)
+                == [{"status": "stopping"}]
+            ),
             "the terminate to be under way",
             30,
         )
@@ -276,9 +233,7 @@ def test_a_launch_cut_off_by_a_crash_leaves_no_orphan(tmp_path: Path) -> None:
             ServerThread(fast_settings(data_dir)) as server,
             GraphOLAPClient(server.url, username="erin") as client,
         ):
-            running = client.instances.wait_until_running(
-                inst.id, timeout=60, poll_interval=0.1
-            )
+            running = client.instances.wait_until_running(inst.id, timeout=60, poll_interval=0.1)
             wait_for(lambda: stray.poll() is not None, "the platform to kill the stray", 10)
             assert stray.returncode == -signal.SIGKILL
             assert list(wrappers(data_dir)) == [running_pid := _pid(data_dir, inst.id)]

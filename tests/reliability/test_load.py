@@ -54,9 +54,7 @@ LIVE = "status NOT IN ('terminated', 'failed')"
 def small_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerThread]:
     with ServerThread(fast_settings(tmp_path_factory.mktemp("load"))) as server:
         with GraphOLAPClient(server.url, username="ops") as ops:
-            ops.ops.update_concurrency_config(
-                per_analyst=PER_ANALYST, cluster_total=CLUSTER_TOTAL
-            )
+            ops.ops.update_concurrency_config(per_analyst=PER_ANALYST, cluster_total=CLUSTER_TOTAL)
         yield server
         count_requests(server.url)
 

@@ -70,7 +70,6 @@ def start(client: GraphOLAPClient, mapping_id: int, name: str) -> tuple[int, Any
     return inst.id, client.instances.connect(inst.id)
 
 
-
 def kill(pid: int) -> float:
     os.kill(pid, signal.SIGKILL)
     TALLY["processes killed"] += 1
@@ -156,8 +155,14 @@ def test_wrapper_killed_while_loading_fails_the_wait(
 ) -> None:
     inst = dave.instances.create_from_mapping(mapping_id, "killed-loading")
     pid = wait_for(
-        lambda: (db_rows(platform.settings.data_dir, "SELECT pid, status FROM instances "
-                         "WHERE id = ?", inst.id) or [{}])[0].get("pid"),
+        lambda: (
+            db_rows(
+                platform.settings.data_dir,
+                "SELECT pid, status FROM instances WHERE id = ?",
+                inst.id,
+            )
+            or [{}]
+        )[0].get("pid"),
         "the wrapper to be launched",
         30,
     )

@@ -106,9 +106,16 @@ CONTROL_PLANE: dict[str, str] = {
     "GET /metrics": OPS,
     # admin
     "DELETE /api/admin/resources/bulk": ADMIN,
+    "POST /api/admin/resources/bulk/jobs": ADMIN,  # jobs: a bulk delete with wait=False
     "POST /api/admin/api-keys": ADMIN,
     "GET /api/admin/api-keys": ADMIN,
     "DELETE /api/admin/api-keys/{key_id}": ADMIN,
+    # jobs: any caller reaches them; services/jobs.py answers 404 JOB_NOT_FOUND for a job
+    # of another (ops and admins see all; only the owner or an admin cancels), checked
+    # with real jobs in tests/e2e/test_jobs.py
+    "GET /api/jobs": USER,
+    "GET /api/jobs/{job_id}": USER,
+    "POST /api/jobs/{job_id}/cancel": USER,
 }
 
 ALLOWED: dict[str, frozenset[str]] = {
@@ -128,6 +135,7 @@ ALLOWED[OWNER] = ALLOWED[USER]  # at the route; the handler checks the owner
 PATH_SAMPLES: dict[str, str] = {
     # ids that do not exist: an allowed caller gets 404, which still proves "not 401/403"
     "mapping_id": "999999",
+    "job_id": "export-999999",  # jobs
     "snapshot_id": "999999",
     "instance_id": "999999",
     "key_id": "999999",
@@ -158,10 +166,17 @@ WRAPPER_ROUTES: dict[str, str] = {
     "GET /ready": PUBLIC,
     "GET /progress": TOKEN,
     "PUT /threads": TOKEN,
+    "POST /internal/access/revoked": TOKEN,  # the control plane's revocation push
     "GET /schema": CALLER,
     "POST /query": CALLER,
     "POST /query/{query_id}/cancel": CALLER,  # helper L2: then only the query's sender, ops, admin
     "GET /queries": CALLER,
+    # guarded fetch: then only the held result's owner, ops, admin
+    "POST /results": CALLER,
+    "GET /results/{result_id}": CALLER,
+    "DELETE /results/{result_id}": CALLER,
+    "GET /results/{result_id}/arrow": CALLER,
+    "GET /results/{result_id}/parquet": CALLER,
     "GET /algo": CALLER,
     "GET /algo/executions": CALLER,
     "GET /algo/executions/{execution_id}": CALLER,
@@ -185,11 +200,13 @@ WRAPPER_SAMPLES: dict[str, str] = {
     "execution_id": "no-such-execution",
     "name": "no_such_algo",
     "query_id": "0123456789ab",
+    "result_id": "r-000000000000000000000000",
 }
 
 WRAPPER_BODIES: dict[str, object] = {
     # valid bodies: the wrapper checks the caller inside the handler, after the body
     "POST /query": {"query": "RETURN 1 AS one"},
+    "POST /results": {"query": "RETURN 1 AS one"},
     "PUT /threads": {"threads": 1},
     "POST /algo/{name}": {},
     "POST /networkx/{name}": {},

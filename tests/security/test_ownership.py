@@ -86,9 +86,7 @@ def test_other_users_cannot_change_or_use_alices_resources(
             for name, headers in intruders.items():
                 if name == "ops" and key in USES_NOT_CHANGES:
                     continue
-                answer = http.request(
-                    method, fill(path, _ids(world)), headers=headers, json=body
-                )
+                answer = http.request(method, fill(path, _ids(world)), headers=headers, json=body)
                 error = answer.json().get("error", {}) if answer.content else {}
                 if answer.status_code != 403 or error.get("details", {}).get("owner") != "alice":
                     problems.append(f"{key} as {name}: {answer.status_code} {answer.text[:200]}")

@@ -10,7 +10,7 @@ from tests.testing.helpers import USER_CONFTEST, plain_pytest
 
 pytest_plugins = ["pytester"]
 
-LOCAL_TEST = '''
+LOCAL_TEST = """
 import os
 
 
@@ -22,7 +22,7 @@ def test_on_a_platform_of_its_own(graph_olap_api_url, graph_olap_client, graph_o
     assert graph_olap_instance.name.endswith("-test_on_a_platform_of_its_own")
     with graph_olap_client.instances.connect(graph_olap_instance.id) as conn:
         assert conn.query_scalar("MATCH (:Customer)-[:OWNS]->(a:Account) RETURN count(a)") > 0
-'''
+"""
 
 USES_PLATFORM = """
 def test_needs_a_platform(graph_olap_client):

@@ -13,7 +13,7 @@ from tests.testing.helpers import USER_CONFTEST, assert_all_gone, plain_pytest, 
 
 pytest_plugins = ["pytester"]
 
-USER_TESTS = '''
+USER_TESTS = """
 import json
 import os
 
@@ -69,7 +69,7 @@ def test_interrupted(graph_olap_fixtures):
 
 def test_never_reached():
     pass
-'''
+"""
 
 
 def test_failing_raising_and_interrupted_tests_leave_nothing(

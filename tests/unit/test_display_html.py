@@ -855,6 +855,12 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "InstanceLimits": {"per_analyst": 1, "cluster_total": 2, "cluster_used": 0,
                        "cluster_available": 2},
     "InstanceProgress": {"id": 1, "status": "running", "phase": "ready"},
+    "JobList": {"jobs": [{"id": "export-2", "kind": "export", "status": "running",  # jobs
+                          "completed": 1, "total": 4, "progress": 0.25}],
+                "partial": True, "unanswered": [{"instance_id": 7, "message": "no answer"}]},
+    "JobRecord": {"id": "export-2", "kind": "export", "status": "running", "detail": "creating",
+                  "completed": 1, "total": 4, "progress": 0.25, "owner": "alice",
+                  "snapshot_id": 2},  # jobs
     "JobStatus": {"name": "reconcile", "schedule": "60s", "health_status": "healthy"},
     "JobTriggerResult": {"job_name": "reconcile", "status": "completed"},
     "JobsStatus": {"jobs": []},

@@ -86,6 +86,8 @@ SAMPLES: dict[str, dict[str, Any]] = {
                  "snapshot_id": 2},
     "InstanceLimits": _LIMITS,
     "InstanceProgress": {"id": 3, "status": "starting", "phase": "loading_data"},
+    "JobList": {"jobs": [{"id": "export-2", "kind": "export", "status": "running"}]},  # jobs
+    "JobRecord": {"id": "export-2", "kind": "export", "status": "running"},  # jobs
     "JobStatus": {"name": "reconcile", "schedule": "60s", "health_status": "healthy"},
     "JobTriggerResult": {"job_name": "reconcile", "status": "completed"},
     "JobsStatus": {"jobs": [{"name": "reconcile", "schedule": "60s"}]},

@@ -113,6 +113,8 @@ async def test_query_sends_parameters_as_json_with_the_clients_credentials(mode:
         "parameters": {"city": "O'Brien"},
         "timeout_ms": 2000,
         "write": False,
+        "max_rows": 100_000,  # guarded fetch: query()'s default, a tenth of max_result_rows
+        "max_bytes": 512 << 20,
     }
     assert request.headers["authorization"] == "Bearer sk-SECRET-123"
     assert request.extensions["timeout"]["read"] == 30.0  # max(client timeout, 2 + margin)

@@ -218,7 +218,7 @@ def _people() -> QueryResult:
 
 def test_after_connect_results_are_interactive_tables(itables_on: None) -> None:
     html = _people()._repr_html_()
-    assert "new ITable(" in html and "<table class=\"go-table" not in html
+    assert "new ITable(" in html and '<table class="go-table' not in html
     caption = re.sub(r"<[^>]+>", "", html)  # the caption's parts are no-wrap spans
     assert "2 rows \u00b7 1.5 ms \u00b7 p NODE, name STRING, score DOUBLE" in caption
     assert "Ann" in html and '{"_id": {"table": 0, "offset": 0}, "_label": "Person"}' in html
@@ -232,7 +232,7 @@ def test_after_connect_results_are_interactive_tables(itables_on: None) -> None:
 def test_before_connect_results_are_static_tables() -> None:
     assert not itables_enabled()
     html = _people()._repr_html_()
-    assert "<table class=\"go-table" in html and "new ITable(" not in html
+    assert '<table class="go-table' in html and "new ITable(" not in html
     assert "showing 2 of 2 rows" in html
 
 
@@ -241,4 +241,4 @@ def test_without_itables_results_fall_back_to_static_tables(
 ) -> None:
     monkeypatch.setitem(sys.modules, "itables", None)  # import fails
     html = _people()._repr_html_()
-    assert "<table class=\"go-table" in html and "showing 2 of 2 rows" in html
+    assert '<table class="go-table' in html and "showing 2 of 2 rows" in html

@@ -375,9 +375,7 @@ async def test_a_wait_rides_out_a_platform_restart(mode: str) -> None:
 
 
 async def test_a_platform_away_until_the_deadline_says_what_the_wait_knew(mode: str) -> None:
-    script = Script(
-        mode, instance_routes(progress("starting", "loading_data", 3), REFUSED)
-    )
+    script = Script(mode, instance_routes(progress("starting", "loading_data", 3), REFUSED))
     with pytest.raises(ConnectionError) as info:
         await script.call(lambda c: c.instances.wait_until_running(12, timeout=120))
     message = str(info.value)
@@ -391,9 +389,7 @@ async def test_a_platform_away_until_the_deadline_says_what_the_wait_knew(mode: 
 
 async def test_errors_that_are_not_an_outage_end_the_wait_at_once(mode: str) -> None:
     forbidden = httpx.Response(403, json={"error": {"code": "FORBIDDEN", "message": "no"}})
-    script = Script(
-        mode, instance_routes(progress("starting", "loading_data", 3), forbidden)
-    )
+    script = Script(mode, instance_routes(progress("starting", "loading_data", 3), forbidden))
     with pytest.raises(PermissionDeniedError):
         await script.call(lambda c: c.instances.wait_until_running(12, timeout=120))
     assert script.count("GET /api/instances/12/progress") == 2

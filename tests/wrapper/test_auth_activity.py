@@ -22,7 +22,7 @@ from fastapi.responses import JSONResponse
 from graph_olap_server.errors import APIError
 from graph_olap_server.runner import free_port
 from graph_olap_server.wrapper.app import create_wrapper_app
-from graph_olap_server.wrapper.auth import ActivityReporter, ControlPlaneAuthorizer
+from graph_olap_server.wrapper.auth import OBSERVER_HEADER, ActivityReporter, ControlPlaneAuthorizer
 from graph_olap_server.wrapper.config import WrapperConfig
 from graph_olap_server.wrapper.engine import EngineResult
 from graph_olap_server.wrapper.manifest import EdgeFile, Manifest, NodeFile
@@ -219,3 +219,32 @@ def test_the_app_checks_access_and_reports_activity(
     while len(control_plane.activity) == before and time.monotonic() < deadline:
         time.sleep(0.02)
     assert control_plane.activity[before:] == [TOKEN]
+
+
+def test_a_call_marked_as_observing_is_no_activity(
+    control_plane: FakeControlPlane,
+    snapshot_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The control plane listing jobs (``OBSERVER_HEADER``) must not keep an idle
+    instance alive; the same call from the analyst is activity."""
+    touched: list[int] = []
+    monkeypatch.setattr(ActivityReporter, "touch", lambda self: touched.append(1))
+    config = WrapperConfig(
+        instance_id=7,
+        snapshot_dir=snapshot_dir,
+        data_dir=tmp_path,
+        control_plane=control_plane.url,
+        token=TOKEN,
+    )
+    app = create_wrapper_app(config, engine=StubEngine())
+    with Served(app) as served, httpx.Client(base_url=served.url, trust_env=False) as client:
+        deadline = time.monotonic() + 10
+        while client.get("/ready").status_code != 200 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        watching = {"X-Username": "alice", OBSERVER_HEADER: "1"}
+        assert client.get("/algo/executions", headers=watching).status_code == 200
+        assert touched == []
+        assert client.get("/algo/executions", headers={"X-Username": "alice"}).status_code == 200
+        assert touched == [1]

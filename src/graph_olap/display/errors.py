@@ -16,9 +16,17 @@ from types import TracebackType
 from typing import Any
 
 from graph_olap.display._html import card, esc, kv_grid, wrap
-from graph_olap.exceptions import GraphOLAPError
+from graph_olap.display.cards import human_bytes
+from graph_olap.exceptions import GraphOLAPError, ResultTooLargeError
 
-__all__ = ["compact_text", "error_html", "show_error", "your_line"]
+__all__ = [
+    "caught_error_html",
+    "compact_text",
+    "error_html",
+    "preview_caption",
+    "show_error",
+    "your_line",
+]
 
 _SDK = Path(__file__).resolve().parents[1]  # .../graph_olap
 FULL_TRACEBACK = "full traceback: %tb in the next cell; graph_olap.notebook.verbose_errors()"
@@ -65,12 +73,15 @@ def compact_text(err: GraphOLAPError, line: str | None = None) -> str:
         lines.append(f"  hint: {err.hint}")
     if line:
         lines.append(f"  raised by: {line}")
+    if isinstance(err, ResultTooLargeError):  # guarded fetch: the preview under the message
+        lines += [f"  preview, {preview_caption(err)}:", str(err.preview)]
     lines.append(f"  ({FULL_TRACEBACK})")
     return "\n".join(lines)
 
 
-def error_html(err: GraphOLAPError, line: str | None = None) -> str:
-    """The HTML card of an error (everything escaped)."""
+def error_html(err: GraphOLAPError, line: str | None = None, *, traceback_hint: bool = True) -> str:
+    """The HTML card of an error (everything escaped); ``traceback_hint``: end with how to
+    see the full traceback (for a raised error)."""
     pairs = [("message", f'<span class="go-error">{esc(err.message)}</span>')]
     pairs += [
         (k, esc(v) if k == "hint" else f'<span class="go-mono">{esc(v)}</span>')
@@ -79,7 +90,47 @@ def error_html(err: GraphOLAPError, line: str | None = None) -> str:
     if line:
         pairs.append(("raised by", f'<span class="go-code">{esc(line)}</span>'))
     footer = f'<div class="go-footer go-muted">{esc(FULL_TRACEBACK)}</div>'
-    return wrap(card("Error", type(err).__name__, "", kv_grid(pairs) + footer))
+    if not traceback_hint:
+        footer = ""
+    body = kv_grid(pairs) + _preview_html(err)
+    return wrap(card("Error", type(err).__name__, "", body + footer))
+
+
+def caught_error_html(err: GraphOLAPError) -> str:
+    """The card of an error caught and shown as a value (a cell ending in ``err``): as
+    when raised, without the traceback line. ``notebook.connect()`` registers it.
+
+    Example:
+        >>> try:
+        ...     conn.query_df("MATCH (a), (b) RETURN a, b")
+        ... except ResultTooLargeError as err:
+        ...     too_big = err
+        >>> too_big   # the card: message, code, the preview and the ways out
+    """
+    return error_html(err, traceback_hint=False)
+
+
+def preview_caption(err: ResultTooLargeError) -> str:
+    """What the preview of a too-large result shows, e.g.
+    ``showing 20 of 3,200,000 rows (1.2 GB)``.
+
+    Example:
+        >>> preview_caption(err)
+        'showing 20 of 3,200,000 rows (24.4 MB)'
+    """
+    shown = len(err.preview) if err.preview is not None else 0
+    return f"showing {shown:,} of {err.row_count or 0:,} rows ({human_bytes(err.bytes or 0)})"
+
+
+def _preview_html(err: GraphOLAPError) -> str:
+    """The preview table of a :class:`ResultTooLargeError` (polars' own HTML, which
+    escapes values), else nothing."""
+    if not isinstance(err, ResultTooLargeError):
+        return ""
+    render = getattr(err.preview, "_repr_html_", None)
+    table = render() if callable(render) else f"<pre>{esc(str(err.preview))}</pre>"
+    caption = f'<div class="go-muted">preview, {esc(preview_caption(err))}</div>'
+    return caption + table
 
 
 def show_error(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from datetime import datetime
+from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +25,15 @@ from graph_olap.instance._cancel import new_query_id, stop_for
 from graph_olap.instance._guard import guarded, unwrap
 from graph_olap.instance.algorithms import AlgorithmManager
 from graph_olap.instance.arrow import ARROW_STREAM, Backend, check_backend, read_arrow_stream
+from graph_olap.instance.large import (
+    DEFAULT_BATCH_ROWS,
+    UNSET,
+    HeldResult,
+    HeldResultInfo,
+    Unset,
+    explain,
+    limits,
+)
 from graph_olap.instance.networkx import NetworkXManager
 from graph_olap.instance.result import QueryResult
 from graph_olap.lineage import Kind, Lineage, LineageContext, fetch_context, remember, utc_now
@@ -89,6 +99,8 @@ class InstanceConnection(Resource[M]):
         timeout: float | None,
         *,
         write: bool,
+        limit: Mapping[str, int] | None = None,
+        path: str = "/query",
         **options: Any,
     ) -> Call:
         if parameters is not None and not isinstance(parameters, Mapping):
@@ -108,11 +120,12 @@ class InstanceConnection(Resource[M]):
             "timeout_ms": None if timeout is None else int(timeout * 1000),
             "write": write,
             "query_id": new_query_id(),  # lets Ctrl-C cancel it: instance/_cancel.py
+            **(limit or {}),  # guarded fetch: max_rows, max_bytes (instance/large.py)
         }
         http_timeout = None
         if timeout is not None:
             http_timeout = max(self._runner.config.timeout, timeout + QUERY_TIMEOUT_MARGIN)
-        return Call("POST", "/query", json=body, timeout=http_timeout, idempotent=False, **options)
+        return Call("POST", path, json=body, timeout=http_timeout, idempotent=False, **options)
 
     def _send(self, call: Call, cypher: str | None = None) -> Op[Any]:
         sending = guarded(
@@ -135,6 +148,8 @@ class InstanceConnection(Resource[M]):
         *,
         timeout: float | None = None,
         write: bool = False,
+        max_rows: int | Unset | None = UNSET,
+        max_bytes: int | Unset | None = UNSET,
     ) -> Op[QueryResult]:
         """Run a Cypher query and return its rows.
 
@@ -143,8 +158,15 @@ class InstanceConnection(Resource[M]):
             parameters: Values for the ``$name`` placeholders.
             timeout: Seconds the query may run (default: the server's limit).
             write: Allow a query that changes the graph (CREATE, MERGE, SET, DELETE).
+            max_rows: Most rows to send (default a tenth of ``Config.max_result_rows``:
+                100,000, as JSON is slow for more; None: no limit). A larger result
+                raises ResultTooLargeError; ``query_df`` is the way for big results.
+            max_bytes: Most Arrow bytes to send (default ``Config.max_result_bytes``,
+                512 MiB; None: no limit).
 
         Raises:
+            ResultTooLargeError: The result is over ``max_rows``/``max_bytes``; the
+                instance holds it (``err.result``) and the message says the ways out.
             QueryError: Syntax or binder error; the message is the engine's.
             WriteNotAllowedError: The query writes and ``write`` is False.
             QueryTimeoutError: The query ran past ``timeout``.
@@ -159,13 +181,14 @@ class InstanceConnection(Resource[M]):
             >>> result.first()
             {'name': 'Ada', 'accounts': 2}
         """
-        call = self._query_call(cypher, parameters, timeout, write=write)
+        limit = limits(self._runner.config, max_rows, max_bytes, as_json=True)
+        call = self._query_call(cypher, parameters, timeout, write=write, limit=limit)
         ran_at, sent = utc_now(), (yield Now())
-        body = yield from self._send(call, cypher)
+        facts = {"query": cypher, "parameters": dict(parameters or {})}
+        body = yield from self._guarded(call, cypher, ran_at, facts, "query")
         received = yield Now()
         result = QueryResult.from_api(unwrap(body), query=cypher)
         times = (sent, received, (yield Now()))
-        facts = {"query": cypher, "parameters": dict(parameters or {})}
         stamp = self._stamp("query", ran_at, times, result.execution_time_ms, facts)
         result.lineage = yield from stamp
         return result
@@ -178,12 +201,23 @@ class InstanceConnection(Resource[M]):
         *,
         backend: Backend = "polars",
         timeout: float | None = None,
+        max_rows: int | Unset | None = UNSET,
+        max_bytes: int | Unset | None = UNSET,
     ) -> Op[Any]:
         """Run a query and return a DataFrame, transferred as an Arrow stream.
 
         Args:
             backend: ``"polars"`` (default) or ``"pandas"`` (needs ``pandas`` and
                 ``pyarrow``).
+            max_rows: Most rows to send (default ``Config.max_result_rows``, 1,000,000;
+                None: no limit).
+            max_bytes: Most Arrow bytes to send (default ``Config.max_result_bytes``,
+                512 MiB; None: no limit).
+
+        Raises:
+            ResultTooLargeError: The result is over a limit: not sent but held on the
+                instance; ``err.preview`` shows its first rows and ``err.result``
+                fetches it (``fetch()``, ``batches(n)``, ``to_parquet(path)``, ``scan()``).
 
         Example:
             >>> df = conn.query_df(
@@ -192,18 +226,147 @@ class InstanceConnection(Resource[M]):
             >>> df.sort("type")
         """
         check_backend(backend)
+        limit = limits(self._runner.config, max_rows, max_bytes)
         call = self._query_call(
-            cypher, parameters, timeout, write=False, accept=ARROW_STREAM, binary=True
-        )
+            cypher, parameters, timeout, write=False, limit=limit, accept=ARROW_STREAM,
+            binary=True,
+        )  # fmt: skip
         ran_at, sent = utc_now(), (yield Now())
-        answer: BinaryAnswer = yield from self._send(call, cypher)
+        facts = {"query": cypher, "parameters": dict(parameters or {}), "backend": backend}
+        answer: BinaryAnswer = yield from self._guarded(call, cypher, ran_at, facts, "query_df")
         received = yield Now()
         frame = _frame(answer, backend, cypher)
         times = (sent, received, (yield Now()))
-        facts = {"query": cypher, "parameters": dict(parameters or {}), "backend": backend}
         server_ms = _float(answer.headers.get("x-execution-time-ms"))
         lineage = yield from self._stamp("query_df", ran_at, times, server_ms, facts)
         return remember(frame, lineage)
+
+    def _guarded(
+        self,
+        call: Call,
+        cypher: str,
+        ran_at: datetime,
+        facts: Mapping[str, Any],
+        method: str,
+    ) -> Op[Any]:
+        """Send a query; a result over the limits becomes a ResultTooLargeError with the
+        held result (and its lineage) and the ways out (instance/large.py)."""
+        try:
+            return (yield from self._send(call, cypher))
+        except exc.ResultTooLargeError as err:
+            lineage = None
+            if err.details.get("result_id"):
+                lineage = yield from self._stamp("query_df", ran_at, None, None, facts)
+            raise explain(err, self, lineage, method=method) from None
+
+    @api_method
+    def hold(
+        self,
+        cypher: str,
+        parameters: Mapping[str, Any] | None = None,
+        *,
+        timeout: float | None = None,
+    ) -> Op[HeldResult[M]]:
+        """Run a query and let the instance hold its result, whatever its size, instead
+        of sending it: a :class:`~graph_olap.instance.large.HeldResult` to fetch in
+        batches, as Parquet, lazily or whole (see docs "Big results").
+
+        Raises:
+            ResultTooLargeError: The result is larger than the instance may hold at all.
+
+        Example:
+            >>> held = conn.hold("MATCH (a:Account) RETURN a.account_id AS id")
+            >>> held.row_count, held.bytes
+            (3200000, 25600000)
+        """
+        call = self._query_call(cypher, parameters, timeout, write=False, path="/results")
+        ran_at = utc_now()
+        facts = {"query": cypher, "parameters": dict(parameters or {})}
+        body = yield from self._guarded(call, cypher, ran_at, facts, "query_df")
+        info = HeldResultInfo.model_validate(unwrap(body))
+        lineage = yield from self._stamp("query_df", ran_at, None, info.execution_time_ms, facts)
+        return HeldResult(self, info, lineage)
+
+    def query_batches(
+        self,
+        cypher: str,
+        parameters: Mapping[str, Any] | None = None,
+        *,
+        batch_rows: int = DEFAULT_BATCH_ROWS,
+        backend: Backend = "polars",
+        timeout: float | None = None,
+    ) -> Any:
+        """Run a query and yield its result as DataFrames of at most ``batch_rows`` rows,
+        in order; the instance holds the result meanwhile and drops it after the last.
+
+        Sync client: the query runs now, and each batch is fetched when the loop reaches
+        it. Async client: ``async for batch in conn.query_batches(q)`` (the query runs
+        when the loop starts).
+
+        Example:
+            >>> for batch in conn.query_batches("MATCH (a:Account) RETURN a.balance AS b",
+            ...                                 batch_rows=100_000):
+            ...     total += batch["b"].sum()
+        """
+        check_backend(backend)
+        if isinstance(batch_rows, bool) or not isinstance(batch_rows, int) or batch_rows < 1:
+            raise exc.ValidationError(
+                f"batch_rows must be a whole number of 1 or more, got {batch_rows!r}.",
+                details={"field": "batch_rows"},
+            )
+        hold = type(self).hold.op
+        if self._is_async:
+            return self._abatches(hold(self, cypher, parameters, timeout=timeout), batch_rows,
+                                  backend)  # fmt: skip
+        held: HeldResult[M] = self._runner.run(hold(self, cypher, parameters, timeout=timeout))  # type: ignore[assignment]
+        return held._batches(batch_rows, backend, release=True)
+
+    async def _abatches(self, holding: Op[HeldResult[M]], batch_rows: int, backend: Backend) -> Any:
+        held = await self._runner.run(holding)  # type: ignore[misc]
+        async for batch in held._abatches(batch_rows, backend, release=True):
+            yield batch
+
+    @api_method
+    def query_to_parquet(
+        self,
+        cypher: str,
+        path: str | Path,
+        parameters: Mapping[str, Any] | None = None,
+        *,
+        timeout: float | None = None,
+    ) -> Op[Path]:
+        """Run a query and write its result to ``path`` as Parquet, whatever its size:
+        the instance writes the file and the SDK downloads it in 8 MB chunks.
+
+        Example:
+            >>> conn.query_to_parquet("MATCH (a:Account) RETURN a.*", "accounts.parquet")
+            PosixPath('accounts.parquet')
+        """
+        held = yield from type(self).hold.op(self, cypher, parameters, timeout=timeout)
+        written = yield from type(held).to_parquet.op(held, path)
+        yield from type(held).release.op(held)
+        return written
+
+    @api_method
+    def query_lazy(
+        self,
+        cypher: str,
+        parameters: Mapping[str, Any] | None = None,
+        *,
+        path: str | Path | None = None,
+        timeout: float | None = None,
+    ) -> Op[Any]:
+        """Run a query and return its result as a polars LazyFrame over a local Parquet
+        copy (``path``, default a file in the temporary folder).
+
+        Example:
+            >>> lazy = conn.query_lazy("MATCH (a:Account) RETURN a.type AS t, a.balance AS b")
+            >>> lazy.group_by("t").agg(pl.col("b").sum()).collect()
+        """
+        held = yield from type(self).hold.op(self, cypher, parameters, timeout=timeout)
+        lazy = yield from type(held).scan.op(held, path)
+        yield from type(held).release.op(held)
+        return lazy
 
     def _stamp(
         self,

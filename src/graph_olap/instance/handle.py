@@ -50,6 +50,21 @@ DEFAULT_TIMEOUT = 3600.0
 """Seconds a wait for an execution lasts unless told otherwise."""
 
 
+def _instance_of(send: Send) -> int | None:
+    """The instance id of the connection behind ``send`` (a connection's or a manager's
+    bound ``_send``), or None for another sender."""
+    owner = getattr(send, "__self__", None)
+    conn = (
+        vars(owner).get("_conn", owner)
+        if owner is not None and hasattr(owner, "__dict__")
+        else owner
+    )
+    found = (
+        vars(conn).get("instance_id") if conn is not None and hasattr(conn, "__dict__") else None
+    )
+    return found if isinstance(found, int) and not isinstance(found, bool) else None
+
+
 class ExecutionHandle(Resource[M]):
     """A running or finished algorithm execution, and the calls that follow it.
 
@@ -73,6 +88,8 @@ class ExecutionHandle(Resource[M]):
         self._send = send
         self.record = record
         """The execution's latest state, as the platform sent it."""
+        self.instance_id: int | None = _instance_of(send)
+        """The instance it runs on (from the connection that made the handle)."""
         self.lineage: Lineage | None = None
         """Where it came from: the instance, snapshot, mapping version, engine, algorithm,
         parameters and options, and timings (``lineage.rerun(client)`` runs it again)."""
@@ -83,6 +100,19 @@ class ExecutionHandle(Resource[M]):
     def id(self) -> str:
         """The execution's id (``ex-...``)."""
         return self.record.id
+
+    @builtins.property
+    def job_id(self) -> str | None:
+        """Its job id, ``algorithm-<instance id>-<execution id>``: from a new kernel,
+        ``client.jobs.get(job_id)`` finds it again (``None`` if the instance is unknown).
+
+        Example:
+            >>> run = conn.algo.louvain(wait=False)
+            >>> client.jobs.get(run.job_id).wait()
+        """
+        if self.instance_id is None:
+            return None
+        return f"algorithm-{self.instance_id}-{self.id}"
 
     @builtins.property
     def algorithm(self) -> str:

@@ -25,6 +25,7 @@ from graph_olap.models.graph import (
     RelationshipTypeSchema,
 )
 from graph_olap.models.instance import Instance, InstanceProgress, LockStatus
+from graph_olap.models.job import JobList, JobRecord  # jobs
 from graph_olap.models.mapping import (
     DefinitionChange,
     EdgeDefinition,
@@ -86,6 +87,8 @@ __all__ = [
     "Instance",
     "InstanceLimits",
     "InstanceProgress",
+    "JobList",
+    "JobRecord",
     "JobStatus",
     "JobTriggerResult",
     "JobsStatus",

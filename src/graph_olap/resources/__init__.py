@@ -4,6 +4,7 @@ from graph_olap.resources.admin import AdminResource
 from graph_olap.resources.favorites import FavoriteResource
 from graph_olap.resources.health import HealthResource
 from graph_olap.resources.instances import InstanceResource
+from graph_olap.resources.jobs import JobResource
 from graph_olap.resources.mappings import MappingResource
 from graph_olap.resources.ops import OpsResource
 from graph_olap.resources.schema import SchemaResource
@@ -14,6 +15,7 @@ __all__ = [
     "FavoriteResource",
     "HealthResource",
     "InstanceResource",
+    "JobResource",
     "MappingResource",
     "OpsResource",
     "SchemaResource",

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
+from graph_olap import exceptions as exc
 from graph_olap._core.ops import Call, Op
 from graph_olap._core.resource import M, Resource, api_method, require_text
+from graph_olap.models.job import JobRecord
 from graph_olap.models.ops import BulkDeleteResult
+from graph_olap.resources.job_handle import Job
 
 __all__ = ["AdminResource"]
 
@@ -34,6 +37,8 @@ class AdminResource(Resource[M]):
         reason: str,
         expected_count: int | None = None,
         dry_run: bool = False,  # noqa: FBT001, FBT002 (positional in the design)
+        *,
+        wait: bool = True,
     ) -> Op[BulkDeleteResult]:
         """Delete up to 100 resources that match filters; every deletion is audited.
 
@@ -49,6 +54,12 @@ class AdminResource(Resource[M]):
             reason: Why (1-500 characters, kept in the audit log).
             expected_count: Number you expect to delete (from a dry run).
             dry_run: Report the matches without deleting.
+            wait: ``True`` (default): delete, then answer what was deleted. ``False``:
+                answer at once with the bulk delete's :class:`~graph_olap.Job`
+                (``bulk_delete-<id>``): its progress, ``wait()``, ``cancel()`` (stops
+                before the next item) and ``result()`` (this method's usual answer).
+                The annotation keeps the design's dict answer; with ``wait=False`` the
+                value is a Job.
 
         Raises:
             ForbiddenError: You are not an admin.
@@ -67,5 +78,14 @@ class AdminResource(Resource[M]):
             "expected_count": expected_count,
             "dry_run": dry_run,
         }
+        if not wait:
+            if dry_run:
+                raise exc.ValidationError(
+                    "A dry run deletes nothing and answers at once: leave out wait=False.",
+                    details={"field": "wait"},
+                )
+            started = yield Call("POST", "/api/admin/resources/bulk/jobs", json=body)
+            job = Job[M](self._runner, JobRecord.model_validate(started["data"]))
+            return cast(BulkDeleteResult, job)  # wait=False: the Job (see Args)
         result = yield Call("DELETE", "/api/admin/resources/bulk", json=body)
         return BulkDeleteResult.model_validate(result["data"])

@@ -86,15 +86,11 @@ def purge_leftovers(
     cutoff = (dt.datetime.now(dt.timezone.utc) - older_than).isoformat()
     owner = None if everyone else client.config.username
     todo = Removal()
-    instances = client.instances.list(
-        search=prefix, owner=owner, created_before=cutoff, limit=100
-    )
+    instances = client.instances.list(search=prefix, owner=owner, created_before=cutoff, limit=100)
     for inst in instances.iter_all():
         if inst.name.startswith(prefix) and inst.status not in ("terminated", "failed"):
             todo.instances[inst.id] = inst.name
-    snapshots = client.snapshots.list(
-        search=prefix, owner=owner, created_before=cutoff, limit=100
-    )
+    snapshots = client.snapshots.list(search=prefix, owner=owner, created_before=cutoff, limit=100)
     for snap in snapshots.iter_all():
         if snap.name.startswith(prefix):
             todo.snapshots[snap.id] = snap.name

@@ -15,7 +15,10 @@ from sqlalchemy.orm import Session
 from graph_olap_server import db
 from graph_olap_server.context import Platform
 from graph_olap_server.errors import APIError, forbidden
+from graph_olap_server.idempotency import bind_claim
 from graph_olap_server.identity import User, hash_api_key
+from graph_olap_server.middleware import CLAIM_STATE_KEY, MUTATING
+from graph_olap_server.revocation import watch_revocations
 
 __all__ = [
     "AdminUser",
@@ -40,9 +43,21 @@ async def get_platform(request: Request) -> Platform:
 PlatformDep = Annotated[Platform, Depends(get_platform)]
 
 
-async def get_session(platform: PlatformDep) -> AsyncIterator[Session]:
-    """A session per request; it connects lazily, in the handler's worker thread."""
+async def get_session(request: Request, platform: PlatformDep) -> AsyncIterator[Session]:
+    """A session per request; it connects lazily, in the handler's worker thread.
+
+    A mutation's session also writes its idempotency claim with the resource, in the
+    same transaction (:func:`~graph_olap_server.idempotency.bind_claim`), and tells the
+    running wrappers when it revoked an API key
+    (:func:`~graph_olap_server.revocation.watch_revocations`).
+    """
     with platform.db.session() as session:
+        if request.method in MUTATING:
+            claim = request.scope.get("state", {}).get(CLAIM_STATE_KEY)
+            if claim:
+                route = request.scope.get("route")
+                bind_claim(session, claim, getattr(route, "status_code", None) or 200)
+            watch_revocations(session, platform)
         yield session
 
 

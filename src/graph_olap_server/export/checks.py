@@ -140,9 +140,7 @@ class FileChecker:
         self._con.close()
 
 
-def _probe(
-    warehouse: WarehouseAdapter, checker: FileChecker, sql: str, folder: Path
-) -> list[Any]:
+def _probe(warehouse: WarehouseAdapter, checker: FileChecker, sql: str, folder: Path) -> list[Any]:
     tmp = folder / f".probe-{uuid.uuid4().hex[:12]}.parquet"
     try:
         warehouse.export_parquet(sql, tmp, dialect="duckdb")

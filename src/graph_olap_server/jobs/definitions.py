@@ -43,6 +43,7 @@ __all__ = [
 
 log = logging.getLogger("graph_olap_server")
 
+
 @dataclasses.dataclass(frozen=True)
 class JobContext:
     """What the background jobs work with (each job uses a few of these)."""

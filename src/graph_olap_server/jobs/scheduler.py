@@ -220,9 +220,7 @@ class JobScheduler:
         """
         self._job(name)
         with self._trigger_lock:
-            triggered_at = claim_trigger(
-                self._db, name, self._settings.job_trigger_min_interval
-            )
+            triggered_at = claim_trigger(self._db, name, self._settings.job_trigger_min_interval)
         outcome = self.run(name, triggered_by=user.username, reason=reason)
         details = {"job_name": name, "reason": reason, "status": outcome["status"]}
         if outcome["error"]:

@@ -1,5 +1,6 @@
 """The control plane's calls to a wrapper (see the wrapper API in
-``docs/design-instances.md``): ``/health``, ``/ready``, ``/progress``, ``/threads``."""
+``docs/design-instances.md``): ``/health``, ``/ready``, ``/progress``, ``/threads``,
+``/internal/access/revoked``."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ from typing import Any
 
 import httpx
 
-__all__ = ["WRAPPER_TOKEN_HEADER", "WrapperClient"]
+__all__ = ["FORGET_ACCESS_PATH", "WRAPPER_TOKEN_HEADER", "WrapperClient"]
 
 WRAPPER_TOKEN_HEADER = "X-Wrapper-Token"
+FORGET_ACCESS_PATH = "/internal/access/revoked"
+"""The wrapper's route that drops its cached access answers (``wrapper/auth.py``)."""
 
 
 class WrapperClient:
@@ -46,6 +49,45 @@ class WrapperClient:
             return self._http.get(f"{base}/ready").status_code == 200
         except httpx.HTTPError:
             return False
+
+    def call(
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        params: dict[str, Any] | None = None,
+    ) -> tuple[int, dict[str, Any]] | str:
+        """One call to a wrapper's public API with the caller's own credentials (jobs:
+        ``services/jobs.py``): its status and JSON body, or why it did not answer.
+
+        Example:
+            >>> client.call("GET", f"{base}/algo/executions", {"x-username": "alice"})
+            (200, {'executions': [...]})
+        """
+        try:
+            response = self._http.request(method, url, headers=headers, params=params)
+            body = response.json()
+        except httpx.HTTPError as err:
+            return f"it did not answer ({type(err).__name__})"
+        except ValueError:
+            return f"it answered {response.status_code} without JSON"
+        return response.status_code, body if isinstance(body, dict) else {"data": body}
+
+    def forget_access(self, base: str, token: str) -> bool:
+        """``POST /internal/access/revoked``: the wrapper drops its cached access answers
+        (an API key was revoked). Whether it confirmed; never raises.
+
+        Example:
+            >>> client.forget_access("http://127.0.0.1:41234", token)
+            True
+        """
+        try:
+            response = self._http.post(
+                f"{base}{FORGET_ACCESS_PATH}", headers={WRAPPER_TOKEN_HEADER: token}
+            )
+        except httpx.HTTPError:
+            return False
+        return response.status_code == 200
 
     def set_threads(self, base: str, token: str, threads: int) -> None:
         """``PUT /threads {"threads": n}``; raises RuntimeError with the wrapper's answer."""

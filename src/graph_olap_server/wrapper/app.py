@@ -12,14 +12,15 @@ from __future__ import annotations
 
 import dataclasses
 import hmac
+import json
 import logging
 import re
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
-from fastapi.responses import Response
+from fastapi import FastAPI, Query, Request
+from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from graph_olap_server.errors import APIError, document_error_responses, install_error_handlers
@@ -27,22 +28,33 @@ from graph_olap_server.middleware import RequestContextMiddleware
 from graph_olap_server.wrapper.algo.executions import ExecutionManager
 from graph_olap_server.wrapper.algo.routes import install_algorithm_routes
 from graph_olap_server.wrapper.auth import (
+    OBSERVER_HEADER,
     ActivityReporter,
     Authorizer,
     Caller,
     ControlPlaneAuthorizer,
     StaticAuthorizer,
+    install_access_routes,
 )
 from graph_olap_server.wrapper.config import WrapperConfig
 from graph_olap_server.wrapper.engine import GraphEngine
+from graph_olap_server.wrapper.held import RESULT_ID_PATTERN, Held, HeldResults
 from graph_olap_server.wrapper.loader import Loader, LoadState
 from graph_olap_server.wrapper.manifest import Manifest, graph_schema
-from graph_olap_server.wrapper.query import QUERY_ID_PATTERN, QueryBody, run_query
+from graph_olap_server.wrapper.query import (
+    QUERY_ID_PATTERN,
+    QueryBody,
+    execute,
+    held_info,
+    hold_result,
+    run_query,
+)
 from graph_olap_server.wrapper.running import InterruptibleEngine, RunningQueries
 from graph_olap_server.wrapper.schemas import (
     GraphSchema,
     Health,
     HealthStatus,
+    HeldResultInfo,
     LoadProgress,
     QueryCancelled,
     QueryResult,
@@ -51,9 +63,10 @@ from graph_olap_server.wrapper.schemas import (
     RunningQueryInfo,
     Threads,
     arrow_or_json,
+    binary_answer,
     json_response,
 )
-from graph_olap_server.wrapper.values import ARROW_STREAM
+from graph_olap_server.wrapper.values import ARROW_STREAM, arrow_stream_chunks
 
 __all__ = ["WrapperContext", "create_wrapper_app"]
 
@@ -77,6 +90,7 @@ class WrapperContext:
     authorizer: Authorizer
     activity: ActivityReporter
     algorithms: ExecutionManager
+    held: HeldResults
 
 
 def _default_authorizer(config: WrapperConfig) -> Authorizer:
@@ -109,7 +123,8 @@ def _internal(request: Request) -> WrapperContext:
 def _caller(request: Request) -> tuple[WrapperContext, Caller]:
     ctx = _ctx(request)
     caller = ctx.authorizer.check(request.headers)
-    ctx.activity.touch()
+    if not request.headers.get(OBSERVER_HEADER):  # the control plane watching is no activity
+        ctx.activity.touch()
     return ctx, caller
 
 
@@ -146,6 +161,94 @@ def _check_query_id(query_id: str) -> None:
         )
 
 
+def _check_result_id(result_id: str) -> None:
+    if not re.fullmatch(RESULT_ID_PATTERN, result_id):
+        raise APIError(
+            400,
+            "VALIDATION_ERROR",
+            "A result id looks like r-0123456789abcdef01234567: use the result_id of the "
+            "RESULT_TOO_LARGE answer (err.result.result_id in the SDK).",
+            {"result_id": result_id[:80]},
+        )
+
+
+PARQUET = "application/vnd.apache.parquet"
+MAX_PARQUET_CHUNK = 64 << 20
+"""The most bytes of a held result's Parquet file one request answers."""
+
+
+def install_held_routes(app: FastAPI) -> None:
+    """The routes of held results (guarded fetch; see :mod:`.held`)."""
+
+    def held(request: Request, result_id: str) -> tuple[WrapperContext, Held]:
+        """The held result, if the caller may read it (owner, ops or admin)."""
+        ctx, caller = _caller(request)
+        _check_result_id(result_id)
+        return ctx, ctx.held.get(result_id, caller.username, sees_all=_sees_all(caller))
+
+    @app.post("/results", response_model=HeldResultInfo, status_code=201)
+    def hold(body: QueryBody, request: Request) -> Response:
+        ctx, caller = _caller(request)
+        _require_ready(ctx)
+        if body.write:
+            ctx.algorithms.check_writable()
+        result = execute(ctx.engine, ctx.config, body, running=_running(ctx),
+                         username=caller.username)  # fmt: skip
+        kept = hold_result(result, body, ctx.held, caller.username)
+        return json_response(held_info(kept), status_code=201)
+
+    @app.get("/results/{result_id}", response_model=HeldResultInfo)
+    def describe(result_id: str, request: Request) -> Response:
+        return json_response(held_info(held(request, result_id)[1]))
+
+    @app.delete("/results/{result_id}", response_model=HeldResultInfo)
+    def release(result_id: str, request: Request) -> Response:
+        ctx, caller = _caller(request)
+        _check_result_id(result_id)
+        entry = ctx.held.release(result_id, caller.username, sees_all=_sees_all(caller))
+        return json_response(held_info(entry))
+
+    @app.get(
+        "/results/{result_id}/arrow",
+        response_class=StreamingResponse,
+        responses=binary_answer(f"Rows [offset, offset+limit) as an {ARROW_STREAM}", ARROW_STREAM),
+    )
+    def arrow_slice(
+        result_id: str,
+        request: Request,
+        offset: int = Query(0, ge=0, le=2**62),
+        limit: int | None = Query(None, ge=1, le=2**62),
+    ) -> Response:
+        ctx, entry = held(request, result_id)
+        names = entry.table.column_names
+        types = json.dumps(dict(zip(names, entry.column_types, strict=True)))
+        table = entry.table.slice(offset, limit)
+        table = table.replace_schema_metadata({"graph_olap.column_types": types})
+        headers = {"X-Row-Count": str(table.num_rows), "X-Total-Rows": str(entry.row_count)}
+        chunks = arrow_stream_chunks(table, ctx.config.arrow_batch_rows)
+        return StreamingResponse(chunks, media_type=ARROW_STREAM, headers=headers)
+
+    @app.get(
+        "/results/{result_id}/parquet",
+        response_class=Response,
+        responses=binary_answer("Bytes [offset, offset+length) of the result as Parquet", PARQUET),
+    )
+    def parquet_range(
+        result_id: str,
+        request: Request,
+        offset: int = Query(0, ge=0, le=2**62),
+        length: int = Query(8 << 20, ge=1, le=MAX_PARQUET_CHUNK),
+    ) -> Response:
+        ctx, entry = held(request, result_id)
+        path = ctx.held.parquet(entry)
+        total = path.stat().st_size
+        with path.open("rb") as file:
+            file.seek(offset)
+            data = file.read(length)
+        headers = {"X-Total-Bytes": str(total), "X-Offset": str(offset)}
+        return Response(data, media_type=PARQUET, headers=headers)
+
+
 def create_wrapper_app(
     config: WrapperConfig,
     *,
@@ -177,6 +280,12 @@ def create_wrapper_app(
             return loader.manifest
 
         algorithms = ExecutionManager(graph, manifest, activity)
+        held = HeldResults(
+            config.data_dir / "results",
+            ttl_seconds=config.held_ttl_seconds,
+            max_count=config.held_max_count,
+            max_bytes=config.held_max_bytes,
+        )
         if config.warm_projection:
             loader.on_ready = algorithms.warm_up
         app.state.wrapper = WrapperContext(
@@ -187,11 +296,13 @@ def create_wrapper_app(
             authorizer=checker,
             activity=activity,
             algorithms=algorithms,
+            held=held,
         )
         loader.start()
         try:
             yield
         finally:
+            held.close()
             algorithms.close()
             activity.close()
             close = getattr(checker, "close", None)
@@ -210,7 +321,9 @@ def create_wrapper_app(
     document_error_responses(
         app,
         {
+            "406": "The result exceeds the max_rows/max_bytes sent (RESULT_TOO_LARGE; held)",
             "408": "The query ran past its timeout (QUERY_TIMEOUT)",
+            "410": "The held result expired or was evicted (RESULT_EXPIRED)",
             "503": "The graph is still loading or failed to load (NOT_READY)",
         },
     )
@@ -266,7 +379,11 @@ def create_wrapper_app(
             arrow=arrow,
             running=_running(ctx),
             username=caller.username,
+            held=ctx.held,
         )
+
+    install_held_routes(app)
+    install_access_routes(app)  # the control plane's revocation push
 
     @app.post("/query/{query_id}/cancel", response_model=QueryCancelled)
     def cancel_query(query_id: str, request: Request) -> Response:

@@ -3,7 +3,10 @@
 :class:`ControlPlaneAuthorizer` forwards the caller's own credentials (``X-Username``,
 ``Authorization``, ``X-Internal-Api-Key``) to ``GET {control_plane}/api/instances/{id}/access``
 and caches each answer for 60 s per header set; 401/403/404 answers reach the caller with
-the control plane's own error envelope. :class:`StaticAuthorizer` trusts a fixed list of
+the control plane's own error envelope. When an API key is revoked the control plane
+pushes ``POST /internal/access/revoked`` (wrapper token) to its running wrappers
+(:func:`install_access_routes`): the cache is dropped, so the revoked key is refused on
+its next call instead of up to 60 s later. :class:`StaticAuthorizer` trusts a fixed list of
 usernames (``GRAPH_OLAP_WRAPPER_TRUST=alice,admin``): for tests and development only, it
 checks no password or key.
 
@@ -14,6 +17,7 @@ token) at most every 5 s, from a background thread; a failure is logged, never r
 from __future__ import annotations
 
 import dataclasses
+import hmac
 import logging
 import threading
 import time
@@ -21,22 +25,31 @@ from collections.abc import Mapping
 from typing import Any, Protocol
 
 import httpx
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 
 from graph_olap_server.errors import APIError
 
 __all__ = [
     "AUTH_HEADERS",
+    "OBSERVER_HEADER",
     "ActivityReporter",
     "Authorizer",
     "Caller",
     "ControlPlaneAuthorizer",
     "StaticAuthorizer",
+    "install_access_routes",
 ]
 
 log = logging.getLogger("graph_olap_server.wrapper")
 
 AUTH_HEADERS = ("x-username", "authorization", "x-internal-api-key")
+OBSERVER_HEADER = "x-graph-olap-observer"
+"""Set (to ``1``) on a call that only looks (the control plane listing jobs): it does not
+count as the instance's activity, so watching never keeps an idle instance alive."""
 TOKEN_HEADER = "X-Wrapper-Token"
+FORGET_ACCESS_PATH = "/internal/access/revoked"
+"""Where the control plane pushes a revocation (its twin: ``runtime/wrapper_client.py``)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -93,20 +106,23 @@ class ControlPlaneAuthorizer:
         self._http = httpx.Client(timeout=timeout, trust_env=False)
         self._cache: dict[tuple[str, ...], tuple[float, Caller | APIError]] = {}
         self._lock = threading.Lock()
+        self._generation = 0  # moves on at each forget(): an answer asked before is not kept
 
     def check(self, headers: Mapping[str, str]) -> Caller:
         key = _credentials(headers)
         now = time.monotonic()
         with self._lock:
             hit = self._cache.get(key)
+            generation = self._generation
         if hit is None or hit[0] <= now:
             answer = self._ask(key)
             with self._lock:
-                if len(self._cache) >= self.max_entries:
-                    self._cache = {k: v for k, v in self._cache.items() if v[0] > now}
+                if generation == self._generation:  # else a revocation came meanwhile
                     if len(self._cache) >= self.max_entries:
-                        self._cache.clear()
-                self._cache[key] = (now + self.ttl, answer)
+                        self._cache = {k: v for k, v in self._cache.items() if v[0] > now}
+                        if len(self._cache) >= self.max_entries:
+                            self._cache.clear()
+                    self._cache[key] = (now + self.ttl, answer)
             hit = (now + self.ttl, answer)
         if isinstance(hit[1], APIError):
             raise hit[1]
@@ -148,8 +164,46 @@ class ControlPlaneAuthorizer:
             error.get("details") or {},
         )
 
+    def forget(self) -> int:
+        """Drop every cached answer (an API key was revoked); answers how many.
+
+        Example:
+            >>> authorizer.forget()
+            3
+        """
+        with self._lock:
+            count = len(self._cache)
+            self._cache = {}
+            self._generation += 1
+        return count
+
     def close(self) -> None:
         self._http.close()
+
+
+def install_access_routes(app: FastAPI) -> None:
+    """``POST /internal/access/revoked`` (``X-Wrapper-Token``): forget the cached access
+    answers of the app's authorizer (``app.state.wrapper.authorizer``), so that a key the
+    control plane just revoked is refused on its next call.
+
+    Example:
+        >>> install_access_routes(app)  # in create_wrapper_app
+    """
+
+    @app.post(FORGET_ACCESS_PATH, include_in_schema=False)
+    async def access_revoked(request: Request) -> JSONResponse:
+        ctx = request.app.state.wrapper
+        given = request.headers.get(TOKEN_HEADER, "")
+        token = ctx.config.token or ""
+        if not token or not hmac.compare_digest(given.encode(), token.encode()):
+            raise APIError(
+                401, "UNAUTHORIZED", "This endpoint needs the instance's X-Wrapper-Token."
+            )
+        forget = getattr(ctx.authorizer, "forget", None)
+        forgotten = forget() if callable(forget) else 0
+        if forgotten:
+            log.info("an API key was revoked: forgot %d cached access answers", forgotten)
+        return JSONResponse({"data": {"forgotten": forgotten}})
 
 
 def _json(response: httpx.Response) -> dict[str, Any]:

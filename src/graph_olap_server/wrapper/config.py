@@ -57,6 +57,12 @@ class WrapperConfig:
     arrow_batch_rows: int = 100_000
     in_memory: bool = False
     max_body_bytes: int = 10_000_000
+    held_ttl_seconds: float = 600.0
+    """Guarded fetch: a held result (too large to send) lives this long after its last use."""
+    held_max_count: int = 16
+    """Guarded fetch: at most this many results are held (least recently used evicted)."""
+    held_max_bytes: int = 2 << 30
+    """Guarded fetch: at most this much Arrow data is held (a larger result is not held)."""
     warm_projection: bool = True
     """After the load, copy the whole graph out of the engine for the algorithms in the
     background, so the first algorithm run does not pay for it."""

@@ -7,6 +7,14 @@ more existed). Arrow answers stream the IPC
 format in record batches of at most ``config.arrow_batch_rows`` rows, with
 ``X-Row-Count`` and ``X-Execution-Time-Ms`` headers and the engine's column types as JSON
 in the schema metadata key ``graph_olap.column_types``.
+
+Guarded fetch: a body may carry ``max_rows`` and ``max_bytes`` (the Arrow size of the
+result table). A result over either is not sent: it is held (:mod:`.held`) and the query
+answers ``406 RESULT_TOO_LARGE`` with its size and a preview (:func:`too_large`); the
+limits apply before JSON's ``json_max_rows`` cut, which keeps its ``truncated`` flag.
+406 because the result exists but no answer within the caller's stated limits does
+(what "Not Acceptable" means); 413 is about the request's own size, 409 makes the SDK ask
+whether the instance is gone, and both are retried or read differently by clients.
 """
 
 from __future__ import annotations
@@ -14,26 +22,42 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import orjson
+import pyarrow as pa
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from graph_olap_server.errors import APIError
 from graph_olap_server.wrapper.config import WrapperConfig
 from graph_olap_server.wrapper.cypher import count_statements, find_write_clause
-from graph_olap_server.wrapper.engine import GraphEngine, QueryError, QueryTimeout
+from graph_olap_server.wrapper.engine import EngineResult, GraphEngine, QueryError, QueryTimeout
+from graph_olap_server.wrapper.held import Held, HeldResults, iso
 from graph_olap_server.wrapper.running import QueryIdInUse, RunningQueries
-from graph_olap_server.wrapper.schemas import QueryResult, json_response
-from graph_olap_server.wrapper.values import ARROW_STREAM, arrow_stream_chunks, table_rows
+from graph_olap_server.wrapper.schemas import HeldResultInfo, QueryResult, json_response
+from graph_olap_server.wrapper.values import (
+    ARROW_STREAM,
+    arrow_stream_chunks,
+    json_body,
+    table_rows,
+)
 
 __all__ = [
     "MAX_PARAMETER_DEPTH",
+    "PREVIEW_ROWS",
     "QUERY_ID_PATTERN",
     "WRITE_MESSAGE",
     "QueryBody",
     "check_parameters",
+    "execute",
+    "held_info",
+    "hold_result",
     "nesting_depth",
     "run_query",
+    "too_large",
 ]
+
+PREVIEW_ROWS = 20
+"""Rows of a too-large result sent with the 406 answer, as a preview."""
 
 WRITE_MESSAGE = (
     "This query writes to the graph (CREATE/MERGE/SET/DELETE); "
@@ -115,6 +139,8 @@ class QueryBody(BaseModel):
     timeout_ms: int | None = Field(default=None, ge=1)
     write: bool = False
     query_id: str | None = Field(default=None, pattern=QUERY_ID_PATTERN)
+    max_rows: int | None = Field(default=None, ge=0)  # guarded fetch: None, no limit
+    max_bytes: int | None = Field(default=None, ge=0)
 
     @field_validator("parameters")
     @classmethod
@@ -132,20 +158,24 @@ def _cancelled(query_id: str, query: str) -> APIError:
     )
 
 
-def run_query(
+def execute(
     engine: GraphEngine,
     config: WrapperConfig,
     body: QueryBody,
     *,
-    arrow: bool,
     running: RunningQueries | None = None,
     username: str = "",
-) -> Response:
-    """Check, run and encode one query (JSON, or an Arrow IPC stream if ``arrow``).
+) -> EngineResult:
+    """Check and run one query (the guard against writes, one statement, the timeout).
 
     With ``running`` and a ``body.query_id``, the query is registered under that id while
     it runs, so that ``POST /query/{id}/cancel`` can interrupt it (the query then answers
     409 ``CONFLICT``, "The query ... was cancelled").
+
+    Example:
+        >>> result = execute(engine, config, QueryBody(query="RETURN 1 AS n"))
+        >>> result.row_count
+        1
     """
     statements = count_statements(body.query)
     if statements != 1:
@@ -167,7 +197,7 @@ def run_query(
             if entry is not None and entry.cancelled:  # the cancel arrived first
                 raise _cancelled(entry.query_id, body.query)
             try:
-                result = engine.query(body.query, body.parameters, timeout, write=body.write)
+                return engine.query(body.query, body.parameters, timeout, write=body.write)
             except QueryTimeout:
                 if entry is not None and entry.cancelled:
                     raise _cancelled(entry.query_id, body.query) from None
@@ -189,6 +219,29 @@ def run_query(
         ) from None
     except QueryError as err:
         raise APIError(400, "QUERY_ERROR", str(err), {"query": body.query}) from None
+
+
+def run_query(
+    engine: GraphEngine,
+    config: WrapperConfig,
+    body: QueryBody,
+    *,
+    arrow: bool,
+    running: RunningQueries | None = None,
+    username: str = "",
+    held: HeldResults | None = None,
+) -> Response:
+    """Check, run and encode one query (JSON, or an Arrow IPC stream if ``arrow``).
+
+    A result over ``body.max_rows`` or ``body.max_bytes`` is held in ``held`` (when
+    given and it fits) and answered with :func:`too_large` instead.
+
+    Example:
+        >>> run_query(engine, config, QueryBody(query="RETURN 1 AS n"), arrow=False)
+    """
+    result = execute(engine, config, body, running=running, username=username)
+    if _over(result.table, body):
+        raise too_large(result, body, held, username)
     ms = round(result.execution_time_ms)
     if arrow:
         types = json.dumps(dict(zip(result.columns, result.column_types, strict=True)))
@@ -209,3 +262,99 @@ def run_query(
         truncated=truncated,
     )
     return json_response(answer)
+
+
+def _over(table: pa.Table, body: QueryBody) -> bool:
+    """Whether the result exceeds a limit the caller sent (a size check: no copy)."""
+    if body.max_rows is not None and table.num_rows > body.max_rows:
+        return True
+    return body.max_bytes is not None and table.nbytes > body.max_bytes
+
+
+def hold_result(result: EngineResult, body: QueryBody, held: HeldResults, username: str) -> Held:
+    """Hold ``result`` for ``username`` (``POST /results``), or 406 when it is larger
+    than everything the instance may hold."""
+    kept = _keep(result, body, held, username)
+    if kept is None:
+        raise too_large(result, body, None, username)
+    return kept
+
+
+def _keep(result: EngineResult, body: QueryBody, held: HeldResults, username: str) -> Held | None:
+    return held.hold(
+        result.table,
+        owner=username,
+        query=body.query,
+        parameters=body.parameters,
+        column_types=result.column_types,
+        execution_time_ms=round(result.execution_time_ms),
+    )
+
+
+def held_info(held: Held) -> HeldResultInfo:
+    """The public description of a held result.
+
+    Example:
+        >>> held_info(store.get(result_id, "alice")).row_count
+    """
+    size = held.parquet.stat().st_size if held.parquet and held.parquet.exists() else None
+    return HeldResultInfo(
+        result_id=held.result_id,
+        row_count=held.row_count,
+        bytes=held.nbytes,
+        columns=list(held.table.column_names),
+        column_types=held.column_types,
+        execution_time_ms=held.execution_time_ms,
+        expires_at=iso(held.expires_at),
+        parquet_bytes=size,
+    )
+
+
+def too_large(
+    result: EngineResult, body: QueryBody, held: HeldResults | None, username: str
+) -> APIError:
+    """The 406 ``RESULT_TOO_LARGE`` answer for ``result``: its size, the limits, a preview
+    of its first :data:`PREVIEW_ROWS` rows (in the JSON value shapes) and, when ``held``
+    could keep it, the held result's id and expiry.
+
+    Example:
+        >>> raise too_large(result, body, store, "alice")
+    """
+    table = result.table
+    kept = None if held is None else _keep(result, body, held, username)
+    preview = orjson.loads(json_body({"rows": table_rows(table.slice(0, PREVIEW_ROWS))}))
+    size = f"{table.num_rows:,} rows, {table.nbytes:,} bytes"
+    limits = []  # the ones exceeded
+    if body.max_rows is not None and table.num_rows > body.max_rows:
+        limits.append(f"max_rows={body.max_rows:,}")
+    if body.max_bytes is not None and table.nbytes > body.max_bytes:
+        limits.append(f"max_bytes={body.max_bytes:,}")
+    if kept is not None:
+        where = (
+            f"It is held as {kept.result_id} until {iso(kept.expires_at)}: fetch it in "
+            f"slices (GET /results/{kept.result_id}/arrow), as Parquet, or raise the limit."
+        )
+    else:
+        where = (
+            "It is too large for this instance to hold; narrow the query (filters, LIMIT) "
+            "or run it again without the limit."
+        )
+    return APIError(
+        406,
+        "RESULT_TOO_LARGE",
+        f"The result ({size}) exceeds {' and '.join(limits) or 'the limit'}, so it was "
+        f"not sent. {where}",
+        {
+            "result_id": kept.result_id if kept else None,
+            "expires_at": iso(kept.expires_at) if kept else None,
+            "row_count": table.num_rows,
+            "bytes": int(table.nbytes),
+            "max_rows": body.max_rows,
+            "max_bytes": body.max_bytes,
+            "columns": list(result.columns),
+            "column_types": list(result.column_types),
+            "preview": preview["rows"],
+            "execution_time_ms": round(result.execution_time_ms),
+            "query": body.query,
+        },
+    )

@@ -38,6 +38,7 @@ __all__ = [
     "GraphSchema",
     "Health",
     "HealthStatus",
+    "HeldResultInfo",
     "LoadProgress",
     "LoadStep",
     "LockStatus",
@@ -47,6 +48,7 @@ __all__ = [
     "RelationshipTypeSchema",
     "Threads",
     "arrow_or_json",
+    "binary_answer",
     "json_response",
 ]
 
@@ -183,6 +185,27 @@ class QueryResult(_Answer):
     row_count: int
     execution_time_ms: int
     truncated: bool
+
+
+# -- held results (guarded fetch) -------------------------------------------------------
+
+
+class HeldResultInfo(_Answer):
+    """``POST /results``, ``GET /results/{id}`` and ``DELETE /results/{id}``: a result the
+    instance holds for its owner (see :mod:`graph_olap_server.wrapper.held`).
+
+    ``bytes`` is the Arrow size of the table; ``parquet_bytes`` the size of its Parquet
+    file once written (``GET /results/{id}/parquet``), else null.
+    """
+
+    result_id: str
+    row_count: int
+    bytes: int
+    columns: list[str]
+    column_types: list[str]
+    execution_time_ms: int
+    expires_at: Timestamp
+    parquet_bytes: int | None
 
 
 # -- algorithms ---------------------------------------------------------------------
@@ -329,5 +352,20 @@ def arrow_or_json(what: str) -> dict[int | str, dict[str, Any]]:
         200: {
             "description": f"{what} as JSON, or an Arrow IPC stream with Accept: {ARROW_STREAM}",
             "content": {ARROW_STREAM: {"schema": {"type": "string", "format": "binary"}}},
+        }
+    }
+
+
+def binary_answer(what: str, media_type: str) -> dict[int | str, dict[str, Any]]:
+    """The ``responses`` of a route answering only ``what`` as bytes of ``media_type``.
+
+    Example:
+        >>> list(binary_answer("Parquet bytes", "application/vnd.apache.parquet")[200]["content"])
+        ['application/vnd.apache.parquet']
+    """
+    return {
+        200: {
+            "description": what,
+            "content": {media_type: {"schema": {"type": "string", "format": "binary"}}},
         }
     }

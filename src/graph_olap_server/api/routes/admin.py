@@ -1,4 +1,4 @@
-"""Routes: admin-only operations (bulk delete, API keys)."""
+"""Routes: admin-only operations (bulk delete, waited for or as a job; API keys)."""
 
 from __future__ import annotations
 
@@ -15,14 +15,15 @@ from graph_olap_server.api.schemas.admin import (
     ApiKeyCreatedOut,
     ApiKeyOut,
     BulkDelete,
-    BulkDeleteErrorOut,
     BulkDeleteOut,
 )
 from graph_olap_server.api.schemas.common import Envelope
+from graph_olap_server.api.schemas.jobs import JobOut
 from graph_olap_server.apikeys import create_api_key
-from graph_olap_server.errors import not_found
+from graph_olap_server.errors import bad_request, not_found
 from graph_olap_server.services.audit import audit
-from graph_olap_server.services.bulk_delete import delete_rows, matching_rows
+from graph_olap_server.services.bulk_delete import matching_rows, record_job, run_job, start_job
+from graph_olap_server.services.job_views import bulk_delete_job
 
 router = APIRouter(tags=["admin"], prefix="/admin")
 
@@ -31,40 +32,47 @@ router = APIRouter(tags=["admin"], prefix="/admin")
 def bulk_delete(
     body: BulkDelete, session: DbSession, user: AdminUser, platform: PlatformDep
 ) -> Envelope[BulkDeleteOut]:
+    """Deletes the matches and answers what was deleted (recorded as a job,
+    ``bulk_delete-<id>``, while it runs); ``dry_run`` only reports the matches."""
     rows = matching_rows(session, body.resource_type, body.filters, body.expected_count)
-    ids = [r.id for r in rows]
-    result = BulkDeleteOut(
-        dry_run=body.dry_run,
-        resource_type=body.resource_type,
-        matched_count=len(ids),
-        matched_ids=ids,
-        deleted_count=0,
-        deleted_ids=[],
-        failed_ids=[],
-        errors=[],
-    )
     if body.dry_run:
-        return Envelope(data=result)
-    deleted, failed = delete_rows(platform, session, user, body.resource_type, rows)
-    result.deleted_ids = deleted
-    result.deleted_count = len(deleted)
-    result.failed_ids = [f.id for f in failed]
-    result.errors = [BulkDeleteErrorOut(id=f.id, code=f.code, message=f.message) for f in failed]
-    audit(
-        session,
-        user,
-        "admin.bulk_delete",
-        body.resource_type,
-        None,
-        {
-            "reason": body.reason,
-            "filters": body.filters.model_dump(exclude_none=True),
-            "deleted_ids": result.deleted_ids,
-            "failed_ids": result.failed_ids,
-        },
-    )
-    session.commit()
-    return Envelope(data=result)
+        ids = [r.id for r in rows]
+        return Envelope(
+            data=BulkDeleteOut(
+                dry_run=True,
+                resource_type=body.resource_type,
+                matched_count=len(ids),
+                matched_ids=ids,
+                deleted_count=0,
+                deleted_ids=[],
+                failed_ids=[],
+                errors=[],
+            )
+        )
+    job = record_job(session, user, body, rows)
+    done = run_job(platform, user, job.id)
+    return Envelope(data=BulkDeleteOut.model_validate(done.result))
+
+
+@router.post(
+    "/resources/bulk/jobs",
+    status_code=202,
+    summary="Start a bulk delete as a job (admin)",
+)
+def start_bulk_delete(
+    body: BulkDelete, session: DbSession, user: AdminUser, platform: PlatformDep
+) -> Envelope[JobOut]:
+    """Checks and records the bulk delete, answers its job (``bulk_delete-<id>``) and
+    deletes in the background; follow it with ``GET /api/jobs/{job_id}``."""
+    if body.dry_run:
+        raise bad_request(
+            "A dry run deletes nothing and answers at once: send it to "
+            "DELETE /api/admin/resources/bulk (client.admin.bulk_delete(..., dry_run=True))."
+        )
+    rows = matching_rows(session, body.resource_type, body.filters, body.expected_count)
+    job = record_job(session, user, body, rows)
+    start_job(platform, user, job.id)
+    return Envelope(data=bulk_delete_job(job))
 
 
 @router.post("/api-keys", status_code=201, summary="Create an API key (admin)")
