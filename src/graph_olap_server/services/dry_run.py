@@ -46,11 +46,14 @@ class Costs:
 # error. Memory is the wrapper's resident set once running, disk its instance folder, load
 # time create to running (snapshot export included).
 COSTS = {
-    "memory_bytes": Costs(base=2.068e8, per_node=150.9, per_edge=21.64),
-    "disk_bytes": Costs(base=3.35e6, per_node=57.34, per_edge=24.82),
-    "load_seconds": Costs(base=1.224, per_node=2.125e-7, per_edge=5.152e-7),
+    "memory_bytes": Costs(base=2.044e8, per_node=128.4, per_edge=68.04),
+    "disk_bytes": Costs(base=3.361e6, per_node=57.03, per_edge=25.02),
+    "load_seconds": Costs(base=0.7274, per_node=6.721e-7, per_edge=4.368e-7),
 }
-CALIBRATION = "local platform, 2 cores, kuzu; bench/dry_run_calibration.py, 2026-12-05"
+CALIBRATION = (
+    "local platform, 2 cores, kuzu; bench/dry_run_calibration.py on 8 sizes up to "
+    "1M nodes / 5M edges, 2026-12-05"
+)
 
 
 @dataclasses.dataclass(frozen=True)
