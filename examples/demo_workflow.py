@@ -199,7 +199,9 @@ def run(client: GraphOLAPClient) -> None:
             "MATCH (a:Account)-[t:TRANSFERRED_TO]->(b:Account) RETURN a, t, b LIMIT 400"
         )
         view = transfers.show_graph(color_by="community")
-        picture = view.save_html(Path(".graph_olap_data") / "demo-graph.html")
+        folder = Path(".graph_olap_data")  # there even when the platform was already up
+        folder.mkdir(exist_ok=True)
+        picture = view.save_html(folder / "demo-graph.html")
         print(
             f"{view.picture.summary}\nsaved as {picture} (open it in a browser; in Jupyter "
             "the same call shows an interactive widget)"
