@@ -183,10 +183,17 @@ def test_no_console_errors(live: LiveNotebook) -> None:
 
 
 def publish_tables(live: LiveNotebook, theme: str, tmp_path: Path) -> None:
-    """The docs' screenshots of tables and cards (basic_workflow), in each theme."""
+    """The docs' screenshots of tables and cards (basic_workflow; the big-result error and
+    the jobs table of bad_day), in each theme."""
+    suffix = "" if theme == "light" else "-dark"
+    if live.name == "bad_day.ipynb":
+        too_big = live.cell("every_pair = ").locator(".jp-OutputArea").first
+        screenshot(too_big, f"result-too-large{suffix}.png", tmp_path)
+        jobs = live.cell("client.jobs.get(snapshot)").locator(".jp-OutputArea").first
+        screenshot(jobs, f"jobs{suffix}.png", tmp_path)
+        return
     if live.name != "basic_workflow.ipynb":
         return
-    suffix = "" if theme == "light" else "-dark"
     card = live.cell("mapping = client.mappings.create(").locator(".jp-OutputArea").first
     screenshot(card, f"mapping-card{suffix}.png", tmp_path)
     if theme != "light":

@@ -15,7 +15,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from graph_olap.display._html import card, esc, kv_grid, wrap
+from graph_olap.display._html import card, esc, format_value, kv_grid, table, wrap
 from graph_olap.display.cards import human_bytes
 from graph_olap.exceptions import GraphOLAPError, ResultTooLargeError
 
@@ -123,14 +123,19 @@ def preview_caption(err: ResultTooLargeError) -> str:
 
 
 def _preview_html(err: GraphOLAPError) -> str:
-    """The preview table of a :class:`ResultTooLargeError` (polars' own HTML, which
-    escapes values), else nothing."""
+    """The preview table of a :class:`ResultTooLargeError` (all its rows, static: a
+    preview needs no paging or search), else nothing."""
     if not isinstance(err, ResultTooLargeError):
         return ""
-    render = getattr(err.preview, "_repr_html_", None)
-    table = render() if callable(render) else f"<pre>{esc(str(err.preview))}</pre>"
-    caption = f'<div class="go-muted">preview, {esc(preview_caption(err))}</div>'
-    return caption + table
+    preview = err.preview
+    if hasattr(preview, "columns") and hasattr(preview, "rows"):  # a polars DataFrame
+        columns, rows = [str(c) for c in preview.columns], preview.rows()
+    else:  # a list of dicts (no polars)
+        records = list(preview or [])
+        columns = [str(c) for c in records[0]] if records else []
+        rows = [[record.get(c) for c in columns] for record in records]
+    cells = [[format_value(value) for value in row] for row in rows]
+    return table(columns, cells, footer=esc(f"preview, {preview_caption(err)}"))
 
 
 def show_error(

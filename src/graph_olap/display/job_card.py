@@ -69,4 +69,5 @@ def _job_list(model: Any, now: datetime.datetime | None) -> str:
     body = table(["id", "status", "progress", "message"], rows)
     if model.partial:
         body += section("not answered", esc(" ".join(u.message for u in model.unanswered)))
-    return card("Jobs", f"{len(model.jobs)} jobs", "", body)
+    count = len(model.jobs)
+    return card("Jobs", f"{count} job" if count == 1 else f"{count} jobs", "", body)
