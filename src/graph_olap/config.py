@@ -113,6 +113,8 @@ class Config:
             f"internal_api_key={_mask(self.internal_api_key)!r}, username={self.username!r}, "
             f"timeout={self.timeout!r}, max_retries={self.max_retries!r}, "
             f"in_cluster_mode={self.in_cluster_mode!r}, namespace={self.namespace!r}, "
+            f"max_result_rows={self.max_result_rows!r}, "
+            f"max_result_bytes={self.max_result_bytes!r}, "
             f"username_source={self.username_source!r})"
         )
 

@@ -26,6 +26,7 @@ The tree::
     ├── MethodNotAllowedError        405  METHOD_NOT_ALLOWED: no such method on that path
     ├── ConflictError                409  CONFLICT
     │   ├── ResourceLockedError          RESOURCE_LOCKED
+    │   ├── QueryCancelledError          QUERY_CANCELLED: the query was cancelled on the instance
     │   ├── ConcurrencyLimitError        CONCURRENCY_LIMIT_EXCEEDED
     │   ├── DependencyError              RESOURCE_HAS_DEPENDENCIES
     │   ├── InvalidStateError            INVALID_STATE
@@ -104,6 +105,7 @@ __all__ = [
     "NotFoundError",
     "PayloadTooLargeError",
     "PermissionDeniedError",
+    "QueryCancelledError",
     "QueryError",
     "QueryTimeoutError",
     "RateLimitError",
@@ -262,6 +264,22 @@ class DependencyError(ConflictError):
     """Other resources depend on this one (409 ``RESOURCE_HAS_DEPENDENCIES``)."""
 
     default_code = "RESOURCE_HAS_DEPENDENCIES"
+
+
+class QueryCancelledError(ConflictError):
+    """The query was cancelled on the instance while it ran (409 ``QUERY_CANCELLED``): its
+    sender's Ctrl-C reaches the SDK as :class:`~graph_olap.Interrupted` instead; this is
+    what a query gets when someone else (ops, an admin) cancelled it with
+    ``POST /query/{id}/cancel``. ``details["query_id"]`` names it; nothing was answered.
+
+    Example:
+        >>> try:
+        ...     conn.query("MATCH (a), (b) RETURN count(*)")
+        ... except QueryCancelledError as err:
+        ...     print(err.details["query_id"])   # run it again if you still need it
+    """
+
+    default_code = "QUERY_CANCELLED"
 
 
 class InvalidStateError(ConflictError):
@@ -635,6 +653,7 @@ ERROR_CLASSES: Mapping[str, type[GraphOLAPError]] = MappingProxyType(
         "NOT_READY": InstanceNotReadyError,
         "QUERY_ERROR": QueryError,
         "QUERY_TIMEOUT": QueryTimeoutError,
+        "QUERY_CANCELLED": QueryCancelledError,
         "WRITE_NOT_ALLOWED": WriteNotAllowedError,
         "RESOURCE_LOCKED": ResourceLockedError,
         "ALGORITHM_NOT_FOUND": AlgorithmNotFoundError,

@@ -71,6 +71,7 @@ ERROR_CODES: dict[str, tuple[int, ...]] = {
     "NOT_READY": (503,),
     "QUERY_ERROR": (400,),
     "QUERY_TIMEOUT": (408,),
+    "QUERY_CANCELLED": (409,),  # POST /query/{id}/cancel stopped it
     "WRITE_NOT_ALLOWED": (403,),
     "INVALID_PARAMETER": (400,),
     "ALGORITHM_NOT_FOUND": (404,),

@@ -27,7 +27,12 @@ from typing import Any
 
 import pytest
 
-from graph_olap import AsyncGraphOLAPClient, GraphOLAPClient, InstanceConnection
+from graph_olap import (
+    AsyncGraphOLAPClient,
+    GraphOLAPClient,
+    InstanceConnection,
+    QueryCancelledError,
+)
 from graph_olap._core.interrupt import Interrupted
 from graph_olap._core.ops import Op, Sleep
 from graph_olap.resources._waits import WaitOptions, wait_instance, wait_snapshot
@@ -174,6 +179,33 @@ def test_ctrl_c_interrupts_a_query_df(
     )
     assert seconds < BOUND and "(the platform interrupted it)" in message
     eventually(lambda: watch.running_queries() == [])
+
+
+def test_a_query_cancelled_by_someone_else_raises_query_cancelled(
+    conn: InstanceConnection[Any], watch: InstanceConnection[Any]
+) -> None:
+    """Not the sender's Ctrl-C (that is ``Interrupted``): another client cancels the query
+    by its id, and the sender's call raises ``QueryCancelledError`` naming it."""
+    raised: list[BaseException] = []
+
+    def send() -> None:
+        try:
+            conn.query(LONG_QUERY, timeout=600)
+        except BaseException as err:
+            raised.append(err)
+
+    sender = threading.Thread(target=send)
+    sender.start()
+    eventually(lambda: bool(watch.running_queries()))
+    (running,) = watch.running_queries()
+    answer = watch._runner.post(f"/query/{running['query_id']}/cancel")  # type: ignore[union-attr]
+    assert answer == {"query_id": running["query_id"], "interrupted": True}
+    sender.join(60)
+    assert not sender.is_alive()
+    (err,) = raised
+    assert isinstance(err, QueryCancelledError), repr(err)
+    assert err.code == "QUERY_CANCELLED" and err.details["query_id"] == running["query_id"]
+    assert f"The query {running['query_id']} was cancelled" in err.message
 
 
 def test_cancelling_a_finished_query_says_so(conn: InstanceConnection[Any]) -> None:

@@ -143,6 +143,11 @@ def test_config_repr_and_str_mask_secrets():
     assert "username='alice'" in repr(config)
 
 
+def test_config_repr_shows_the_result_limits():
+    config = Config(max_result_rows=5_000, max_result_bytes=0)  # 0: no limit
+    assert "max_result_rows=5000, max_result_bytes=None" in repr(config)
+
+
 @pytest.mark.parametrize(
     "url",
     [

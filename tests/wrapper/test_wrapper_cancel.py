@@ -59,7 +59,7 @@ def test_a_running_query_is_interrupted_by_its_id(wrapper: Wrapper) -> None:
     (answer,) = answers
     assert answer.status_code == 409, answer.text
     body = answer.json()["error"]
-    assert body["code"] == "CONFLICT" and body["details"]["query_id"] == query_id
+    assert body["code"] == "QUERY_CANCELLED" and body["details"]["query_id"] == query_id
     assert f"The query {query_id} was cancelled" in body["message"]
     assert running(wrapper) == []
     assert wrapper.rows("MATCH (c:Customer) RETURN count(c)") == [[400]]  # the engine is free

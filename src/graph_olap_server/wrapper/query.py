@@ -151,7 +151,7 @@ class QueryBody(BaseModel):
 def _cancelled(query_id: str, query: str) -> APIError:
     return APIError(
         409,
-        "CONFLICT",  # QUERY_CANCELLED once errors.py lists it
+        "QUERY_CANCELLED",
         f"The query {query_id} was cancelled (POST /query/{query_id}/cancel) and the engine "
         "stopped it; run it again if you still need its answer.",
         {"query_id": query_id, "query": query},
