@@ -20,13 +20,6 @@ from graph_olap.lineage import lineage_of
 __all__ = ["caption_frames_with_lineage", "frame_html"]
 
 
-class _Origin:
-    """What :func:`~graph_olap.display.tables.lineage_line` reads: ``.lineage``."""
-
-    def __init__(self, lineage: Any) -> None:
-        self.lineage = lineage
-
-
 def frame_html(frame: Any) -> str | None:
     """The itables HTML of ``frame`` captioned with its row count and lineage; a frame
     without lineage (or that itables cannot caption) gets its own ``_repr_html_``
@@ -43,7 +36,7 @@ def frame_html(frame: Any) -> str | None:
     try:
         import itables  # type: ignore[import-not-found,import-untyped,unused-ignore]
 
-        caption = f"{esc(f'{len(frame):,} rows')}{lineage_line(_Origin(lineage))}"
+        caption = f"{esc(f'{len(frame):,} rows')}{lineage_line(lineage)}"
         return str(itables.to_html_datatable(frame, caption=caption))
     except Exception:  # a display must never break the cell: itables' own table then
         return _own_html(frame)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
@@ -12,6 +12,9 @@ from graph_olap.display._html import HIDDEN, badge, esc, format_value, is_secret
 from graph_olap.display._time import duration
 from graph_olap.display.cards import human_bytes
 from graph_olap.display.interactive import interactive_table
+
+if TYPE_CHECKING:
+    from graph_olap.lineage import Lineage
 
 __all__ = [
     "MAX_QUERY_ROWS",
@@ -142,22 +145,21 @@ def query_table(result: Any, *, max_rows: int = MAX_QUERY_ROWS) -> str:
         footer += " (cut at the server's row limit)"
     if result.execution_time_ms is not None:
         footer += f" \u00b7 {result.execution_time_ms:g} ms"
-    origin = lineage_line(result)
+    origin = lineage_line(getattr(result, "lineage", None))
     if not result.columns:
         return f'<div class="go-footer">{esc(footer)}</div>' + origin
     return table(result.columns, rows, types=result.column_types, footer=esc(footer)) + origin
 
 
-def lineage_line(result: Any) -> str:
-    """Where a result came from, as one short HTML line (empty when it has no
-    ``lineage``): ``instance 12 · snapshot 7 · mapping 3 v2 · kuzu · 0.21 s``; the
-    query text shows on hover.
+def lineage_line(lineage: Lineage | None) -> str:
+    """Where a result came from, as one short HTML line (empty for ``None``):
+    ``instance 12 · snapshot 7 · mapping 3 v2 · kuzu · 0.21 s``; the query text shows on
+    hover.
 
     Example:
-        >>> lineage_line(conn.query("RETURN 1 AS n"))
+        >>> lineage_line(conn.query("RETURN 1 AS n").lineage)
         '<div class="go-footer go-lineage" title="RETURN 1 AS n">instance 12 · ...</div>'
     """
-    lineage = getattr(result, "lineage", None)
     if lineage is None:
         return ""
     hover = lineage.query or lineage.algorithm or ""
@@ -183,7 +185,7 @@ def query_caption(result: Any) -> str:
         f'<span class="go-nowrap">{esc(part)}</span>' for part in [head, *types]
     )
     caption = head_html + (" \u00b7 " + ", ".join(type_html) if type_html else "")
-    return caption + lineage_line(result)
+    return caption + lineage_line(getattr(result, "lineage", None))
 
 
 def query_html(result: Any) -> str:
