@@ -84,7 +84,10 @@ def parse_job_id(job_id: str) -> JobRef:
     return JobRef("algorithm", int(match.group(3)), match.group(4))
 
 
-def _fraction(completed: int, total: int) -> float | None:
+def _fraction(status: str, completed: int, total: int) -> float | None:
+    """How far a job is: 1.0 once it succeeded, else its share of steps (None: unknown)."""
+    if status == "succeeded":
+        return 1.0
     return round(completed / total, 4) if total else None
 
 
@@ -117,7 +120,7 @@ def export_job(snapshot: db.Snapshot) -> JobOut:
         phase=phase,
         completed=completed,
         total=total,
-        progress=1.0 if status == "succeeded" else _fraction(completed, total),
+        progress=_fraction(status, completed, total),
         message=f"Export of snapshot {snapshot.id} ({snapshot.name}): {snapshot.status}",
         error_message=error,
         owner=snapshot.owner_username,
@@ -151,7 +154,7 @@ def start_job(instance: db.Instance, snapshot: db.Snapshot | None) -> JobOut:
         phase=str(progress.get("phase") or instance.status),
         completed=completed,
         total=total,
-        progress=1.0 if status == "succeeded" else _fraction(completed, total),
+        progress=_fraction(status, completed, total),
         message=f"Start of instance {instance.id} ({instance.name}): {instance.status}",
         error_message=instance.error_message,
         owner=instance.owner_username,
@@ -196,7 +199,7 @@ def algorithm_job(instance: db.Instance, record: dict[str, Any]) -> JobOut:
         phase=progress.get("phase") or record.get("phase"),
         completed=completed,
         total=total,
-        progress=1.0 if status == "succeeded" else _fraction(completed, total),
+        progress=_fraction(status, completed, total),
         message=f"{name} on instance {instance.id} ({record['id']}): {raw}",
         error_message=error.get("message") if isinstance(error, dict) else None,
         owner=str(record.get("username") or instance.owner_username),
@@ -225,7 +228,7 @@ def bulk_delete_job(job: db.BulkDeleteJob) -> JobOut:
         phase="deleting" if job.status == "running" else job.status,
         completed=job.done,
         total=job.total,
-        progress=1.0 if job.status == "succeeded" else _fraction(job.done, job.total),
+        progress=_fraction(job.status, job.done, job.total),
         message=(
             f"Bulk delete of {job.total} {job.resource_type}s ({job.reason}): "
             f"{job.done}/{job.total} done, {job.status}"
