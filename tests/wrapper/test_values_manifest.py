@@ -23,6 +23,7 @@ from graph_olap_server.wrapper.manifest import (
 )
 from graph_olap_server.wrapper.values import (
     arrow_stream_chunks,
+    arrow_stream_size,
     json_body,
     normalise_table,
     table_rows,
@@ -86,6 +87,23 @@ def test_arrow_stream_is_readable_in_batches() -> None:
     assert pa.Table.from_batches(batches).equals(table)
     empty = b"".join(arrow_stream_chunks(table.slice(0, 0)))
     assert pa.ipc.open_stream(io.BytesIO(empty)).read_all().num_rows == 0
+
+
+@pytest.mark.parametrize(
+    "table",
+    [
+        pa.table({"x": list(range(25)), "s": [str(i) if i % 3 else None for i in range(25)]}),
+        pa.table({"x": pa.array([], pa.int64())}),
+        pa.table({"l": [[1, 2], None, []], "d": pa.array([1.5, None, 2.0])}),
+    ],
+    ids=["batches-with-nulls", "empty", "lists"],
+)
+@pytest.mark.parametrize("max_rows", [1, 10, 100_000])
+def test_arrow_stream_size_is_the_length_of_the_stream(table: pa.Table, max_rows: int) -> None:
+    """The answer's Content-Length is computed before any batch is serialised: it must
+    be exactly what is sent, or the client would wait for bytes that never come."""
+    sent = sum(len(chunk) for chunk in arrow_stream_chunks(table, max_rows))
+    assert arrow_stream_size(table, max_rows) == sent
 
 
 @pytest.mark.parametrize(

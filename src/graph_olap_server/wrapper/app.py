@@ -66,7 +66,7 @@ from graph_olap_server.wrapper.schemas import (
     binary_answer,
     json_response,
 )
-from graph_olap_server.wrapper.values import ARROW_STREAM, arrow_stream_chunks
+from graph_olap_server.wrapper.values import ARROW_STREAM, arrow_response
 
 __all__ = ["WrapperContext", "create_wrapper_app"]
 
@@ -225,8 +225,7 @@ def install_held_routes(app: FastAPI) -> None:
         table = entry.table.slice(offset, limit)
         table = table.replace_schema_metadata({"graph_olap.column_types": types})
         headers = {"X-Row-Count": str(table.num_rows), "X-Total-Rows": str(entry.row_count)}
-        chunks = arrow_stream_chunks(table, ctx.config.arrow_batch_rows)
-        return StreamingResponse(chunks, media_type=ARROW_STREAM, headers=headers)
+        return arrow_response(table, ctx.config.arrow_batch_rows, headers)
 
     @app.get(
         "/results/{result_id}/parquet",

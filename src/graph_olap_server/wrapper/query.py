@@ -24,7 +24,7 @@ from typing import Any
 
 import orjson
 import pyarrow as pa
-from fastapi.responses import Response, StreamingResponse
+from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from graph_olap_server.errors import APIError
@@ -35,8 +35,7 @@ from graph_olap_server.wrapper.held import Held, HeldResults, iso
 from graph_olap_server.wrapper.running import QueryIdInUse, RunningQueries
 from graph_olap_server.wrapper.schemas import HeldResultInfo, QueryResult, json_response
 from graph_olap_server.wrapper.values import (
-    ARROW_STREAM,
-    arrow_stream_chunks,
+    arrow_response,
     json_body,
     table_rows,
 )
@@ -247,8 +246,7 @@ def run_query(
         types = json.dumps(dict(zip(result.columns, result.column_types, strict=True)))
         table = result.table.replace_schema_metadata({"graph_olap.column_types": types})
         headers = {"X-Row-Count": str(result.row_count), "X-Execution-Time-Ms": str(ms)}
-        chunks = arrow_stream_chunks(table, config.arrow_batch_rows)
-        return StreamingResponse(chunks, media_type=ARROW_STREAM, headers=headers)
+        return arrow_response(table, config.arrow_batch_rows, headers)
     table = result.table
     truncated = table.num_rows > config.json_max_rows
     if truncated:

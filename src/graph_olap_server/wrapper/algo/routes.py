@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Query, Request
-from fastapi.responses import Response, StreamingResponse
+from fastapi.responses import Response
 
 from graph_olap_server.wrapper.algo.executions import MAX_WAIT_MS, Execution, ExecutionManager
 from graph_olap_server.wrapper.algo.plans import (
@@ -34,7 +34,7 @@ from graph_olap_server.wrapper.schemas import (
     arrow_or_json,
     json_response,
 )
-from graph_olap_server.wrapper.values import ARROW_STREAM, arrow_stream_chunks, table_rows
+from graph_olap_server.wrapper.values import ARROW_STREAM, arrow_response, table_rows
 
 __all__ = ["install_algorithm_routes"]
 
@@ -109,8 +109,7 @@ def install_algorithm_routes(
             return json_response(ExecutionValue.model_construct(value=execution.result_value))
         if ARROW_STREAM in request.headers.get("accept", ""):
             headers = {"X-Row-Count": str(table.num_rows)}
-            chunks = arrow_stream_chunks(table, arrow_batch_rows)
-            return StreamingResponse(chunks, media_type=ARROW_STREAM, headers=headers)
+            return arrow_response(table, arrow_batch_rows, headers)
         answer = ExecutionTable.model_construct(  # rows as computed: not validated
             columns=table.column_names, rows=table_rows(table), row_count=table.num_rows
         )
