@@ -167,6 +167,10 @@ class Loader:
         self.manifest: Manifest | None = None
         self.on_ready: Callable[[], object] | None = None
         """Called (in the loader's thread) once the graph is loaded and ``ready``."""
+        self.on_nodes_loaded: Callable[[], object] | None = None
+        """Called (in the loader's thread) once every node file is loaded, before the
+        first edge file: work that needs the nodes can overlap the edges' load. An
+        exception is logged and the load goes on."""
         self._thread = threading.Thread(target=self.run, name="graph-olap-loader", daemon=True)
 
     def start(self) -> None:
@@ -215,6 +219,11 @@ class Loader:
         state.set_phase("loading_data")
         for node in manifest.nodes:
             self._step(f"node:{node.label}", f"node {node.label}", lambda n=node: self._node(n))
+        if self.on_nodes_loaded is not None:
+            try:
+                self.on_nodes_loaded()
+            except Exception:  # an optimisation: the load itself goes on
+                log.exception("the after-nodes hook failed")
         for edge in manifest.edges:
             what = f"edge {edge.type} ({edge.from_node}->{edge.to_node})"
             self._step(_edge_step(edge, manifest), what, lambda e=edge: self._edge(e))
