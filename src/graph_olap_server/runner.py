@@ -46,8 +46,10 @@ class ServerThread:
         self.host = host
         self.port = port or free_port(host)
         self.settings = with_own_url(settings, host, self.port)
+        self.app = create_app(self.settings)
+        """The application (``app.state.platform`` once started: its parts, for tests)."""
         config = uvicorn.Config(
-            create_app(self.settings),
+            self.app,
             host=host,
             port=self.port,
             log_level="warning",

@@ -138,6 +138,11 @@ class Plat:
         assert found is not None, (table, ident)
         return dict(found)
 
+    @property
+    def platform(self) -> Any:
+        """The running platform's parts (exporter, monitor, runtime), to hold one back."""
+        return self.server.app.state.platform
+
     def process(self, instance_id: int) -> int:
         pid = self.row("instances", instance_id)["pid"]
         assert pid, f"instance {instance_id} has no process"

@@ -2,7 +2,8 @@
 
 It takes the wrapper's command line (``docs/design-instances.md``), checks the snapshot
 folder (manifest and files, row counts read back with DuckDB) and serves ``/health``,
-``/ready``, ``/progress`` (token) and ``/threads`` (token) on 127.0.0.1. How it behaves
+``/ready``, ``/progress`` (token), ``/threads`` (token) and ``/internal/snapshot/ready``
+(token; with ``--await-snapshot`` it reads nothing before it) on 127.0.0.1. How it behaves
 is chosen per mapping in a JSON file (``--behaviour FILE``: ``{"<mapping_id>": mode}``):
 
 * ``ok`` (default): loads in a few steps, then is ready;
@@ -27,6 +28,9 @@ from pathlib import Path
 from typing import Any
 
 STATE: dict[str, Any] = {"phase": "downloading", "steps": [], "error": None, "threads": 0}
+GO = threading.Event()
+"""Set when the snapshot may be read: at once, or with ``--await-snapshot`` on ``POST
+/internal/snapshot/ready`` (token), as the real wrapper does."""
 
 
 def _step(name: str, kind: str, status: str, rows: int | None = None) -> dict[str, Any]:
@@ -40,8 +44,15 @@ def _step(name: str, kind: str, status: str, rows: int | None = None) -> dict[st
     }
 
 
-def load(snapshot: Path, mode: str) -> None:
+def load(snapshot: Path, behaviour: Path) -> None:
+    if not GO.is_set():
+        STATE["phase"] = "waiting_for_snapshot"
+        GO.wait()
     manifest = json.loads((snapshot / "manifest.json").read_text())
+    behaviours = json.loads(behaviour.read_text() or "{}")
+    mode = behaviours.get(str(manifest["mapping_id"]), "ok")
+    STATE["stubborn"] = mode == "stubborn"
+    STATE["phase"] = "downloading"
     defs = [("schema", "schema", None)]
     defs += [(f"node:{n['label']}", "node", n) for n in manifest["nodes"]]
     defs += [(f"edge:{e['type']}", "edge", e) for e in manifest["edges"]]
@@ -115,6 +126,13 @@ class Handler(BaseHTTPRequestHandler):
         else:
             self._send(404, {"error": {"code": "NOT_FOUND", "message": self.path}})
 
+    def do_POST(self) -> None:
+        if self.path == "/internal/snapshot/ready" and self._authorised():
+            GO.set()
+            self._send(200, {k: STATE[k] for k in ("phase", "steps")})
+        elif self.path != "/internal/snapshot/ready":
+            self._send(404, {"error": {"code": "NOT_FOUND", "message": self.path}})
+
     def do_PUT(self) -> None:
         if self.path == "/threads" and self._authorised():
             length = int(self.headers.get("Content-Length") or 0)
@@ -128,20 +146,20 @@ def main() -> None:
         parser.add_argument(name, required=True)
     for name in ("--instance-id", "--port", "--threads"):
         parser.add_argument(name, type=int, required=True)
+    parser.add_argument("--await-snapshot", action="store_true")
     args = parser.parse_args()
     token = os.environ["GRAPH_OLAP_WRAPPER_TOKEN"]
     STATE["threads"] = args.threads
     snapshot = Path(args.snapshot)
-    mapping_id = json.loads((snapshot / "manifest.json").read_text())["mapping_id"]
-    behaviours = json.loads(Path(args.behaviour).read_text() or "{}")
-    mode = behaviours.get(str(mapping_id), "ok")
-    if mode == "stubborn":
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    if not args.await_snapshot:
+        GO.set()
+    # ``stubborn`` ignores SIGTERM; the mode is known once the manifest is read
+    signal.signal(signal.SIGTERM, lambda *_: None if STATE.get("stubborn") else os._exit(0))
     Path(args.data_dir).mkdir(parents=True, exist_ok=True)
     (Path(args.data_dir) / "graph.db").write_text("stand-in graph files")
     Handler.args, Handler.token = args, token
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
-    threading.Thread(target=load, args=(snapshot, mode), daemon=True).start()
+    threading.Thread(target=load, args=(snapshot, Path(args.behaviour)), daemon=True).start()
     print(f"stand-in wrapper for instance {args.instance_id} on port {args.port}", flush=True)
     server.serve_forever()
 

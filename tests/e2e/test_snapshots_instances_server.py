@@ -781,6 +781,84 @@ def test_restart_adopts_live_wrappers_and_fails_dead_ones(tmp_path: Path, kind: 
         assert gone(kept_pid) and not second.instance_folder(kept).exists()
 
 
+@pytest.mark.parametrize("kind", ["stand-in", "wrapper"])
+def test_the_wrapper_starts_during_the_export_and_loads_once_told(
+    tmp_path: Path, kind: str
+) -> None:
+    """Issue 16: the wrapper's start-up overlaps the export. Held back, the export leaves
+    the instance ``waiting_for_snapshot`` with its wrapper up and reading nothing; once
+    the snapshot is ready the same process loads it. A snapshot that fails stops it."""
+    with running_platform(tmp_path / "data", kind) as plat:
+        exporter = plat.platform.exporter
+        exporter.stop()  # nothing is exported until started again
+        api = plat.api("ada")
+        created = api.from_mapping(api.mapping(*BANK))
+        iid = created["id"]
+        pid = wait_for(lambda: plat.row("instances", iid)["pid"], "a wrapper during the export")
+        row = plat.row("instances", iid)
+        url, token = f"http://127.0.0.1:{row['port']}", row["wrapper_token"]
+
+        def progress() -> Any:
+            try:
+                answer = httpx.get(f"{url}/progress", headers={"X-Wrapper-Token": token})
+            except httpx.TransportError:  # still starting
+                return None
+            return answer.json() if answer.status_code == 200 else None
+
+        waiting = wait_for(progress, "the early wrapper to answer")
+        assert (waiting["phase"], waiting["steps"]) == ("waiting_for_snapshot", [])
+        assert api.get(f"/instances/{iid}")["status"] == "waiting_for_snapshot"
+        assert api.get(f"/instances/{iid}/progress")["phase"] == "queued"  # the export's
+
+        exporter.start()
+        exporter.wake()
+        running = api.instance_in(iid, "running")
+        assert plat.process(iid) == pid  # the process started early, not a second one
+        if kind == "wrapper":  # the graph is the snapshot's
+            answer = httpx.post(
+                f"{running['instance_url']}/query",
+                json={"query": "MATCH (c:Customer) RETURN count(c) AS n"},
+                headers={"X-Username": "ada"},
+            ).json()
+            exported = api.get(f"/snapshots/{created['snapshot_id']}")["node_counts"]
+            assert answer["rows"] == [[exported["Customer"]]] and exported["Customer"] > 0
+        api.post(f"/instances/{iid}/terminate")
+
+        exporter.stop()
+        nodes, edges, _, _ = FAILURES["duplicate"]
+        failing = api.from_mapping(api.mapping(nodes, edges))
+        early = wait_for(lambda: plat.row("instances", failing["id"])["pid"], "an early wrapper")
+        exporter.start()
+        exporter.wake()
+        failed = api.instance_in(failing["id"], "failed")
+        assert failed["error_message"].startswith(f"Snapshot {failing['snapshot_id']} failed")
+        wait_for(lambda: gone(early), f"the early wrapper (pid {early}) to be stopped")
+
+
+def test_a_restart_adopts_an_early_wrapper_or_starts_it_again(tmp_path: Path) -> None:
+    """A wrapper started during the export outlives a control-plane restart like any
+    other: the next control plane adopts it if it answers, or starts a new one."""
+    data = tmp_path / "data"
+    with running_platform(data, stop_instances_on_exit=False) as first:
+        first.platform.exporter.stop()
+        api = first.api("ada")
+        mapping = api.mapping([CUSTOMER])
+        kept, lost = (api.from_mapping(mapping)["id"] for _ in range(2))
+        kept_pid, lost_pid = (
+            wait_for(lambda i=i: first.row("instances", i)["pid"], f"instance {i}'s wrapper")
+            for i in (kept, lost)
+        )
+        port = first.server.port
+    os.kill(lost_pid, getattr(signal, "SIGKILL", signal.SIGTERM))
+    wait_for(lambda: gone(lost_pid), f"process {lost_pid} to die")
+    with running_platform(data, port=port) as second:
+        api = second.api("ada")
+        for iid in (kept, lost):
+            api.instance_in(iid, "running")
+        assert second.process(kept) == kept_pid
+        assert second.process(lost) not in (lost_pid, kept_pid)
+
+
 def test_the_module_left_no_process_running(plat: Plat) -> None:
     """Every instance this module started has ended (no leaked wrappers)."""
     admin = plat.api("admin")

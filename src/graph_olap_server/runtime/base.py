@@ -45,10 +45,25 @@ class InstanceRuntime(abc.ABC):
 
     description: str = "instance runtime"
 
+    starts_during_export: bool = False
+    """Whether :meth:`start` takes ``await_snapshot=True``: the wrapper starts while the
+    snapshot is still exported and reads it once told it is ready, so its start-up
+    overlaps the export (the instance monitor then launches it early)."""
+
     @abc.abstractmethod
-    def start(self, instance: db.Instance, snapshot_path: Path, port: int, cpu_cores: int) -> int:
+    def start(
+        self,
+        instance: db.Instance,
+        snapshot_path: Path,
+        port: int,
+        cpu_cores: int,
+        *,
+        await_snapshot: bool = False,
+    ) -> int:
         """Launch the wrapper of ``instance`` on ``port`` loading ``snapshot_path``;
-        answers its process id. ``instance.wrapper_token`` is the shared secret."""
+        answers its process id. ``instance.wrapper_token`` is the shared secret. With
+        ``await_snapshot`` the wrapper waits for ``POST /internal/snapshot/ready``
+        before it reads the snapshot (only where :attr:`starts_during_export`)."""
 
     @abc.abstractmethod
     def addresses(self, instance_id: int, port: int) -> InstanceAddresses:

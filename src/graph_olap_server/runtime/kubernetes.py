@@ -146,7 +146,15 @@ class KubernetesRuntime(InstanceRuntime):
 
     # -- the interface -------------------------------------------------------------------
 
-    def start(self, instance: db.Instance, snapshot_path: Path, port: int, cpu_cores: int) -> int:
+    def start(
+        self,
+        instance: db.Instance,
+        snapshot_path: Path,
+        port: int,
+        cpu_cores: int,
+        *,
+        await_snapshot: bool = False,
+    ) -> int:
         """Create the instance's Secret, Pod and Service (``snapshot_path``, a folder on the
         control plane's disk, is not used: the pod reads the snapshot's object-storage
         URI). Answers :data:`POD_PID`."""

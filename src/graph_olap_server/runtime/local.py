@@ -95,6 +95,7 @@ class LocalProcessRuntime(InstanceRuntime):
     """
 
     description = "local processes"
+    starts_during_export = True
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -165,7 +166,15 @@ class LocalProcessRuntime(InstanceRuntime):
 
     # -- the interface -------------------------------------------------------------------
 
-    def start(self, instance: db.Instance, snapshot_path: Path, port: int, cpu_cores: int) -> int:
+    def start(
+        self,
+        instance: db.Instance,
+        snapshot_path: Path,
+        port: int,
+        cpu_cores: int,
+        *,
+        await_snapshot: bool = False,
+    ) -> int:
         if not instance.wrapper_token:
             raise InstanceRuntimeError(f"instance {instance.id} has no wrapper token")
         folder = self.folder(instance.id)
@@ -173,6 +182,8 @@ class LocalProcessRuntime(InstanceRuntime):
         env = {k: v for k, v in os.environ.items() if k not in SECRET_ENV}
         env[TOKEN_ENV] = instance.wrapper_token
         cmd = self.command(instance, snapshot_path, port, cpu_cores)
+        if await_snapshot:
+            cmd.append("--await-snapshot")
         try:
             launched = subprocess.run(
                 [sys.executable, "-W", "ignore", "-c", _LAUNCHER, str(folder / LOG_NAME), *cmd],

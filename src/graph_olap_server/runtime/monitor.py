@@ -3,7 +3,10 @@
 Each pass (every ``settings.instance_poll_interval`` s, or at once when woken):
 
 1. ``waiting_for_snapshot`` → ``starting`` once the snapshot is ready (``failed`` when the
-   snapshot failed or is gone);
+   snapshot failed or is gone). Where the runtime can (``starts_during_export``: local
+   processes), the wrapper is launched while the snapshot is still exported, so its
+   start-up (interpreter, engine, server) overlaps the export; it reads nothing until the
+   monitor tells it the snapshot is ready (``POST /internal/snapshot/ready``);
 2. ``starting`` without a process → launch its wrapper on a free port;
 3. ``starting`` with a process → copy the wrapper's ``GET /progress`` into
    ``instances.progress``; ``running`` (with ``instance_url``, the runtime's external
@@ -215,8 +218,41 @@ class InstanceMonitor:
                 f"{snapshot.error_message} Fix the mapping, then create the instance again.",
             )
         elif snapshot.status == "ready":
+            if instance.pid is not None:  # launched during the export: it loads now
+                self._release(instance, snapshot)
+                return
             self._set(instance, "waiting_for_snapshot", status="starting")
             self._launch(instance, snapshot)
+        elif instance.pid is None and self.runtime.starts_during_export:
+            self._launch(instance, snapshot, early=True)
+
+    def _missing_files(self, instance: db.Instance) -> str:
+        where = snapshot_store(self.settings).uri(instance.snapshot_id or 0).split("?")[0]
+        return (
+            f"The files of snapshot {instance.snapshot_id} are missing or incomplete "
+            f"(no {MANIFEST} in {where}). Retry the snapshot or create a new one."
+        )
+
+    def _release(self, instance: db.Instance, snapshot: db.Snapshot) -> None:
+        """The export of an instance launched during it is done: ``starting`` (its
+        start-up timeout counts from now), and its wrapper is told to load."""
+        folder = snapshot_folder(self.settings.snapshot_dir, instance.snapshot_id or 0)
+        if not self._stored(folder, snapshot):
+            self._fail(instance, "waiting_for_snapshot", self._missing_files(instance))
+            return
+        progress = {
+            **(instance.progress or {}),
+            "phase": "pod_scheduled",
+            "launched_at": db.utcnow().isoformat(),
+        }
+        if self._set(instance, "waiting_for_snapshot", status="starting", progress=progress):
+            self._tell_snapshot_ready(instance)
+
+    def _tell_snapshot_ready(self, instance: db.Instance) -> None:
+        """Tell the wrapper to load (a wrapper still starting is told on a later pass)."""
+        base = self.runtime.wrapper_url(instance.id, instance.port or 0)
+        if self._client.snapshot_ready(base, instance.wrapper_token or ""):
+            log.info("instance %s: its wrapper loads the snapshot now", instance.id)
 
     def _stored(self, folder: Path, snapshot: db.Snapshot) -> bool:
         """Whether the snapshot's files are whole: its local manifest, else (a control
@@ -228,43 +264,46 @@ class InstanceMonitor:
         except StorageError:
             return False
 
-    def _launch(self, instance: db.Instance, snapshot: db.Snapshot | None) -> None:
+    def _launch(
+        self, instance: db.Instance, snapshot: db.Snapshot | None, *, early: bool = False
+    ) -> None:
+        """Start the wrapper of a ``starting`` instance; ``early``: of one still
+        ``waiting_for_snapshot``, which starts up during the export and waits to be told
+        the snapshot is ready (:meth:`_release`) before it reads it."""
         settings = self.settings
         folder = snapshot_folder(settings.snapshot_dir, instance.snapshot_id or 0)
-        if snapshot is None or snapshot.status != "ready" or not self._stored(folder, snapshot):
-            where = snapshot_store(settings).uri(instance.snapshot_id or 0).split("?")[0]
-            self._fail(
-                instance,
-                "starting",
-                f"The files of snapshot {instance.snapshot_id} are missing or incomplete "
-                f"(no {MANIFEST} in {where}). Retry the snapshot or create a new one.",
-            )
+        expected = "waiting_for_snapshot" if early else "starting"
+        ready = snapshot is not None and snapshot.status == "ready"
+        if not early and not (ready and snapshot and self._stored(folder, snapshot)):
+            self._fail(instance, "starting", self._missing_files(instance))
             return
         instance.wrapper_token = secrets.token_urlsafe(32)
         self.runtime.stop_strays(instance)  # a launch whose pid a killed predecessor lost
         port = free_port()
         try:
-            pid = self.runtime.start(instance, folder, port, instance.cpu_cores or 1)
+            pid = self.runtime.start(
+                instance, folder, port, instance.cpu_cores or 1, await_snapshot=early
+            )
         except InstanceRuntimeError as err:
-            self._fail(instance, "starting", f"The instance could not be started: {err}")
+            self._fail(instance, expected, f"The instance could not be started: {err}")
             return
-        progress = {
-            **(instance.progress or {}),
-            "phase": "pod_scheduled",
-            "launched_at": db.utcnow().isoformat(),
+        values: dict[str, Any] = {
+            "pid": pid,
+            "port": port,
+            "wrapper_token": instance.wrapper_token,
+            "error_message": None,
         }
-        recorded = self._set(
-            instance,
-            "starting",
-            pid=pid,
-            port=port,
-            wrapper_token=instance.wrapper_token,
-            progress=progress,
-            error_message=None,
-        )
-        if not recorded:  # terminated while it was launched
+        if not early:  # an early launch shows the export's progress until released
+            values["progress"] = {
+                **(instance.progress or {}),
+                "phase": "pod_scheduled",
+                "launched_at": db.utcnow().isoformat(),
+            }
+        if not self._set(instance, expected, **values):  # terminated while launched
             self.runtime.stop(instance)
             self.runtime.remove_files(instance)
+        elif early:
+            log.info("instance %s: wrapper started during the export", instance.id)
 
     def _poll(self, instance: db.Instance) -> None:
         settings = self.settings
@@ -278,6 +317,8 @@ class InstanceMonitor:
                 "steps": list(report.get("steps") or []),
                 "current_step": report.get("current_step"),
             }
+            if report.get("phase") == "waiting_for_snapshot":  # not told yet: tell it
+                self._tell_snapshot_ready(instance)
             if report.get("phase") == "failed":
                 error = report.get("error_message") or "the wrapper reported a failure"
                 instance.progress = progress
@@ -340,18 +381,27 @@ class InstanceMonitor:
 
     def adopt_after_restart(self) -> dict[str, int]:
         """Keep the live wrappers of ``starting``/``running`` instances; fail the others;
-        finish the terminations a stop interrupted."""
+        finish the terminations a stop interrupted. A wrapper started during an export
+        that is gone is started again when its turn comes (``waiting_for_snapshot``)."""
         counts = {"adopted": 0, "failed": 0, "terminated": 0}
         with self.db.transaction() as session:
             rows = session.scalars(
                 select(db.Instance).where(
-                    db.Instance.status.in_(("starting", "running", "stopping")),
+                    db.Instance.status.in_(
+                        ("waiting_for_snapshot", "starting", "running", "stopping")
+                    ),
                     db.Instance.pid.is_not(None),
                 )
             ).all()
             for instance in rows:
                 adopted = self.runtime.adopt(instance)
-                if instance.status == "stopping":
+                if instance.status == "waiting_for_snapshot":
+                    if adopted:
+                        counts["adopted"] += 1
+                    else:  # nothing was loaded: start it again
+                        instance.pid = instance.port = None
+                        self.runtime.remove_files(instance)
+                elif instance.status == "stopping":
                     stop_instance(self.runtime, instance, reason="restart")
                     counts["terminated"] += 1
                 elif adopted:

@@ -1,6 +1,6 @@
 """The control plane's calls to a wrapper (see the wrapper API in
 ``docs/design-instances.md``): ``/health``, ``/ready``, ``/progress``, ``/threads``,
-``/internal/access/revoked``."""
+``/internal/access/revoked``, ``/internal/snapshot/ready``."""
 
 from __future__ import annotations
 
@@ -8,11 +8,13 @@ from typing import Any
 
 import httpx
 
-__all__ = ["FORGET_ACCESS_PATH", "WRAPPER_TOKEN_HEADER", "WrapperClient"]
+__all__ = ["FORGET_ACCESS_PATH", "SNAPSHOT_READY_PATH", "WRAPPER_TOKEN_HEADER", "WrapperClient"]
 
 WRAPPER_TOKEN_HEADER = "X-Wrapper-Token"
 FORGET_ACCESS_PATH = "/internal/access/revoked"
 """The wrapper's route that drops its cached access answers (``wrapper/auth.py``)."""
+SNAPSHOT_READY_PATH = "/internal/snapshot/ready"
+"""The route that lets a wrapper started during the export load (``wrapper/loader.py``)."""
 
 
 class WrapperClient:
@@ -84,6 +86,23 @@ class WrapperClient:
         try:
             response = self._http.post(
                 f"{base}{FORGET_ACCESS_PATH}", headers={WRAPPER_TOKEN_HEADER: token}
+            )
+        except httpx.HTTPError:
+            return False
+        return response.status_code == 200
+
+    def snapshot_ready(self, base: str, token: str) -> bool:
+        """``POST /internal/snapshot/ready``: a wrapper started during the export loads
+        the snapshot now. Whether it confirmed; never raises (a wrapper still starting is
+        told again on the next pass of the instance monitor).
+
+        Example:
+            >>> client.snapshot_ready("http://127.0.0.1:41234", token)
+            True
+        """
+        try:
+            response = self._http.post(
+                f"{base}{SNAPSHOT_READY_PATH}", headers={WRAPPER_TOKEN_HEADER: token}
             )
         except httpx.HTTPError:
             return False

@@ -39,7 +39,7 @@ from graph_olap_server.wrapper.auth import (
 from graph_olap_server.wrapper.config import WrapperConfig
 from graph_olap_server.wrapper.engine import GraphEngine
 from graph_olap_server.wrapper.held import RESULT_ID_PATTERN, Held, HeldResults
-from graph_olap_server.wrapper.loader import Loader, LoadState
+from graph_olap_server.wrapper.loader import SNAPSHOT_READY_PATH, Loader, LoadState
 from graph_olap_server.wrapper.manifest import Manifest, graph_schema
 from graph_olap_server.wrapper.query import (
     QUERY_ID_PATTERN,
@@ -272,6 +272,8 @@ def create_wrapper_app(
         )
         state = LoadState()
         loader = Loader(graph, config.snapshot_dir, config.db_path, config.threads, state)
+        if not config.await_snapshot:
+            loader.snapshot_ready.set()
         activity = ActivityReporter(config.control_plane, config.instance_id, config.token)
 
         def manifest() -> Manifest:
@@ -286,6 +288,7 @@ def create_wrapper_app(
             max_bytes=config.held_max_bytes,
         )
         if config.warm_projection:
+            loader.on_nodes_loaded = algorithms.warm_during_load
             loader.on_ready = algorithms.warm_up
         app.state.wrapper = WrapperContext(
             config=config,
@@ -348,6 +351,16 @@ def create_wrapper_app(
     @app.get("/progress", response_model=LoadProgress)
     async def progress(request: Request) -> Response:
         return json_response(_internal(request).state.snapshot())
+
+    @app.post(SNAPSHOT_READY_PATH, response_model=LoadProgress, include_in_schema=False)
+    async def snapshot_ready(request: Request) -> Response:
+        """The export finished: a wrapper started during it (``--await-snapshot``) loads
+        the snapshot now. Answers the load's progress; saying it twice does no harm."""
+        ctx = _internal(request)
+        if not ctx.loader.snapshot_ready.is_set():
+            log.info("the snapshot is ready: loading it")
+            ctx.loader.snapshot_ready.set()
+        return json_response(ctx.state.snapshot())
 
     @app.put("/threads", response_model=Threads)
     def threads(body: ThreadsBody, request: Request) -> Response:

@@ -57,6 +57,8 @@ class WrapperConfig:
     arrow_batch_rows: int = 100_000
     in_memory: bool = False
     max_body_bytes: int = 10_000_000
+    """Larger request bodies are refused with 413 (a query is at most 1,000,000
+    characters; the rest is room for parameters)."""
     held_ttl_seconds: float = 600.0
     """Guarded fetch: a held result (too large to send) lives this long after its last use."""
     held_max_count: int = 16
@@ -66,8 +68,10 @@ class WrapperConfig:
     warm_projection: bool = True
     """After the load, copy the whole graph out of the engine for the algorithms in the
     background, so the first algorithm run does not pay for it."""
-    """Larger request bodies are refused with 413 (a query is at most 1,000,000
-    characters; the rest is room for parameters)."""
+    await_snapshot: bool = False
+    """Started while the snapshot is still exported (``--await-snapshot``): the process
+    starts, then waits for the control plane's ``POST /internal/snapshot/ready`` before
+    it reads the snapshot, so its start-up overlaps the export."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "snapshot_dir", Path(self.snapshot_dir))
@@ -105,6 +109,11 @@ def parse_args(argv: Sequence[str], environ: Mapping[str, str] | None = None) ->
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--buffer-pool-mb", type=_positive, default=2048)
     parser.add_argument("--default-timeout-ms", type=_positive, default=300_000)
+    parser.add_argument(
+        "--await-snapshot",
+        action="store_true",
+        help="wait for POST /internal/snapshot/ready before reading the snapshot",
+    )
     args = parser.parse_args(list(argv))
     trust = env.get(TRUST_ENV)
     return WrapperConfig(
@@ -122,4 +131,5 @@ def parse_args(argv: Sequence[str], environ: Mapping[str, str] | None = None) ->
         ),
         buffer_pool_mb=args.buffer_pool_mb,
         default_timeout_ms=args.default_timeout_ms,
+        await_snapshot=args.await_snapshot,
     )

@@ -35,9 +35,16 @@ from graph_olap_server.wrapper.manifest import (
 )
 from graph_olap_server.wrapper.schemas import LoadProgress, LoadStep
 
-__all__ = ["LoadState", "Loader"]
+__all__ = ["AWAITING_SNAPSHOT", "SNAPSHOT_READY_PATH", "LoadState", "Loader"]
 
 log = logging.getLogger("graph_olap_server.wrapper")
+
+
+SNAPSHOT_READY_PATH = "/internal/snapshot/ready"
+"""Where the control plane says the export is done (its twin: ``runtime/wrapper_client.py``)."""
+AWAITING_SNAPSHOT = "waiting_for_snapshot"
+"""The phase of a wrapper started during the export, until it is told the snapshot is
+ready (the control plane tells it again while it reports this phase)."""
 
 
 class _StepFailed(Exception):
@@ -171,6 +178,10 @@ class Loader:
         """Called (in the loader's thread) once every node file is loaded, before the
         first edge file: work that needs the nodes can overlap the edges' load. An
         exception is logged and the load goes on."""
+        self.snapshot_ready = threading.Event()
+        """Set when the snapshot may be read: at once, unless the wrapper was started
+        while the export still runs (``await_snapshot``); then the control plane's
+        ``POST /internal/snapshot/ready`` sets it."""
         self._thread = threading.Thread(target=self.run, name="graph-olap-loader", daemon=True)
 
     def start(self) -> None:
@@ -199,6 +210,10 @@ class Loader:
 
     def _load(self) -> None:
         state = self.state
+        if not self.snapshot_ready.is_set():
+            state.set_phase(AWAITING_SNAPSHOT)
+            log.info("waiting for the export of the snapshot to finish")
+            self.snapshot_ready.wait()
         state.set_phase("downloading")
         if is_object_uri(self.snapshot_dir):
             self.snapshot_dir = self._download(str(self.snapshot_dir))

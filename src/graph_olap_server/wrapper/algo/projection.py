@@ -16,6 +16,7 @@ from __future__ import annotations
 import collections
 import logging
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -28,12 +29,14 @@ from graph_olap_server.wrapper.algo.selection import Selection, is_numeric_type,
 from graph_olap_server.wrapper.manifest import Manifest, ddl_type, quote
 
 __all__ = [
+    "Builder",
     "LabelBlock",
     "Projection",
     "ProjectionCache",
     "Selection",
     "build_projection",
     "is_numeric_type",
+    "read_blocks",
     "select",
 ]
 
@@ -53,15 +56,20 @@ def _keys_by_offset(keys: pa.ChunkedArray, offsets: np.ndarray) -> tuple[pa.Arra
     return flat.take(pa.array(where, mask=where < 0)), size
 
 
-def build_projection(
-    engine: Any, manifest: Manifest, selection: Selection, progress: Progress
-) -> Projection:
-    """Read ``selection`` out of ``engine``: one query per label and per (type, pair).
+Builder = Callable[[Any, Manifest, Selection, Progress], Projection]
+"""How a projection is made: ``builder(engine, manifest, selection, progress)``."""
 
-    Progress: phase ``projecting``, one step per query; cancellation is checked between
-    queries. Null weights count as 1.
+
+def read_blocks(engine: Any, selection: Selection, progress: Progress) -> list[LabelBlock]:
+    """Each selected label's keys by engine offset, numbered one block after another.
+
+    Starts the phase ``projecting`` with one step per label and per (type, pair), and
+    takes the labels' steps; the caller takes the pairs'.
+
+    Example:
+        >>> [b.label for b in read_blocks(engine, select(manifest, None, None, None), p)]
+        ['Customer', 'Account']
     """
-    del manifest  # the selection carries the files; kept for the cache's signature
     progress.start("projecting", total=len(selection.nodes) + len(selection.edges))
     blocks: list[LabelBlock] = []
     base = 0
@@ -74,6 +82,23 @@ def build_projection(
         blocks.append(LabelBlock(node.label, pk.name, ddl_type(pk.type), keys, base, size))
         base += size
         progress.step(message=f"{table.num_rows} {node.label} nodes")
+    return blocks
+
+
+def build_projection(
+    engine: Any, manifest: Manifest, selection: Selection, progress: Progress
+) -> Projection:
+    """Read ``selection`` out of ``engine``: one query per label and per (type, pair).
+
+    Progress: phase ``projecting``, one step per query; cancellation is checked between
+    queries. Null weights count as 1.
+
+    Example:
+        >>> build_projection(engine, manifest, select(manifest, None, None, None), Progress())
+        Projection(labels=['Customer', 'Account'], types=['OWNS'], weight=None, ...)
+    """
+    del manifest  # the selection carries the files; kept for the cache's signature
+    blocks = read_blocks(engine, selection, progress)
     bases = {b.label: b.base for b in blocks}
     weight = selection.weight_property
     srcs, dsts, weights = [], [], []
@@ -148,11 +173,16 @@ class ProjectionCache:
         return self.lookup(engine, manifest, selection, progress)[0]
 
     def prefetch(
-        self, engine: Any, manifest: Manifest, selection: Selection
+        self,
+        engine: Any,
+        manifest: Manifest,
+        selection: Selection,
+        builder: Builder = build_projection,
     ) -> threading.Thread | None:
         """Start building ``selection`` in the background unless it is cached or being
         built; a :meth:`get` meanwhile waits for it instead of building it again. The slot
-        is taken before this returns, so no caller can start a second build.
+        is taken before this returns, so no caller can start a second build. ``builder``
+        makes it (default: :func:`build_projection`, from the engine).
 
         Example:
             >>> cache.prefetch(engine, manifest, select(manifest, None, None, None))
@@ -165,7 +195,7 @@ class ProjectionCache:
 
         def build() -> None:
             try:
-                self._build(key, slot, engine, manifest, selection, Progress())
+                self._build(key, slot, engine, manifest, selection, Progress(), builder)
             except Exception:  # the next caller builds it; it reports what goes wrong
                 log.warning("building the projection in advance failed", exc_info=True)
 
@@ -209,9 +239,10 @@ class ProjectionCache:
         manifest: Manifest,
         selection: Selection,
         progress: Progress,
+        builder: Builder = build_projection,
     ) -> Projection:
         try:
-            slot.projection = build_projection(engine, manifest, selection, progress)
+            slot.projection = builder(engine, manifest, selection, progress)
         except BaseException:
             with self._lock:
                 if self._slots.get(key) is slot:
