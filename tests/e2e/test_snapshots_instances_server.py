@@ -209,7 +209,7 @@ def test_progress_lists_every_step_with_row_counts(
     progress = ops.get(f"/snapshots/{sid}/progress")
     assert set(progress) == {
         "id", "status", "phase", "started_at", "steps", "current_step", "progress_percent",
-        "estimated_remaining_seconds", "error_message",
+        "estimated_remaining_seconds", "error_message", "token",
     }  # fmt: skip
     assert (progress["status"], progress["phase"], progress["progress_percent"]) == (
         "ready",
@@ -590,6 +590,9 @@ def test_instance_routes_and_access(
     assert reported.status_code == 200
     last = reported.json()["data"]["last_activity_at"]
     assert tess.get(f"/instances/{iid}")["last_activity_at"] == last
+    loaded = f"{plat.url}/api/internal/instances/{iid}/loaded"
+    assert httpx.post(loaded, headers={"X-Wrapper-Token": "nope"}).status_code == 401
+    assert httpx.post(loaded, headers={"X-Wrapper-Token": token}).status_code == 204
 
     assert other.post(f"/instances/{iid}/terminate", status=403)["code"] == "FORBIDDEN"
     pid, folder = plat.process(iid), plat.instance_folder(iid)
@@ -833,6 +836,45 @@ def test_the_wrapper_starts_during_the_export_and_loads_once_told(
         failed = api.instance_in(failing["id"], "failed")
         assert failed["error_message"].startswith(f"Snapshot {failing['snapshot_id']} failed")
         wait_for(lambda: gone(early), f"the early wrapper (pid {early}) to be stopped")
+
+
+def test_the_wrapper_says_when_its_load_ends(tmp_path: Path) -> None:
+    """The monitor passes only every 10 minutes here: the instance is ``running`` (and a
+    failing one ``failed``) only because the wrapper's ``/loaded`` report wakes it."""
+    with running_platform(tmp_path / "data", "wrapper", instance_poll_interval=600) as plat:
+        api = plat.api("ada")
+        iid = api.from_mapping(api.mapping([CUSTOMER]))["id"]
+        assert api.instance_in(iid, "running", "failed")["status"] == "running"
+        api.post(f"/instances/{iid}/terminate")
+
+
+def test_progress_answers_are_held_until_the_progress_changes(tmp_path: Path) -> None:
+    """``?seen=<token>&wait_ms=N``: the answer waits for a change (the SDK's waits see
+    each step and the end as they happen) and, when nothing changes, comes back after
+    ``wait_ms`` with the same token."""
+    with running_platform(tmp_path / "data") as plat:
+        exporter = plat.platform.exporter
+        exporter.stop()  # nothing moves until it starts again
+        api = plat.api("ada")
+        created = api.from_mapping(api.mapping([CUSTOMER]))
+        paths = [f"/instances/{created['id']}/progress"]
+        paths.append(f"/snapshots/{created['snapshot_id']}/progress")
+        for path in paths:
+            token = api.get(path)["token"]
+            still = api.get(path, params={"seen": token, "wait_ms": 200})
+            assert still["token"] == token
+            assert still["status"] in ("waiting_for_snapshot", "pending")
+            api.get(path, status=400, params={"seen": token, "wait_ms": 30_001})
+        exporter.start()
+        exporter.wake()
+        for path in paths:
+            moved = api.get(path, params={"seen": token, "wait_ms": 30_000})
+            assert moved["token"] != token
+            token = moved["token"]
+        running = api.instance_in(created["id"], "running")
+        last = api.get(paths[0])
+        assert last["status"] == running["status"] == "running"
+        api.post(f"/instances/{created['id']}/terminate")
 
 
 def test_a_restart_adopts_an_early_wrapper_or_starts_it_again(tmp_path: Path) -> None:

@@ -75,6 +75,7 @@ CONTROL_PLANE: dict[str, str] = {
     "POST /api/instances/{instance_id}/extend-ttl": OWNER,
     "GET /api/instances/{instance_id}/access": OWNER,
     "POST /api/internal/instances/{instance_id}/activity": WRAPPER,
+    "POST /api/internal/instances/{instance_id}/loaded": WRAPPER,
     # favorites: each user sees and changes only their own (scoped by the query)
     "GET /api/favorites": USER,
     "POST /api/favorites": USER,
@@ -167,6 +168,7 @@ WRAPPER_ROUTES: dict[str, str] = {
     "GET /progress": TOKEN,
     "PUT /threads": TOKEN,
     "POST /internal/access/revoked": TOKEN,  # the control plane's revocation push
+    "POST /internal/snapshot/ready": TOKEN,  # a wrapper started during the export loads
     "GET /schema": CALLER,
     "POST /query": CALLER,
     "POST /query/{query_id}/cancel": CALLER,  # helper L2: then only the query's sender, ops, admin

@@ -72,6 +72,7 @@ class Script:
         self.mode = mode
         self.routes = {k: list(v) for k, v in routes.items()}
         self.seen: list[str] = []
+        self.params: list[dict[str, str]] = []
         self.delays: list[float] = []
         self.interrupt_at_sleep = interrupt_at_sleep
         kwargs: dict[str, Any] = {
@@ -97,6 +98,7 @@ class Script:
     def _handle(self, request: httpx.Request) -> httpx.Response:
         key = f"{request.method} {request.url.path}"
         self.seen.append(key)
+        self.params.append(dict(request.url.params))
         script = self.routes.get(key)
         if not script:
             return httpx.Response(404, json={"error": {"code": "NOT_FOUND", "message": key}})
@@ -135,6 +137,31 @@ async def test_polling_starts_fast_and_slows_to_the_poll_interval(mode: str) -> 
     inst = await script.call(lambda c: c.instances.wait_until_running(12, poll_interval=2))
     assert inst.status == "running"
     assert script.delays == pytest.approx([0.2, 0.3, 0.45, 0.675, 1.0125, 1.51875, 2, 2, 2])
+
+
+async def test_polls_are_held_until_the_progress_changes(mode: str) -> None:
+    """With tokens, each poll after the first sends the last token as ``seen`` and is
+    held by the platform (``wait_ms``), so the wait never sleeps; once the instance is
+    running nothing more is asked."""
+    answers = [
+        progress("waiting_for_snapshot", "exporting", 1, token="t1"),
+        progress("starting", "loading_data", 3, token="t2"),
+        progress("running", "ready", 5, token="t3"),
+    ]
+    script = Script(mode, instance_routes(*answers))
+    await script.call(lambda c: c.instances.wait_until_running(12, timeout=600, poll_interval=5))
+    polls = [p for k, p in zip(script.seen, script.params, strict=True) if k.endswith("/progress")]
+    assert polls == [{}, {"seen": "t1", "wait_ms": "10000"}, {"seen": "t2", "wait_ms": "10000"}]
+    assert script.delays == []
+
+
+async def test_a_hold_never_passes_the_deadline(mode: str) -> None:
+    pending = progress("starting", "loading_data", 1, token="same")
+    script = Script(mode, instance_routes(pending))
+    with pytest.raises(TimeoutError):
+        await script.call(lambda c: c.instances.wait_until_running(12, timeout=3))
+    holds = [p.get("wait_ms") for p in script.params if p]
+    assert holds and all(int(ms) <= 3000 for ms in holds)
 
 
 async def test_ready_at_once_means_no_sleep(mode: str) -> None:

@@ -22,6 +22,7 @@ from graph_olap.progress import ProgressEvent, ProgressReporter
 
 __all__ = [
     "FIRST_POLL",
+    "GROWTH",
     "Observation",
     "ProgressCallback",
     "Stop",

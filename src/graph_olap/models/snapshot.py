@@ -50,6 +50,9 @@ class _Progress(APIModel):
     progress_percent: int = 0
     estimated_remaining_seconds: int | None = None
     error_message: str | None = None
+    token: str | None = None
+    """Opaque; changes when the status, phase or a step does (the SDK's waits send it
+    back to be answered only once something changed)."""
 
     @property
     def completed_steps(self) -> int:

@@ -12,8 +12,10 @@ from collections.abc import Callable
 
 from graph_olap import exceptions as exc
 from graph_olap._core.interrupt import STOP_TIMEOUT, OnInterrupt, check_on_interrupt
-from graph_olap._core.ops import Call, Op
+from graph_olap._core.ops import Call, Now, Op, Sleep
 from graph_olap._core.waiter import (
+    FIRST_POLL,
+    GROWTH,
     Observation,
     ProgressCallback,
     Stop,
@@ -37,6 +39,10 @@ __all__ = [
 
 GONE_STATES = frozenset({"stopping", "terminated"})
 """Instance states from which it never runs again (besides ``failed``)."""
+HOLD_SECONDS = 10.0
+"""The longest one progress poll is held on the platform (it allows 30 s)."""
+HOLD_MARGIN = 30.0
+"""Seconds a held poll's HTTP call may take beyond its hold."""
 PROBE_TIMEOUT = 5.0
 """Seconds one probe of a wrapper's ``/ready`` may take (per attempt)."""
 
@@ -108,11 +114,64 @@ def _observe(progress: SnapshotProgress | InstanceProgress, status: str) -> Obse
     )
 
 
-def _snapshot_progress(snapshot_id: int) -> Op[tuple[SnapshotProgress, str, str | None]]:
+class _Follow:
+    """Paces the progress polls of one wait: the first is answered at once; each later
+    one is held by the platform until the progress changes (``seen`` = the last
+    answer's ``token``, for at most :data:`HOLD_SECONDS` and never past the deadline),
+    so the wait sees each step, and the end, as it happens. When a poll cannot be held
+    (no token, or the status cannot change any more but the wait goes on: an in-cluster
+    wrapper not reachable yet), it pauses as plain polls do: 0.2 s, growing by half
+    each time, up to ``poll_interval``."""
+
+    def __init__(self, options: WaitOptions) -> None:
+        self.timeout = options.timeout
+        self.poll_interval = options.poll_interval
+        self.pause = min(FIRST_POLL, options.poll_interval)
+        self.deadline: float | None = None
+        self.token: str | None = None
+        self.sent: tuple[float, float] | None = None  # (when, hold) of a held poll
+        self.unchanged = False
+
+    def call(self, path: str) -> Op[Call]:
+        """The next poll of ``path``, after a pause when it cannot be held."""
+        now: float = yield Now()
+        if self.deadline is None:
+            self.deadline = now + self.timeout
+            return Call("GET", path)
+        if self.token is None or self._not_held(now):
+            yield Sleep(max(0.0, min(self.pause, self.deadline - now)))
+            self.pause = min(self.poll_interval, self.pause * GROWTH)
+            now = yield Now()
+        left = self.deadline - now
+        if self.token is None or left <= 0:
+            self.sent = None
+            return Call("GET", path)
+        hold = min(HOLD_SECONDS, left)
+        self.sent = (now, hold)
+        params = {"seen": self.token, "wait_ms": int(hold * 1000)}
+        return Call("GET", path, params=params, timeout=hold + HOLD_MARGIN)
+
+    def _not_held(self, now: float) -> bool:
+        """Whether the last poll came back unchanged well before its hold ended: a
+        platform that does not hold; then polls pause as plain ones do."""
+        return self.unchanged and self.sent is not None and now - self.sent[0] < self.sent[1] / 2
+
+    def saw(self, token: str | None, *, settled: bool) -> None:
+        """The answer's token; ``settled``: its status will not change (no holding)."""
+        self.unchanged = token is not None and token == self.token
+        self.token = None if settled else token
+
+
+def _snapshot_progress(
+    snapshot_id: int, follow: _Follow | None = None
+) -> Op[tuple[SnapshotProgress, str, str | None]]:
     """A snapshot's progress, its status and error message (from the snapshot itself
     when the progress answer leaves them out)."""
-    body = yield Call("GET", f"/api/snapshots/{snapshot_id}/progress")
+    path = f"/api/snapshots/{snapshot_id}/progress"
+    body = yield (yield from follow.call(path)) if follow else Call("GET", path)
     progress = SnapshotProgress.model_validate(body["data"])
+    if follow is not None:
+        follow.saw(progress.token, settled=progress.status in ("ready", "failed"))
     status, error = progress.status, progress.error_message
     if not status or (status == "failed" and not error):
         snap = Snapshot.model_validate((yield Call("GET", f"/api/snapshots/{snapshot_id}"))["data"])
@@ -120,9 +179,13 @@ def _snapshot_progress(snapshot_id: int) -> Op[tuple[SnapshotProgress, str, str 
     return progress, status, error
 
 
-def snapshot_fetch(snapshot_id: int) -> Callable[[], Op[tuple[None, Observation]]]:
+def snapshot_fetch(
+    snapshot_id: int, options: WaitOptions
+) -> Callable[[], Op[tuple[None, Observation]]]:
+    follow = _Follow(options)
+
     def fetch() -> Op[tuple[None, Observation]]:
-        progress, status, error = yield from _snapshot_progress(snapshot_id)
+        progress, status, error = yield from _snapshot_progress(snapshot_id, follow)
         seen = _observe(progress, status)
         return None, Observation(seen.status, seen.phase, seen.completed, seen.total, error)
 
@@ -151,7 +214,7 @@ def _unreachable_wrapper(url: str | None, why: str) -> str:
 
 
 def instance_fetch(
-    instance_id: int, *, in_cluster: bool = False
+    instance_id: int, options: WaitOptions, *, in_cluster: bool = False
 ) -> Callable[[], Op[tuple[None, Observation]]]:
     """Poll an instance's progress: one view from the export of its snapshot (phases
     ``queued``, ``exporting``) to the loaded graph, as the platform reports it.
@@ -166,10 +229,13 @@ def instance_fetch(
         body = yield Call("GET", f"/api/instances/{instance_id}")
         return Instance.model_validate(body["data"])
 
+    follow = _Follow(options)
+
     def fetch() -> Op[tuple[None, Observation]]:
-        body = yield Call("GET", f"/api/instances/{instance_id}/progress")
+        body = yield (yield from follow.call(f"/api/instances/{instance_id}/progress"))
         progress = InstanceProgress.model_validate(body["data"])
         status, error = progress.status, progress.error_message
+        follow.saw(progress.token, settled=status in ("running", "failed", *GONE_STATES))
         if not status or (status == "failed" and not error):
             instance = yield from get_instance()
             status, error = instance.status, instance.error_message
@@ -281,6 +347,7 @@ def _run(
         poll_interval=options.poll_interval,
         on_progress=options.on_progress,
         reporter=options.reporter,
+        long_poll=True,  # the fetch paces itself (_Follow)
         stop=stop if options.on_interrupt == "cancel" else None,
     )
 
@@ -289,7 +356,7 @@ def wait_snapshot(snapshot_id: int, options: WaitOptions) -> Op[Snapshot]:
     """Wait until the snapshot is ``ready``; return it."""
     stop = lambda: cancel_export_on_interrupt(snapshot_id)  # noqa: E731
     subject = snapshot_subject(snapshot_id)
-    yield from _run(snapshot_fetch(snapshot_id), subject, "ready", options, stop)
+    yield from _run(snapshot_fetch(snapshot_id, options), subject, "ready", options, stop)
     body = yield Call("GET", f"/api/snapshots/{snapshot_id}")
     return Snapshot.model_validate(body["data"])
 
@@ -299,7 +366,7 @@ def wait_instance(
 ) -> Op[Instance]:
     """Wait until the instance is ``running`` (and, ``in_cluster``, until its wrapper
     answers at its in-cluster address); return it."""
-    fetch = instance_fetch(instance_id, in_cluster=in_cluster)
+    fetch = instance_fetch(instance_id, options, in_cluster=in_cluster)
     stop = lambda: terminate_on_interrupt(instance_id)  # noqa: E731
     yield from _run(fetch, instance_subject(instance_id), "running", options, stop)
     body = yield Call("GET", f"/api/instances/{instance_id}")

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import hashlib
+import json
 from collections.abc import Iterable
 from typing import Any
 
-__all__ = ["new_progress", "new_step", "public_progress", "set_step"]
+__all__ = ["new_progress", "new_step", "progress_token", "public_progress", "set_step"]
 
 TERMINAL_PHASES = ("ready", "failed")
 
@@ -72,7 +74,7 @@ def public_progress(
     now: dt.datetime | None = None,
 ) -> dict[str, Any]:
     """``{"id", "status", "phase", "started_at", "steps", "current_step",
-    "progress_percent", "estimated_remaining_seconds", "error_message"}``.
+    "progress_percent", "estimated_remaining_seconds", "error_message", "token"}``.
 
     ``progress_percent`` is completed steps over all steps (100 once ready). The estimate
     assumes the remaining steps take as long as the completed ones did on average.
@@ -96,4 +98,26 @@ def public_progress(
         "progress_percent": percent,
         "estimated_remaining_seconds": estimate,
         "error_message": error_message,
+        "token": progress_token(status, phase, progress.get("current_step"), steps, error_message),
     }
+
+
+def progress_token(
+    status: str,
+    phase: str,
+    current_step: Any,
+    steps: list[dict[str, Any]],
+    error_message: str | None,
+) -> str:
+    """Opaque: changes whenever the status, phase, current step, a step's status or
+    the error changes (not with the time estimate), so a reader can ask to be answered
+    only when it does (``?seen=<token>&wait_ms=...``).
+
+    Example:
+        >>> progress_token("creating", "exporting", "node:A", [], None) == progress_token(
+        ...     "creating", "exporting", "node:A", [], None)
+        True
+    """
+    state = [status, phase, current_step, error_message]
+    state += [(s.get("name"), s.get("status")) for s in steps]
+    return hashlib.blake2b(json.dumps(state, default=str).encode(), digest_size=8).hexdigest()

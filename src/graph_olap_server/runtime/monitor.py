@@ -32,6 +32,7 @@ import datetime as dt
 import logging
 import secrets
 import threading
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -54,6 +55,8 @@ __all__ = ["PROCESS_GONE", "RESTART_GONE", "InstanceMonitor", "free_port"]
 
 log = logging.getLogger("graph_olap_server")
 
+TELL_EVERY = 0.02
+"""Seconds between two attempts to tell a wrapper still starting up to load."""
 RESTART_GONE = "The platform restarted and the instance's process was gone"
 PROCESS_GONE = "The instance's process stopped unexpectedly"
 
@@ -78,6 +81,8 @@ class InstanceMonitor:
         self._wake = threading.Event()
         self._stopping = False
         self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._telling: set[int] = set()  # instances whose wrapper is being told to load
 
     def start(self) -> None:
         if self._thread is not None:
@@ -249,10 +254,32 @@ class InstanceMonitor:
             self._tell_snapshot_ready(instance)
 
     def _tell_snapshot_ready(self, instance: db.Instance) -> None:
-        """Tell the wrapper to load (a wrapper still starting is told on a later pass)."""
+        """Tell the wrapper to load. One still starting up is told as soon as it
+        answers: a thread asks every 20 ms while its process lives (at most for the
+        start-up timeout), rather than waiting for the next pass."""
+        with self._lock:
+            if instance.id in self._telling:
+                return
+            self._telling.add(instance.id)
+        thread = threading.Thread(
+            target=self._tell, args=(instance,), name="graph-olap-release", daemon=True
+        )
+        thread.start()
+
+    def _tell(self, instance: db.Instance) -> None:
         base = self.runtime.wrapper_url(instance.id, instance.port or 0)
-        if self._client.snapshot_ready(base, instance.wrapper_token or ""):
-            log.info("instance %s: its wrapper loads the snapshot now", instance.id)
+        deadline = time.monotonic() + self.settings.instance_start_timeout
+        try:
+            while not self._stopping and time.monotonic() < deadline:
+                if self._client.snapshot_ready(base, instance.wrapper_token or ""):
+                    log.info("instance %s: its wrapper loads the snapshot now", instance.id)
+                    return
+                if not self.runtime.alive(instance):
+                    return  # the next pass reports the exit
+                time.sleep(TELL_EVERY)
+        finally:
+            with self._lock:
+                self._telling.discard(instance.id)
 
     def _stored(self, folder: Path, snapshot: db.Snapshot) -> bool:
         """Whether the snapshot's files are whole: its local manifest, else (a control

@@ -275,6 +275,7 @@ def create_wrapper_app(
         if not config.await_snapshot:
             loader.snapshot_ready.set()
         activity = ActivityReporter(config.control_plane, config.instance_id, config.token)
+        loader.on_finished = activity.loaded
 
         def manifest() -> Manifest:
             assert loader.manifest is not None, "the graph is not loaded yet"

@@ -215,16 +215,18 @@ def _json(response: httpx.Response) -> dict[str, Any]:
 
 
 class ActivityReporter:
-    """Reports "someone used the instance" to the control plane, throttled and async."""
+    """Reports "someone used the instance" to the control plane, throttled and async,
+    and (:meth:`loaded`) that the load ended."""
 
     def __init__(
         self, control_plane: str | None, instance_id: int, token: str, *, interval: float = 5.0
     ) -> None:
-        self.url = (
-            f"{control_plane.rstrip('/')}/api/internal/instances/{instance_id}/activity"
+        self._base = (
+            f"{control_plane.rstrip('/')}/api/internal/instances/{instance_id}"
             if control_plane
             else None
         )
+        self.url = f"{self._base}/activity" if self._base else None
         self.token = token
         self.interval = interval
         self._last = float("-inf")
@@ -242,14 +244,24 @@ class ActivityReporter:
             self._last = now
         threading.Thread(target=self._post, name="graph-olap-activity", daemon=True).start()
 
-    def _post(self) -> None:
+    def _post(self, url: str | None = None) -> None:
         assert self._http is not None and self.url is not None
         try:
-            response = self._http.post(self.url, headers={TOKEN_HEADER: self.token})
+            response = self._http.post(url or self.url, headers={TOKEN_HEADER: self.token})
             if response.status_code >= 300:
-                log.warning("activity report answered %s", response.status_code)
+                log.warning("report to the control plane answered %s", response.status_code)
         except Exception as err:  # HTTP errors, or the client closed at shutdown
-            log.warning("activity report failed: %s", err)
+            log.warning("report to the control plane failed: %s", err)
+
+    def loaded(self) -> None:
+        """Tell the control plane the load ended (ready or failed), in the background, so
+        it looks now instead of at its next pass."""
+        if self._http is None or self._base is None:
+            return
+        url = f"{self._base}/loaded"
+        threading.Thread(
+            target=self._post, args=(url,), name="graph-olap-loaded", daemon=True
+        ).start()
 
     def close(self) -> None:
         if self._http is not None:

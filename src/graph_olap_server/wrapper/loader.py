@@ -174,6 +174,9 @@ class Loader:
         self.manifest: Manifest | None = None
         self.on_ready: Callable[[], object] | None = None
         """Called (in the loader's thread) once the graph is loaded and ``ready``."""
+        self.on_finished: Callable[[], object] | None = None
+        """Called (in the loader's thread) once the load ended, ``ready`` or ``failed``
+        (after :attr:`on_ready`)."""
         self.on_nodes_loaded: Callable[[], object] | None = None
         """Called (in the loader's thread) once every node file is loaded, before the
         first edge file: work that needs the nodes can overlap the edges' load. An
@@ -207,6 +210,11 @@ class Loader:
                 except Exception:  # the graph is loaded and serves queries anyway
                     log.exception("the after-load hook failed")
         log.info("load finished: %s %s", self.state.phase, self.state.error_message or "")
+        if self.on_finished is not None:
+            try:
+                self.on_finished()
+            except Exception:  # a report: the instance's state is in /progress anyway
+                log.exception("the after-load report failed")
 
     def _load(self) -> None:
         state = self.state

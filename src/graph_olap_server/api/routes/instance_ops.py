@@ -4,12 +4,14 @@ CPU, lifecycle (TTL, inactivity, extend TTL) and the access check wrappers call.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from sqlalchemy.orm import Session
 
 from graph_olap_server import db
 from graph_olap_server.api.deps import CurrentUser, DbSession, PlatformDep
+from graph_olap_server.api.held_progress import MAX_WAIT_MS, held_progress
 from graph_olap_server.api.schemas.common import Envelope, LifecycleUpdate, error_responses
 from graph_olap_server.api.schemas.instances import (
     CpuUpdate,
@@ -49,12 +51,27 @@ def _check_expiry(session: Session, instance: db.Instance, expires_at: dt.dateti
 
 
 @router.get("/{instance_id}/progress", summary="Start-up progress of an instance")
-def get_progress(instance_id: int, session: DbSession, _user: CurrentUser) -> Envelope[ProgressOut]:
+async def get_progress(
+    instance_id: int,
+    _user: CurrentUser,
+    platform: PlatformDep,
+    wait_ms: int = Query(0, ge=0, le=MAX_WAIT_MS),
+    seen: str | None = Query(None, max_length=64),
+) -> Envelope[ProgressOut]:
     """While the instance waits for its snapshot, the phase and steps are the export's,
-    followed by the loading steps still to come."""
-    instance = load_instance(session, instance_id)
-    snapshot = session.get(db.Snapshot, instance.snapshot_id) if instance.snapshot_id else None
-    return Envelope(data=ProgressOut.model_validate(instance_progress(instance, snapshot)))
+    followed by the loading steps still to come. With ``seen`` (the last answer's
+    ``token``) and ``wait_ms``, the answer waits until the progress changes."""
+
+    def read() -> dict[str, Any]:
+        with platform.db.session() as session:
+            instance = load_instance(session, instance_id)
+            snapshot = None
+            if instance.snapshot_id:
+                snapshot = session.get(db.Snapshot, instance.snapshot_id)
+            return instance_progress(instance, snapshot)
+
+    document = await held_progress(read, wait_ms, seen)
+    return Envelope(data=ProgressOut.model_validate(document))
 
 
 @router.put(

@@ -7,13 +7,14 @@ files, then ``ready`` or ``failed``. Most users never create one directly:
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter, Query, Response
 from sqlalchemy import select
 
 from graph_olap_server import db
 from graph_olap_server.api.deps import CurrentUser, DbSession, PlatformDep
+from graph_olap_server.api.held_progress import MAX_WAIT_MS, held_progress
 from graph_olap_server.api.schemas.common import Envelope, LifecycleUpdate, Page
 from graph_olap_server.api.schemas.snapshots import (
     ProgressOut,
@@ -165,14 +166,24 @@ def set_snapshot_lifecycle(
 
 
 @router.get("/{snapshot_id}/progress", summary="Export progress of a snapshot")
-def snapshot_progress(
-    snapshot_id: int, session: DbSession, _user: CurrentUser
+async def snapshot_progress(
+    snapshot_id: int,
+    _user: CurrentUser,
+    platform: PlatformDep,
+    wait_ms: int = Query(0, ge=0, le=MAX_WAIT_MS),
+    seen: str | None = Query(None, max_length=64),
 ) -> Envelope[ProgressOut]:
-    s = load_snapshot(session, snapshot_id)
-    progress = s.progress or {"phase": _PHASE_OF.get(s.status, "queued")}
-    return Envelope(
-        data=ProgressOut.model_validate(public_progress(s.id, s.status, progress, s.error_message))
-    )
+    """With ``seen`` (the last answer's ``token``) and ``wait_ms``, the answer waits
+    until the progress changes."""
+
+    def read() -> dict[str, Any]:
+        with platform.db.session() as session:
+            s = load_snapshot(session, snapshot_id)
+            progress = s.progress or {"phase": _PHASE_OF.get(s.status, "queued")}
+            return public_progress(s.id, s.status, progress, s.error_message)
+
+    document = await held_progress(read, wait_ms, seen)
+    return Envelope(data=ProgressOut.model_validate(document))
 
 
 @router.post("/{snapshot_id}/cancel", summary="Cancel an export in progress")

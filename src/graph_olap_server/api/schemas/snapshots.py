@@ -71,3 +71,6 @@ class ProgressOut(Out):
     progress_percent: int
     estimated_remaining_seconds: int | None
     error_message: str | None
+    token: str
+    """Opaque; changes when the status, phase or a step does: send it back as ``seen``
+    with ``wait_ms`` to be answered only once something changed."""
