@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from graph_olap_server.errors import APIError, document_error_responses, install_error_handlers
 from graph_olap_server.middleware import RequestContextMiddleware
 from graph_olap_server.wrapper.algo.executions import ExecutionManager
+from graph_olap_server.wrapper.algo.preload import preload
 from graph_olap_server.wrapper.algo.routes import install_algorithm_routes
 from graph_olap_server.wrapper.auth import (
     OBSERVER_HEADER,
@@ -302,6 +303,7 @@ def create_wrapper_app(
             held=held,
         )
         loader.start()
+        preload()  # the algorithm libraries, while the snapshot is exported or loaded
         try:
             yield
         finally:
