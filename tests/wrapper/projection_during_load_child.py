@@ -127,6 +127,7 @@ def main(mode: str, snapshot: Path, engine_name: str = "kuzu") -> dict[str, Any]
         before = engine.edge_queries
         projection, built = manager.projections.lookup(engine, manifest(), selection, Progress())
         report["lookup_built"] = built
+        report["matrix_prebuilt"] = ("csr", "natural", False, "sum") in projection._cache
         report["engine_builds_in_advance"] = before // max(1, len(selection.edges))
         report["during_load"] = described(projection)
         report["engine"] = described(build_projection(engine, manifest(), selection, Progress()))

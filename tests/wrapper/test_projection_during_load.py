@@ -139,6 +139,7 @@ def test_the_projection_built_during_the_load_is_the_engines(tmp_path: Path, eng
     assert report["warm_up_started_a_build"] is False  # it found the slot taken
     assert report["engine_builds_in_advance"] == 0
     assert report["lookup_built"] is False  # the first run reuses it
+    assert report["matrix_prebuilt"] is True  # and PageRank's and WCC's matrix
     assert_same_projection(report, rows)
 
 

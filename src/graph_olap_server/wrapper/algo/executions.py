@@ -520,7 +520,8 @@ class ExecutionManager:
         """
         self._loaded.set()
         manifest = self._manifest()
-        return self.projections.prefetch(self.engine, manifest, select(manifest, None, None, None))
+        everything = select(manifest, None, None, None)
+        return self.projections.prefetch(self.engine, manifest, everything, then=_first_matrix)
 
     def warm_during_load(self) -> threading.Thread | None:
         """Build the projection of all labels and types while the edges load: the blocks
@@ -549,7 +550,9 @@ class ExecutionManager:
         ) -> Projection:
             return self._from_files(blocks, engine, manifest, selection, progress)
 
-        return self.projections.prefetch(self.engine, manifest, selection, from_files)
+        return self.projections.prefetch(
+            self.engine, manifest, selection, from_files, then=_first_matrix
+        )
 
     def _from_files(
         self,
@@ -597,6 +600,12 @@ class ExecutionManager:
             if not execution.finished:
                 execution.progress.cancelled.set()
                 execution.finish("cancelled")
+
+
+def _first_matrix(projection: Projection) -> None:
+    """Build the matrix PageRank, WCC and SCC run on (the natural CSR, unweighted here:
+    the whole graph's projection has no weight), so the first of them does not wait."""
+    projection.csr("natural")
 
 
 def _yield_cpu() -> None:

@@ -178,11 +178,14 @@ class ProjectionCache:
         manifest: Manifest,
         selection: Selection,
         builder: Builder = build_projection,
+        then: Callable[[Projection], object] | None = None,
     ) -> threading.Thread | None:
         """Start building ``selection`` in the background unless it is cached or being
         built; a :meth:`get` meanwhile waits for it instead of building it again. The slot
         is taken before this returns, so no caller can start a second build. ``builder``
-        makes it (default: :func:`build_projection`, from the engine).
+        makes it (default: :func:`build_projection`, from the engine); ``then(projection)``
+        runs next in the same thread, once callers can have the projection (a library
+        graph they would build anyway: ``Projection.cached`` makes them wait for it).
 
         Example:
             >>> cache.prefetch(engine, manifest, select(manifest, None, None, None))
@@ -195,9 +198,17 @@ class ProjectionCache:
 
         def build() -> None:
             try:
-                self._build(key, slot, engine, manifest, selection, Progress(), builder)
+                projection = self._build(
+                    key, slot, engine, manifest, selection, Progress(), builder
+                )
             except Exception:  # the next caller builds it; it reports what goes wrong
                 log.warning("building the projection in advance failed", exc_info=True)
+                return
+            if then is not None:
+                try:
+                    then(projection)
+                except Exception:  # a caller needing it builds it and reports the error
+                    log.warning("preparing the projection in advance failed", exc_info=True)
 
         thread = threading.Thread(target=build, name="graph-olap-projection", daemon=True)
         thread.start()
