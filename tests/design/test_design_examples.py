@@ -30,6 +30,7 @@ import duckdb
 import pytest
 
 from graph_olap import GraphOLAPClient
+from graph_olap.display.interactive import enable_itables, itables_enabled
 from graph_olap_server.runner import ServerThread
 from graph_olap_server.settings import Settings
 
@@ -100,6 +101,15 @@ def _next_id(settings: Settings, table: str, next_id: int) -> None:
             con.execute(
                 "INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)", (table, next_id - 1)
             )
+
+
+@pytest.fixture(autouse=True)
+def _itables_as_before() -> Iterator[None]:
+    """``notebook.connect()`` in an example turns interactive tables on for the whole
+    process; later tests (the display's) expect them as they were."""
+    before = itables_enabled()
+    yield
+    enable_itables(enabled=before)
 
 
 @pytest.fixture(scope="module")
