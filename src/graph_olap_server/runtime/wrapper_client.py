@@ -83,27 +83,23 @@ class WrapperClient:
             >>> client.forget_access("http://127.0.0.1:41234", token)
             True
         """
-        try:
-            response = self._http.post(
-                f"{base}{FORGET_ACCESS_PATH}", headers={WRAPPER_TOKEN_HEADER: token}
-            )
-        except httpx.HTTPError:
-            return False
-        return response.status_code == 200
+        return self._confirmed(f"{base}{FORGET_ACCESS_PATH}", token)
 
     def snapshot_ready(self, base: str, token: str) -> bool:
         """``POST /internal/snapshot/ready``: a wrapper started during the export loads
-        the snapshot now. Whether it confirmed; never raises (a wrapper still starting is
-        told again on the next pass of the instance monitor).
+        the snapshot now. Whether it confirmed; never raises (a wrapper still starting
+        does not answer yet: the instance monitor asks again).
 
         Example:
             >>> client.snapshot_ready("http://127.0.0.1:41234", token)
             True
         """
+        return self._confirmed(f"{base}{SNAPSHOT_READY_PATH}", token)
+
+    def _confirmed(self, url: str, token: str) -> bool:
+        """``POST url`` with the wrapper token: whether it answered 200."""
         try:
-            response = self._http.post(
-                f"{base}{SNAPSHOT_READY_PATH}", headers={WRAPPER_TOKEN_HEADER: token}
-            )
+            response = self._http.post(url, headers={WRAPPER_TOKEN_HEADER: token})
         except httpx.HTTPError:
             return False
         return response.status_code == 200
