@@ -34,7 +34,7 @@ from graph_olap import (
     QueryCancelledError,
 )
 from graph_olap._core.interrupt import Interrupted
-from graph_olap._core.ops import Op, Sleep
+from graph_olap._core.ops import Call, Op, Sleep
 from graph_olap.resources._waits import WaitOptions, wait_instance, wait_snapshot
 from graph_olap_server.runner import ServerThread
 from graph_olap_server.storage import snapshot_store
@@ -270,11 +270,13 @@ def _interrupt_at_first_pause(client: GraphOLAPClient, options: WaitOptions, iid
 
 def _interrupt_at_first_pause_of(client: GraphOLAPClient, op: Op[Any]) -> str:
     """Drive the wait ``op`` with the client's transport; raise KeyboardInterrupt where
-    it first pauses (the work is not done yet), as Ctrl-C during the wait."""
+    it first pauses (the work is not done yet), as Ctrl-C during the wait. A pause is a
+    sleep, or a poll the platform holds until the progress changes (``wait_ms``)."""
     step = op.send(None)
     while True:
         try:
-            if isinstance(step, Sleep):
+            held = isinstance(step, Call) and bool((step.params or {}).get("wait_ms"))
+            if isinstance(step, Sleep) or held:
                 step = op.throw(KeyboardInterrupt())
             else:
                 step = op.send(client.http._perform(step))
