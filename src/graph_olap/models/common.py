@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import functools
 import typing
 from datetime import datetime
 from typing import Any, TypeVar
@@ -140,12 +141,11 @@ def known_fields_only(model: type[RequestModel], data: Any) -> Any:
     if not isinstance(data, dict):
         return data
     kept: dict[str, Any] = {}
-    for name, field in model.model_fields.items():
-        key = name if name in data else field.alias
+    for name, alias, inner in _fields_of(model):
+        key = name if name in data else alias
         if key is None or key not in data:
             continue
         value = data[key]
-        inner = _request_model_in(field.annotation)
         if inner is not None:
             if isinstance(value, list):
                 value = [known_fields_only(inner, item) for item in value]
@@ -153,6 +153,18 @@ def known_fields_only(model: type[RequestModel], data: Any) -> Any:
                 value = known_fields_only(inner, value)
         kept[key] = value
     return kept
+
+
+@functools.cache
+def _fields_of(
+    model: type[RequestModel],
+) -> tuple[tuple[str, str | None, type[RequestModel] | None], ...]:
+    """Each field of ``model``: its name, alias and the request model it holds (worked
+    out once per model: a list of 20 mappings reads thousands of fields)."""
+    return tuple(
+        (name, field.alias, _request_model_in(field.annotation))
+        for name, field in model.model_fields.items()
+    )
 
 
 def _request_model_in(annotation: Any) -> type[RequestModel] | None:
