@@ -18,8 +18,6 @@ import ctypes
 import dataclasses
 import datetime as dt
 import logging
-import os
-import sys
 import threading
 import time
 import uuid
@@ -563,7 +561,6 @@ class ExecutionManager:
         progress: Progress,
     ) -> Projection:
         """:func:`build_from_files`, or else :func:`build_projection` after the load."""
-        _yield_cpu()  # the edges' COPY uses every core meanwhile: it goes first
         started = time.perf_counter()
         try:
             projection = build_from_files(selection, blocks, progress)
@@ -606,19 +603,6 @@ def _first_matrix(projection: Projection) -> None:
     """Build the matrix PageRank, WCC and SCC run on (the natural CSR, unweighted here:
     the whole graph's projection has no weight), so the first of them does not wait."""
     projection.csr("natural")
-
-
-def _yield_cpu() -> None:
-    """Give the calling thread the lowest CPU priority (Linux: ``nice`` is per thread).
-
-    Example:
-        >>> threading.Thread(target=lambda: (_yield_cpu(), build())).start()
-    """
-    if sys.platform.startswith("linux"):
-        try:
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
-        except OSError:  # an optimisation only
-            log.debug("could not lower the priority of the projection build", exc_info=True)
 
 
 def _write_frame(
