@@ -66,8 +66,10 @@ class WrapperConfig:
     held_max_bytes: int = 2 << 30
     """Guarded fetch: at most this much Arrow data is held (a larger result is not held)."""
     warm_projection: bool = True
-    """After the load, copy the whole graph out of the engine for the algorithms in the
-    background, so the first algorithm run does not pay for it."""
+    """Build the whole graph's projection for the algorithms in advance: during the load,
+    from the snapshot's edge files (from the engine after the load when the files cannot
+    vouch for it), so the first algorithm run does not pay for it. False: nothing is
+    built in advance."""
     await_snapshot: bool = False
     """Started while the snapshot is still exported (``--await-snapshot``): the process
     starts, then waits for the control plane's ``POST /internal/snapshot/ready`` before
