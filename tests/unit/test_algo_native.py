@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from graph_olap_server.errors import APIError
+from graph_olap_server.wrapper.algo import native_community
 from graph_olap_server.wrapper.algo.base import AlgoOutput, Progress
 from graph_olap_server.wrapper.algo.native import NATIVE, native_catalog, native_info
 from graph_olap_server.wrapper.algo.projection import Projection
@@ -160,7 +161,10 @@ def test_pagerank_ignores_holes() -> None:
 # ----------------------------------------------------------------------------- components
 
 
-def test_wcc_and_scc_match_networkx() -> None:
+@pytest.mark.parametrize("library", ["networkit", "scipy"])
+def test_wcc_and_scc_match_networkx(library: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    if library == "scipy":  # what graphs over NETWORKIT_WCC_MAX_EDGES relationships use
+        monkeypatch.setattr(native_community, "NETWORKIT_WCC_MAX_EDGES", 0)
     graph = random_digraph(80, 0.02, seed=7)
     p = projection_of(graph)
     weak = run("wcc", p)
@@ -174,7 +178,12 @@ def test_wcc_and_scc_match_networkx() -> None:
     assert strong.stats["component_count"] == len(expected)
 
 
-def test_component_ids_are_dense_and_skip_holes() -> None:
+@pytest.mark.parametrize("library", ["networkit", "scipy"])
+def test_component_ids_are_dense_and_skip_holes(
+    library: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if library == "scipy":
+        monkeypatch.setattr(native_community, "NETWORKIT_WCC_MAX_EDGES", 0)
     p = Projection.from_arrays([2, 4], [3, 0], keys=["a", None, "c", "d", "e"], key_name="node")
     output = run("wcc", p)
     assert keyed(p, output, "component") == {"a": 0, "e": 0, "c": 1, "d": 1}
