@@ -22,7 +22,6 @@ from graph_olap.progress import ProgressEvent, ProgressReporter
 
 __all__ = [
     "FIRST_POLL",
-    "GROWTH",
     "Observation",
     "ProgressCallback",
     "Stop",
@@ -71,6 +70,9 @@ class Observation:
     total: int = 0
     error_message: str | None = None
     pending: str | None = None
+    next_held: bool = False
+    """The next poll waits on the platform until the progress changes, so it follows at
+    once instead of after a pause."""
 
     def describe(self) -> str:
         """``'starting' (phase loading_data, 3/5 steps)``."""
@@ -190,7 +192,8 @@ def wait_for(
 
     With ``long_poll``, ``fetch`` waits on the server until the resource is done or its
     own window ends (it must keep that window within the deadline), and the next poll
-    follows at once; ``poll_interval`` is then unused.
+    follows at once; ``poll_interval`` is then unused. A fetch that holds only some
+    polls says so per poll (``Observation.next_held``); the others are paced as usual.
 
     A poll that fails because the platform is away (connection refused, timed out, 502,
     503 or 504, after the HTTP layer's own retries) does not end the wait: it polls again,
@@ -245,7 +248,7 @@ def wait_for(
                 raise subject.failed(seen)
             if now >= deadline:
                 raise subject.timed_out(seen, timeout)
-            if long_poll:
+            if long_poll or seen.next_held:
                 continue
             yield Sleep(min(delay, deadline - now))
             delay = min(poll_interval, delay * GROWTH)

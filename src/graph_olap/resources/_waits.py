@@ -12,10 +12,8 @@ from collections.abc import Callable
 
 from graph_olap import exceptions as exc
 from graph_olap._core.interrupt import STOP_TIMEOUT, OnInterrupt, check_on_interrupt
-from graph_olap._core.ops import Call, Now, Op, Sleep
+from graph_olap._core.ops import Call, Now, Op
 from graph_olap._core.waiter import (
-    FIRST_POLL,
-    GROWTH,
     Observation,
     ProgressCallback,
     Stop,
@@ -115,33 +113,26 @@ def _observe(progress: SnapshotProgress | InstanceProgress, status: str) -> Obse
 
 
 class _Follow:
-    """Paces the progress polls of one wait: the first is answered at once; each later
-    one is held by the platform until the progress changes (``seen`` = the last
-    answer's ``token``, for at most :data:`HOLD_SECONDS` and never past the deadline),
-    so the wait sees each step, and the end, as it happens. When a poll cannot be held
-    (no token, or the status cannot change any more but the wait goes on: an in-cluster
-    wrapper not reachable yet), it pauses as plain polls do: 0.2 s, growing by half
-    each time, up to ``poll_interval``."""
+    """The progress polls of one wait: the first is answered at once; each later one is
+    held by the platform until the progress changes (``seen`` = the last answer's
+    ``token``, for at most :data:`HOLD_SECONDS` and never past the deadline), so the wait
+    sees each step, and the end, as it happens. :attr:`next_held` tells the waiter
+    whether the next poll will be held; one that will not (no token, a status that
+    cannot change any more while the wait goes on, or a platform that answered unchanged
+    well before the hold ended) comes after the waiter's usual pause."""
 
     def __init__(self, options: WaitOptions) -> None:
         self.timeout = options.timeout
-        self.poll_interval = options.poll_interval
-        self.pause = min(FIRST_POLL, options.poll_interval)
         self.deadline: float | None = None
         self.token: str | None = None
         self.sent: tuple[float, float] | None = None  # (when, hold) of a held poll
-        self.unchanged = False
+        self.next_held = False
 
     def call(self, path: str) -> Op[Call]:
-        """The next poll of ``path``, after a pause when it cannot be held."""
+        """The next poll of ``path``: held when there is a token and time left."""
         now: float = yield Now()
         if self.deadline is None:
             self.deadline = now + self.timeout
-            return Call("GET", path)
-        if self.token is None or self._not_held(now):
-            yield Sleep(max(0.0, min(self.pause, self.deadline - now)))
-            self.pause = min(self.poll_interval, self.pause * GROWTH)
-            now = yield Now()
         left = self.deadline - now
         if self.token is None or left <= 0:
             self.sent = None
@@ -151,15 +142,13 @@ class _Follow:
         params = {"seen": self.token, "wait_ms": int(hold * 1000)}
         return Call("GET", path, params=params, timeout=hold + HOLD_MARGIN)
 
-    def _not_held(self, now: float) -> bool:
-        """Whether the last poll came back unchanged well before its hold ended: a
-        platform that does not hold; then polls pause as plain ones do."""
-        return self.unchanged and self.sent is not None and now - self.sent[0] < self.sent[1] / 2
-
-    def saw(self, token: str | None, *, settled: bool) -> None:
+    def saw(self, token: str | None, *, settled: bool) -> Op[None]:
         """The answer's token; ``settled``: its status will not change (no holding)."""
-        self.unchanged = token is not None and token == self.token
+        now: float = yield Now()
+        early = self.sent is not None and now - self.sent[0] < self.sent[1] / 2
+        not_holding = early and token == self.token  # answered unchanged long before
         self.token = None if settled else token
+        self.next_held = self.token is not None and not not_holding
 
 
 def _snapshot_progress(
@@ -171,7 +160,7 @@ def _snapshot_progress(
     body = yield (yield from follow.call(path)) if follow else Call("GET", path)
     progress = SnapshotProgress.model_validate(body["data"])
     if follow is not None:
-        follow.saw(progress.token, settled=progress.status in ("ready", "failed"))
+        yield from follow.saw(progress.token, settled=progress.status in ("ready", "failed"))
     status, error = progress.status, progress.error_message
     if not status or (status == "failed" and not error):
         snap = Snapshot.model_validate((yield Call("GET", f"/api/snapshots/{snapshot_id}"))["data"])
@@ -187,7 +176,7 @@ def snapshot_fetch(
     def fetch() -> Op[tuple[None, Observation]]:
         progress, status, error = yield from _snapshot_progress(snapshot_id, follow)
         seen = _observe(progress, status)
-        return None, Observation(seen.status, seen.phase, seen.completed, seen.total, error)
+        return None, dataclasses.replace(seen, error_message=error, next_held=follow.next_held)
 
     return fetch
 
@@ -235,7 +224,7 @@ def instance_fetch(
         body = yield (yield from follow.call(f"/api/instances/{instance_id}/progress"))
         progress = InstanceProgress.model_validate(body["data"])
         status, error = progress.status, progress.error_message
-        follow.saw(progress.token, settled=status in ("running", "failed", *GONE_STATES))
+        yield from follow.saw(progress.token, settled=status in ("running", "failed", *GONE_STATES))
         if not status or (status == "failed" and not error):
             instance = yield from get_instance()
             status, error = instance.status, instance.error_message
@@ -262,7 +251,7 @@ def instance_fetch(
                     error_message=error,
                     pending=_unreachable_wrapper(url, why),
                 )
-        return None, Observation(seen.status, seen.phase, seen.completed, seen.total, error)
+        return None, dataclasses.replace(seen, error_message=error, next_held=follow.next_held)
 
     return fetch
 
@@ -347,7 +336,6 @@ def _run(
         poll_interval=options.poll_interval,
         on_progress=options.on_progress,
         reporter=options.reporter,
-        long_poll=True,  # the fetch paces itself (_Follow)
         stop=stop if options.on_interrupt == "cancel" else None,
     )
 
